@@ -1,0 +1,103 @@
+package sqldb
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/lethehq/lethe"
+)
+
+// ProvisioningService implements lethe.ProvisioningService.
+type ProvisioningService struct{ db *DB }
+
+// NewProvisioningService returns the provisioning service of db.
+func NewProvisioningService(db *DB) *ProvisioningService { return &ProvisioningService{db: db} }
+
+var _ lethe.ProvisioningService = (*ProvisioningService)(nil)
+
+// ApplyProvisioningEvent implements lethe.ProvisioningService.
+func (s *ProvisioningService) ApplyProvisioningEvent(ctx context.Context, ev lethe.ProvisioningEvent) (out *lethe.ProvisioningOutcome, err error) {
+	hash := s.db.keyedHash("provisioning-event", ev.Digest[:])
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		tenant := string(tx.actor.TenantID)
+		var stored []byte
+		var first lethe.ProvisioningOutcome
+		err := tx.QueryRowContext(ctx, `SELECT body_hash, event_type, outcome, learner_id FROM provisioning_events
+			WHERE tenant_id = $1 AND event_id = $2`, tenant, ev.ID).Scan(&stored, &first.EventType, &first.Outcome, &first.UserID)
+		switch {
+		case err == nil:
+			// A cleared hash means the person was erased since; the replay
+			// still answers the first outcome and changes nothing.
+			if stored != nil && !bytes.Equal(stored, hash) {
+				return lethe.FieldErrorf(lethe.EConflict, "id", "reused",
+					"This event id was already used with a different body.")
+			}
+			first.EventID, first.Replayed = ev.ID, true
+			out = &first
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("find provisioning event: %w", err)
+		}
+		out, err = tx.applyEvent(ctx, ev)
+		if err != nil {
+			return err
+		}
+		if out.Outcome == lethe.OutcomeErased {
+			hash = nil // nothing derived from the erased person's data is kept
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO provisioning_events
+			(tenant_id, event_id, body_hash, event_type, outcome, learner_id, received_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			tenant, ev.ID, hash, string(ev.Type), out.Outcome, string(out.UserID), ms(tx.now))
+		if err != nil {
+			return fmt.Errorf("record provisioning event: %w", err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (tx *Tx) applyEvent(ctx context.Context, ev lethe.ProvisioningEvent) (*lethe.ProvisioningOutcome, error) {
+	out := &lethe.ProvisioningOutcome{EventID: ev.ID, EventType: ev.Type}
+	key := lethe.ByRef(ev.Ref)
+	if ev.Type == lethe.EventUserJoined {
+		u, err := tx.findUser(ctx, key)
+		switch {
+		case lethe.ErrorCode(err) == lethe.ENotFound:
+			if u, err = tx.createUser(ctx, ev.Ref, ev.Fields); err != nil {
+				return nil, err
+			}
+			out.Outcome, out.UserID = lethe.OutcomeCreated, u.ID
+			return out, nil
+		case err != nil:
+			return nil, err
+		case u.State == lethe.StateSuspended:
+			out.Outcome, out.UserID = lethe.OutcomeReactivated, u.ID
+			return out, tx.reactivateUser(ctx, u, ev.Fields)
+		default:
+			out.Outcome, out.UserID = lethe.OutcomeUpdated, u.ID
+			return out, tx.updateUser(ctx, u, ev.Fields)
+		}
+	}
+	u, err := tx.findLiveUser(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	out.UserID = u.ID
+	switch ev.Type {
+	case lethe.EventUserUpdated:
+		out.Outcome = lethe.OutcomeUpdated
+		return out, tx.updateUser(ctx, u, ev.Fields)
+	case lethe.EventUserSuspended:
+		out.Outcome = lethe.OutcomeSuspended
+		return out, tx.suspendUser(ctx, u, ev.Fields.EndDate)
+	case lethe.EventUserDeleted:
+		out.Outcome = lethe.OutcomeErased
+		_, err := tx.eraseUser(ctx, u)
+		return out, err
+	}
+	return nil, lethe.FieldErrorf(lethe.EInvalid, "eventType", "invalid", "eventType is not supported")
+}

@@ -1,0 +1,569 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lethehq/lethe"
+)
+
+// UserService implements lethe.UserService. This file is the one place where
+// the learner (pseudonymous) and person (personal) sides are joined.
+type UserService struct{ db *DB }
+
+// NewUserService returns the user service of db.
+func NewUserService(db *DB) *UserService { return &UserService{db: db} }
+
+var _ lethe.UserService = (*UserService)(nil)
+
+const userColumns = `l.id, l.state, l.role, l.login_method, l.sso, l.end_date, l.first_login_at, l.last_login_at,
+	l.created_at, l.updated_at, l.deleted_at,
+	p.ref, p.email, p.first_name, p.last_name, p.job_title, p.manager_ref, p.domain, p.time_zone,
+	p.language_code, p.start_date, p.additional_fields`
+
+const userFrom = ` FROM learners l LEFT JOIN people p ON p.tenant_id = l.tenant_id AND p.learner_id = l.id`
+
+func scanUser(row interface{ Scan(...any) error }) (*lethe.User, error) {
+	var u lethe.User
+	var endDate, firstLogin, lastLogin, deletedAt, startDate sql.NullInt64
+	var created, updated int64
+	var ref, email, first, last, job, mgr, domain, tz, lang, extra sql.NullString
+	err := row.Scan(&u.ID, &u.State, &u.Role, &u.LoginMethod, &u.SSO, &endDate, &firstLogin, &lastLogin,
+		&created, &updated, &deletedAt,
+		&ref, &email, &first, &last, &job, &mgr, &domain, &tz, &lang, &startDate, &extra)
+	if err != nil {
+		return nil, err
+	}
+	u.EndDate, u.FirstLoginAt, u.LastLoginAt, u.DeletedAt = timePtr(endDate), timePtr(firstLogin), timePtr(lastLogin), timePtr(deletedAt)
+	u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
+	if ref.Valid {
+		u.Person = &lethe.Person{
+			Ref: ref.String, Email: email.String, FirstName: first.String, LastName: last.String,
+			JobTitle: job.String, ManagerRef: mgr.String, Domain: domain.String, TimeZone: tz.String,
+			LanguageCode: lang.String, StartDate: timePtr(startDate),
+		}
+		if extra.Valid {
+			u.Person.AdditionalFields = json.RawMessage(extra.String)
+		}
+	}
+	return &u, nil
+}
+
+var errUserNotFound = lethe.Errorf(lethe.ENotFound, "User not found.")
+
+// findUser loads one user of the actor's tenant.
+func (tx *Tx) findUser(ctx context.Context, key lethe.UserKey) (*lethe.User, error) {
+	q := `SELECT ` + userColumns + userFrom + ` WHERE l.tenant_id = $1 AND `
+	var arg string
+	if key.ID != "" {
+		q += `l.id = $2`
+		arg = string(key.ID)
+	} else {
+		q += `p.ref = $2`
+		arg = key.Ref
+	}
+	u, err := scanUser(tx.QueryRowContext(ctx, q, string(tx.actor.TenantID), arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errUserNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find user: %w", err)
+	}
+	return u, nil
+}
+
+// findLiveUser is findUser that refuses erased users.
+func (tx *Tx) findLiveUser(ctx context.Context, key lethe.UserKey) (*lethe.User, error) {
+	u, err := tx.findUser(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if u.Deleted() {
+		return nil, lethe.Errorf(lethe.EConflict, "The user has been deleted; create a new user instead.")
+	}
+	return u, nil
+}
+
+// resolveManagers fills User.Manager for every user whose person names a
+// manager ref, in one query.
+func (tx *Tx) resolveManagers(ctx context.Context, users []*lethe.User) error {
+	refs := map[string][]*lethe.User{}
+	var args []any
+	args = append(args, string(tx.actor.TenantID))
+	var marks []string
+	for _, u := range users {
+		if u.Person == nil || u.Person.ManagerRef == "" {
+			continue
+		}
+		r := u.Person.ManagerRef
+		if _, seen := refs[r]; !seen {
+			args = append(args, r)
+			marks = append(marks, "$"+strconv.Itoa(len(args)))
+		}
+		refs[r] = append(refs[r], u)
+	}
+	if len(marks) == 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT learner_id, ref, first_name, last_name FROM people
+		WHERE tenant_id = $1 AND ref IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("resolve managers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m lethe.Manager
+		var first, last string
+		if err := rows.Scan(&m.ID, &m.Ref, &first, &last); err != nil {
+			return err
+		}
+		m.Name = strings.TrimSpace(first + " " + last)
+		for _, u := range refs[m.Ref] {
+			mm := m
+			u.Manager = &mm
+		}
+	}
+	return rows.Err()
+}
+
+func (tx *Tx) appendHistory(ctx context.Context, id lethe.LearnerID, from, to lethe.State, reason string) error {
+	var fromArg any
+	if from != "" {
+		fromArg = string(from)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO status_history
+		(tenant_id, learner_id, id, from_state, to_state, reason, actor, source, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		string(tx.actor.TenantID), string(id), lethe.NewID(tx.now), fromArg, string(to), reason,
+		tx.actor.Name, string(tx.actor.Source), ms(tx.now))
+	if err != nil {
+		return fmt.Errorf("append status history: %w", err)
+	}
+	return nil
+}
+
+// checkUnique reports a conflict when ref or email belongs to another user.
+func (tx *Tx) checkUnique(ctx context.Context, self lethe.LearnerID, p *lethe.Person) error {
+	var other string
+	err := tx.QueryRowContext(ctx, `SELECT learner_id FROM people WHERE tenant_id = $1 AND ref = $2`,
+		string(tx.actor.TenantID), p.Ref).Scan(&other)
+	if err == nil && other != string(self) {
+		return lethe.FieldErrorf(lethe.EConflict, "ref", "taken", "A user with this ref already exists.")
+	} else if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("check ref: %w", err)
+	}
+	if p.Email == "" {
+		return nil
+	}
+	err = tx.QueryRowContext(ctx, `SELECT learner_id FROM people WHERE tenant_id = $1 AND email_norm = $2`,
+		string(tx.actor.TenantID), lethe.NormalizeEmail(p.Email)).Scan(&other)
+	if err == nil && other != string(self) {
+		return lethe.FieldErrorf(lethe.EConflict, "email", "taken", "A user with this email already exists.")
+	} else if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("check email: %w", err)
+	}
+	return nil
+}
+
+// uniqueErr turns a unique violation that slipped past checkUnique (a race on
+// a database with concurrent writers) into a conflict.
+func (tx *Tx) uniqueErr(err error, what string) error {
+	if tx.db.dialect.isUniqueViolation(err) {
+		return lethe.Errorf(lethe.EConflict, "A user with this ref or email already exists.")
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func personArgs(p *lethe.Person) []any {
+	var extra any
+	if len(p.AdditionalFields) > 0 {
+		extra = string(p.AdditionalFields)
+	}
+	var emailNorm any
+	if p.Email != "" {
+		emailNorm = lethe.NormalizeEmail(p.Email)
+	}
+	return []any{p.Ref, nullStr(p.Email), emailNorm, p.FirstName, p.LastName, nullStr(p.JobTitle), nullStr(p.ManagerRef),
+		nullStr(p.Domain), nullStr(p.TimeZone), nullStr(p.LanguageCode), nullMS(p.StartDate), extra}
+}
+
+func (tx *Tx) createUser(ctx context.Context, ref string, f lethe.UserFields) (*lethe.User, error) {
+	u := &lethe.User{
+		Learner: lethe.Learner{
+			ID: lethe.LearnerID(lethe.NewID(tx.now)), State: lethe.StateActive, Role: lethe.RoleLearner,
+			LoginMethod: lethe.LoginEmail, CreatedAt: tx.now, UpdatedAt: tx.now,
+		},
+		Person: &lethe.Person{Ref: strings.TrimSpace(ref)},
+	}
+	f.Apply(u.Person, &u.Learner)
+	if err := lethe.ValidateUser(u.Person, &u.Learner); err != nil {
+		return nil, err
+	}
+	if err := tx.checkUnique(ctx, "", u.Person); err != nil {
+		return nil, err
+	}
+	tenant := string(tx.actor.TenantID)
+	_, err := tx.ExecContext(ctx, `INSERT INTO learners
+		(tenant_id, id, state, role, login_method, sso, end_date, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+		tenant, string(u.ID), string(u.State), string(u.Role), string(u.LoginMethod), u.SSO, nullMS(u.EndDate), ms(tx.now))
+	if err != nil {
+		return nil, fmt.Errorf("insert learner: %w", err)
+	}
+	args := append([]any{tenant, string(u.ID)}, personArgs(u.Person)...)
+	_, err = tx.ExecContext(ctx, `INSERT INTO people
+		(tenant_id, learner_id, ref, email, email_norm, first_name, last_name, job_title, manager_ref, domain,
+		 time_zone, language_code, start_date, additional_fields)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, args...)
+	if err != nil {
+		return nil, tx.uniqueErr(err, "insert person")
+	}
+	if err := tx.appendHistory(ctx, u.ID, "", lethe.StateActive, lethe.ReasonCreated); err != nil {
+		return nil, err
+	}
+	return u, tx.resolveManagers(ctx, []*lethe.User{u})
+}
+
+// saveUser writes the changed learner and person of u.
+func (tx *Tx) saveUser(ctx context.Context, u *lethe.User) error {
+	u.UpdatedAt = tx.now
+	tenant := string(tx.actor.TenantID)
+	_, err := tx.ExecContext(ctx, `UPDATE learners SET state = $3, role = $4, login_method = $5, sso = $6,
+		end_date = $7, updated_at = $8 WHERE tenant_id = $1 AND id = $2`,
+		tenant, string(u.ID), string(u.State), string(u.Role), string(u.LoginMethod), u.SSO, nullMS(u.EndDate), ms(tx.now))
+	if err != nil {
+		return fmt.Errorf("update learner: %w", err)
+	}
+	if u.Person == nil {
+		return nil
+	}
+	args := append([]any{tenant, string(u.ID)}, personArgs(u.Person)...)
+	_, err = tx.ExecContext(ctx, `UPDATE people SET ref = $3, email = $4, email_norm = $5, first_name = $6,
+		last_name = $7, job_title = $8, manager_ref = $9, domain = $10, time_zone = $11, language_code = $12,
+		start_date = $13, additional_fields = $14 WHERE tenant_id = $1 AND learner_id = $2`, args...)
+	if err != nil {
+		return tx.uniqueErr(err, "update person")
+	}
+	return nil
+}
+
+func (tx *Tx) updateUser(ctx context.Context, u *lethe.User, f lethe.UserFields) error {
+	f.Apply(u.Person, &u.Learner)
+	if err := lethe.ValidateUser(u.Person, &u.Learner); err != nil {
+		return err
+	}
+	if err := tx.checkUnique(ctx, u.ID, u.Person); err != nil {
+		return err
+	}
+	return tx.saveUser(ctx, u)
+}
+
+func (tx *Tx) suspendUser(ctx context.Context, u *lethe.User, endDate *time.Time) error {
+	if endDate != nil {
+		f := lethe.UserFields{EndDate: endDate}
+		f.Apply(u.Person, &u.Learner)
+		if err := lethe.ValidateUser(u.Person, &u.Learner); err != nil {
+			return err
+		}
+	}
+	if u.State != lethe.StateSuspended {
+		if err := tx.appendHistory(ctx, u.ID, u.State, lethe.StateSuspended, lethe.ReasonSuspended); err != nil {
+			return err
+		}
+		u.State = lethe.StateSuspended
+	}
+	return tx.saveUser(ctx, u)
+}
+
+// reactivateUser restores access. A rehire's old end date no longer applies,
+// so it is cleared unless f gives a new one.
+func (tx *Tx) reactivateUser(ctx context.Context, u *lethe.User, f lethe.UserFields) error {
+	if f.EndDate == nil {
+		f.EndDate = &time.Time{}
+	}
+	if u.State != lethe.StateActive {
+		if err := tx.appendHistory(ctx, u.ID, u.State, lethe.StateActive, lethe.ReasonReactivated); err != nil {
+			return err
+		}
+		u.State = lethe.StateActive
+	}
+	return tx.updateUser(ctx, u, f)
+}
+
+// eraseUser deletes the person row (secure_delete overwrites its bytes),
+// marks the learner deleted and inactive, clears the keyed hashes of the
+// person's provisioning events, and writes the erasure record. Learning
+// records and the status history stay under the learner id.
+func (tx *Tx) eraseUser(ctx context.Context, u *lethe.User) (*lethe.Erasure, error) {
+	tenant, id := string(tx.actor.TenantID), string(u.ID)
+	e := &lethe.Erasure{LearnerID: u.ID, ErasedAt: tx.now, Source: tx.actor.Source, Actor: tx.actor.Name,
+		Kept: map[string]int{}, Erased: map[string]int{}}
+	var history int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM status_history WHERE tenant_id = $1 AND learner_id = $2`,
+		tenant, id).Scan(&history); err != nil {
+		return nil, fmt.Errorf("count history: %w", err)
+	}
+	e.Kept["statusHistory"] = history + 1
+	res, err := tx.ExecContext(ctx, `DELETE FROM people WHERE tenant_id = $1 AND learner_id = $2`, tenant, id)
+	if err != nil {
+		return nil, fmt.Errorf("delete person: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	e.Erased["person"] = int(n)
+	res, err = tx.ExecContext(ctx, `UPDATE provisioning_events SET body_hash = NULL WHERE tenant_id = $1 AND learner_id = $2`, tenant, id)
+	if err != nil {
+		return nil, fmt.Errorf("clear event hashes: %w", err)
+	}
+	n, _ = res.RowsAffected()
+	e.Erased["provisioningEventHashes"] = int(n)
+	// The learner keeps only what describes the account, not the person.
+	_, err = tx.ExecContext(ctx, `UPDATE learners SET state = 'deleted', sso = 0, end_date = NULL,
+		updated_at = $3, deleted_at = $3 WHERE tenant_id = $1 AND id = $2`, tenant, id, ms(tx.now))
+	if err != nil {
+		return nil, fmt.Errorf("mark learner deleted: %w", err)
+	}
+	if err := tx.appendHistory(ctx, u.ID, u.State, lethe.StateDeleted, lethe.ReasonErased); err != nil {
+		return nil, err
+	}
+	erased, _ := json.Marshal(e.Erased)
+	kept, _ := json.Marshal(e.Kept)
+	_, err = tx.ExecContext(ctx, `INSERT INTO erasures (tenant_id, learner_id, erased_at, source, actor, erased, kept)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenant, id, ms(tx.now), string(e.Source), e.Actor, string(erased), string(kept))
+	if err != nil {
+		return nil, fmt.Errorf("insert erasure: %w", err)
+	}
+	tx.erased = true
+	return e, nil
+}
+
+// CreateUser implements lethe.UserService.
+func (s *UserService) CreateUser(ctx context.Context, ref string, f lethe.UserFields) (u *lethe.User, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		u, err = tx.createUser(ctx, ref, f)
+		return err
+	})
+	return u, err
+}
+
+// UpdateUser implements lethe.UserService.
+func (s *UserService) UpdateUser(ctx context.Context, key lethe.UserKey, f lethe.UserFields) (u *lethe.User, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		if u, err = tx.findLiveUser(ctx, key); err != nil {
+			return err
+		}
+		if err := tx.updateUser(ctx, u, f); err != nil {
+			return err
+		}
+		return tx.resolveManagers(ctx, []*lethe.User{u})
+	})
+	return u, err
+}
+
+// SuspendUser implements lethe.UserService.
+func (s *UserService) SuspendUser(ctx context.Context, key lethe.UserKey, endDate *time.Time) (u *lethe.User, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		if u, err = tx.findLiveUser(ctx, key); err != nil {
+			return err
+		}
+		if err := tx.suspendUser(ctx, u, endDate); err != nil {
+			return err
+		}
+		return tx.resolveManagers(ctx, []*lethe.User{u})
+	})
+	return u, err
+}
+
+// ReactivateUser implements lethe.UserService.
+func (s *UserService) ReactivateUser(ctx context.Context, key lethe.UserKey, f lethe.UserFields) (u *lethe.User, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		if u, err = tx.findLiveUser(ctx, key); err != nil {
+			return err
+		}
+		if err := tx.reactivateUser(ctx, u, f); err != nil {
+			return err
+		}
+		return tx.resolveManagers(ctx, []*lethe.User{u})
+	})
+	return u, err
+}
+
+// EraseUser implements lethe.UserService.
+func (s *UserService) EraseUser(ctx context.Context, key lethe.UserKey) (e *lethe.Erasure, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		u, err := tx.findLiveUser(ctx, key)
+		if err != nil {
+			return err
+		}
+		e, err = tx.eraseUser(ctx, u)
+		return err
+	})
+	return e, err
+}
+
+// RecordLogin implements lethe.UserService.
+func (s *UserService) RecordLogin(ctx context.Context, key lethe.UserKey) (u *lethe.User, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		if u, err = tx.findLiveUser(ctx, key); err != nil {
+			return err
+		}
+		if u.State != lethe.StateActive {
+			return lethe.Errorf(lethe.EConflict, "A suspended user cannot sign in.")
+		}
+		if u.FirstLoginAt == nil {
+			u.FirstLoginAt = &tx.now
+		}
+		u.LastLoginAt, u.UpdatedAt = &tx.now, tx.now
+		_, err := tx.ExecContext(ctx, `UPDATE learners SET first_login_at = $3, last_login_at = $4, updated_at = $4
+			WHERE tenant_id = $1 AND id = $2`, string(tx.actor.TenantID), string(u.ID), ms(*u.FirstLoginAt), ms(tx.now))
+		if err != nil {
+			return fmt.Errorf("record login: %w", err)
+		}
+		return tx.resolveManagers(ctx, []*lethe.User{u})
+	})
+	return u, err
+}
+
+// FindUser implements lethe.UserService.
+func (s *UserService) FindUser(ctx context.Context, key lethe.UserKey) (u *lethe.User, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		if u, err = tx.findUser(ctx, key); err != nil {
+			return err
+		}
+		return tx.resolveManagers(ctx, []*lethe.User{u})
+	})
+	return u, err
+}
+
+// statusClause returns the SQL condition that selects learners with one of
+// statuses at now; it mirrors lethe.StatusAt. Every branch is a range on the
+// learners_status index.
+func statusClause(statuses []lethe.Status, now int64, args *[]any) string {
+	want := map[lethe.Status]bool{}
+	for _, s := range statuses {
+		want[s] = true
+	}
+	if len(want) == len(lethe.AllStatuses) {
+		return ""
+	}
+	if len(want) == 0 {
+		return "1 = 0"
+	}
+	*args = append(*args, now)
+	nowArg := "$" + strconv.Itoa(len(*args))
+	notEnded := "(l.end_date IS NULL OR l.end_date > " + nowArg + ")"
+	var ors []string
+	if want[lethe.StatusInactive] {
+		ors = append(ors, "l.state IN ('suspended', 'deleted')")
+	}
+	if want[lethe.StatusExpired] {
+		ors = append(ors, "(l.state = 'active' AND l.end_date <= "+nowArg+")")
+	}
+	switch {
+	case want[lethe.StatusNew] && want[lethe.StatusActive]:
+		ors = append(ors, "(l.state = 'active' AND "+notEnded+")")
+	case want[lethe.StatusNew]:
+		ors = append(ors, "(l.state = 'active' AND "+notEnded+" AND l.first_login_at IS NULL)")
+	case want[lethe.StatusActive]:
+		ors = append(ors, "(l.state = 'active' AND "+notEnded+" AND l.first_login_at IS NOT NULL)")
+	}
+	return "(" + strings.Join(ors, " OR ") + ")"
+}
+
+// FindUsers implements lethe.UserService.
+func (s *UserService) FindUsers(ctx context.Context, f lethe.UserFilter) (users []*lethe.User, total int, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		args := []any{string(tx.actor.TenantID)}
+		where := " WHERE l.tenant_id = $1"
+		if f.Statuses != nil {
+			if c := statusClause(f.Statuses, ms(tx.now), &args); c != "" {
+				where += " AND " + c
+			}
+		}
+		if f.UpdatedSince != nil {
+			args = append(args, ms(*f.UpdatedSince))
+			where += " AND l.updated_at >= $" + strconv.Itoa(len(args))
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM learners l`+where, args...).Scan(&total); err != nil {
+			return fmt.Errorf("count users: %w", err)
+		}
+		if total <= f.Offset {
+			return nil
+		}
+		args = append(args, f.Limit, f.Offset)
+		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+userFrom+where+` ORDER BY l.id LIMIT $`+
+			strconv.Itoa(len(args)-1)+` OFFSET $`+strconv.Itoa(len(args)), args...)
+		if err != nil {
+			return fmt.Errorf("find users: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return fmt.Errorf("scan user: %w", err)
+			}
+			users = append(users, u)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return tx.resolveManagers(ctx, users)
+	})
+	return users, total, err
+}
+
+// FindStatusHistory implements lethe.UserService.
+func (s *UserService) FindStatusHistory(ctx context.Context, id lethe.LearnerID) (out []*lethe.StatusChange, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		if _, err := tx.findUser(ctx, lethe.ByID(id)); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT from_state, to_state, reason, actor, source, at FROM status_history
+			WHERE tenant_id = $1 AND learner_id = $2 ORDER BY at, id`, string(tx.actor.TenantID), string(id))
+		if err != nil {
+			return fmt.Errorf("find status history: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			c := lethe.StatusChange{LearnerID: id}
+			var from sql.NullString
+			var at int64
+			if err := rows.Scan(&from, &c.To, &c.Reason, &c.Actor, &c.Source, &at); err != nil {
+				return err
+			}
+			c.From, c.At = lethe.State(from.String), fromMS(at)
+			out = append(out, &c)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// FindErasure implements lethe.UserService.
+func (s *UserService) FindErasure(ctx context.Context, id lethe.LearnerID) (e *lethe.Erasure, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		var at int64
+		var erased, kept string
+		e = &lethe.Erasure{LearnerID: id}
+		err := tx.QueryRowContext(ctx, `SELECT erased_at, source, actor, erased, kept FROM erasures
+			WHERE tenant_id = $1 AND learner_id = $2`, string(tx.actor.TenantID), string(id)).
+			Scan(&at, &e.Source, &e.Actor, &erased, &kept)
+		if errors.Is(err, sql.ErrNoRows) {
+			return lethe.Errorf(lethe.ENotFound, "Erasure not found.")
+		}
+		if err != nil {
+			return fmt.Errorf("find erasure: %w", err)
+		}
+		e.ErasedAt = fromMS(at)
+		if err := json.Unmarshal([]byte(erased), &e.Erased); err != nil {
+			return err
+		}
+		return json.Unmarshal([]byte(kept), &e.Kept)
+	})
+	return e, err
+}

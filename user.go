@@ -1,0 +1,305 @@
+package lethe
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// User is a learner together with its person: what the user endpoints read
+// and write. Person is nil once the user is erased.
+type User struct {
+	Learner
+	Person  *Person
+	Manager *Manager // the user named by Person.ManagerRef, when it exists
+}
+
+// Manager is the resolved manager of a user.
+type Manager struct {
+	ID   LearnerID
+	Ref  string
+	Name string
+}
+
+// Deleted reports whether the user has been erased.
+func (u *User) Deleted() bool { return u.State == StateDeleted }
+
+// UserKey selects one user by id or by ref; exactly one is set.
+type UserKey struct {
+	ID  LearnerID
+	Ref string
+}
+
+// ByID selects a user by learner id.
+func ByID(id LearnerID) UserKey { return UserKey{ID: id} }
+
+// ByRef selects a user by ref. Erased users have no ref.
+func ByRef(ref string) UserKey { return UserKey{Ref: ref} }
+
+// UserFields is a set of changes to a user. A nil field means "not given".
+// For the optional text fields an empty string clears the value; for role and
+// login method an empty string counts as not given (integrations send the
+// empty strings of unset form fields). A zero time clears a date.
+// AdditionalFields replaces the whole object; JSON null clears it.
+type UserFields struct {
+	FirstName        *string
+	LastName         *string
+	Email            *string
+	LoginMethod      *LoginMethod
+	Role             *Role
+	JobTitle         *string
+	ManagerRef       *string
+	Domain           *string
+	TimeZone         *string
+	LanguageCode     *string
+	StartDate        *time.Time
+	EndDate          *time.Time
+	SSO              *bool
+	AdditionalFields json.RawMessage
+}
+
+// Apply writes the given fields onto p and l.
+func (f *UserFields) Apply(p *Person, l *Learner) {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = strings.TrimSpace(*src)
+		}
+	}
+	set(&p.FirstName, f.FirstName)
+	set(&p.LastName, f.LastName)
+	set(&p.Email, f.Email)
+	set(&p.JobTitle, f.JobTitle)
+	set(&p.ManagerRef, f.ManagerRef)
+	set(&p.Domain, f.Domain)
+	set(&p.TimeZone, f.TimeZone)
+	if f.LanguageCode != nil {
+		p.LanguageCode = strings.ToLower(strings.TrimSpace(*f.LanguageCode))
+	}
+	if f.LoginMethod != nil && *f.LoginMethod != "" {
+		l.LoginMethod = *f.LoginMethod
+	}
+	if f.Role != nil && *f.Role != "" {
+		l.Role = *f.Role
+	}
+	if f.StartDate != nil {
+		p.StartDate = dateOrNil(*f.StartDate)
+	}
+	if f.EndDate != nil {
+		l.EndDate = dateOrNil(*f.EndDate)
+	}
+	if f.SSO != nil {
+		l.SSO = *f.SSO
+	}
+	if f.AdditionalFields != nil {
+		if bytes.Equal(bytes.TrimSpace(f.AdditionalFields), []byte("null")) {
+			p.AdditionalFields = nil
+		} else {
+			p.AdditionalFields = f.AdditionalFields
+		}
+	}
+}
+
+func dateOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+// Field limits.
+const (
+	MaxRefLength   = 255
+	MaxTextLength  = 255
+	MaxEmailLength = 254
+)
+
+// ValidateUser checks the invariants of a user as it would be stored. It
+// reports every broken rule; the message names the first. Messages never
+// contain the offending value.
+func ValidateUser(p *Person, l *Learner) error {
+	var errs []FieldError
+	var first string
+	add := func(field, problem, msg string) {
+		if first == "" {
+			first = msg
+		}
+		errs = append(errs, FieldError{Field: field, Problem: problem})
+	}
+	text := func(field, v string, required bool, max int) {
+		switch {
+		case v == "" && required:
+			add(field, "required", field+" is required")
+		case utf8.RuneCountInString(v) > max:
+			add(field, "too_long", field+" must be at most "+itoa(max)+" characters")
+		case !printable(v):
+			add(field, "invalid", field+" must not contain control characters")
+		}
+	}
+	text("ref", p.Ref, true, MaxRefLength)
+	text("firstName", p.FirstName, true, MaxTextLength)
+	text("lastName", p.LastName, true, MaxTextLength)
+	text("jobTitle", p.JobTitle, false, MaxTextLength)
+	text("managerRef", p.ManagerRef, false, MaxRefLength)
+	text("domain", p.Domain, false, MaxTextLength)
+	if p.ManagerRef != "" && p.ManagerRef == p.Ref {
+		add("managerRef", "invalid", "managerRef must not be the user's own ref")
+	}
+	if !l.LoginMethod.Valid() {
+		add("loginMethod", "invalid", "loginMethod must be 'email' or 'ref'")
+	}
+	if !l.Role.Valid() {
+		add("role", "invalid", "role must be 'administrator', 'learneradmin' or 'learner'")
+	}
+	switch {
+	case p.Email == "" && l.LoginMethod != LoginRef:
+		add("email", "required", "email is required unless loginMethod is 'ref'")
+	case p.Email != "" && !ValidEmail(p.Email):
+		add("email", "invalid", "email must be a valid email address")
+	}
+	if p.TimeZone != "" && !validTimeZone(p.TimeZone) {
+		add("timeZone", "invalid", "timeZone must be an IANA time zone such as Europe/London")
+	}
+	if p.LanguageCode != "" && !validLanguageCode(p.LanguageCode) {
+		add("languageCode", "invalid", "languageCode must be a language tag such as en-gb")
+	}
+	if p.StartDate != nil && l.EndDate != nil && l.EndDate.Before(*p.StartDate) {
+		add("endDate", "invalid", "endDate must not be before startDate")
+	}
+	if len(p.AdditionalFields) > 0 {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(p.AdditionalFields, &obj) != nil || obj == nil {
+			add("additionalFields", "invalid", "additionalFields must be a JSON object")
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return &Error{Code: EInvalid, Message: first, Details: errs}
+}
+
+// ValidEmail reports whether s is a plain address such as a@b.example.
+func ValidEmail(s string) bool {
+	if len(s) > MaxEmailLength || strings.ContainsAny(s, " <>\"") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && at < len(s)-1
+}
+
+func validTimeZone(s string) bool {
+	if s == "UTC" {
+		return true
+	}
+	if len(s) > 64 || strings.Contains(s, "..") || strings.HasPrefix(s, "/") {
+		return false
+	}
+	_, err := time.LoadLocation(s)
+	return err == nil
+}
+
+// validLanguageCode accepts BCP 47-like tags: a 2-3 letter language and
+// optional 2-8 character alphanumeric subtags, e.g. "en", "en-gb", "zh-hant-tw".
+func validLanguageCode(s string) bool {
+	parts := strings.Split(s, "-")
+	if n := len(parts[0]); n < 2 || n > 3 || !isAlpha(parts[0]) {
+		return false
+	}
+	for _, p := range parts[1:] {
+		if len(p) < 1 || len(p) > 8 || !isAlnum(p) {
+			return false
+		}
+	}
+	return len(s) <= 35
+}
+
+func isAlpha(s string) bool {
+	for _, r := range s {
+		if r < 'a' || r > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(s string) bool {
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return false
+		}
+	}
+	return true
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// UserFilter selects users for search. Statuses nil means every status; an
+// empty non-nil slice matches nothing.
+type UserFilter struct {
+	Statuses     []Status
+	UpdatedSince *time.Time
+	Offset       int
+	Limit        int
+}
+
+// Erasure is the record of one erased user: ids and counts only.
+type Erasure struct {
+	LearnerID LearnerID
+	ErasedAt  time.Time
+	Source    Source
+	Actor     string
+	// Kept counts the records that stayed, by kind, e.g. "statusHistory": 3.
+	Kept map[string]int
+	// Erased counts what was removed, by kind, e.g. "person": 1.
+	Erased map[string]int
+}
+
+// UserService is the user lifecycle. Every method is scoped to the tenant of
+// the Actor in ctx.
+type UserService interface {
+	// CreateUser creates a user. EConflict when the ref or the email (compared
+	// case-insensitively) is taken by an undeleted user; EInvalid on a broken rule.
+	CreateUser(ctx context.Context, ref string, f UserFields) (*User, error)
+	// UpdateUser changes the given fields. ENotFound, EConflict, EInvalid.
+	UpdateUser(ctx context.Context, key UserKey, f UserFields) (*User, error)
+	// SuspendUser makes the user inactive, optionally setting an end date.
+	// Suspending a suspended user only updates the end date.
+	SuspendUser(ctx context.Context, key UserKey, endDate *time.Time) (*User, error)
+	// ReactivateUser undoes a suspension and applies f (the end date is cleared
+	// unless f sets one). The user keeps every record. EConflict when deleted.
+	ReactivateUser(ctx context.Context, key UserKey, f UserFields) (*User, error)
+	// EraseUser erases the user's personal data and keeps the learning
+	// records, in one transaction. The ref is free for a new, unlinked user.
+	EraseUser(ctx context.Context, key UserKey) (*Erasure, error)
+	// RecordLogin notes a sign-in: the first one turns a "new" user "active".
+	RecordLogin(ctx context.Context, key UserKey) (*User, error)
+	// FindUser returns one user; an erased user is found by id only.
+	FindUser(ctx context.Context, key UserKey) (*User, error)
+	// FindUsers returns a page of users ordered by id, and the total count.
+	FindUsers(ctx context.Context, filter UserFilter) ([]*User, int, error)
+	// FindStatusHistory returns the user's status changes, oldest first.
+	FindStatusHistory(ctx context.Context, id LearnerID) ([]*StatusChange, error)
+	// FindErasure returns the erasure record of an erased user.
+	FindErasure(ctx context.Context, id LearnerID) (*Erasure, error)
+}
