@@ -67,7 +67,7 @@ func (tx *Tx) applyEvent(ctx context.Context, ev lethe.ProvisioningEvent) (*leth
 		u, err := tx.findUser(ctx, key)
 		switch {
 		case lethe.ErrorCode(err) == lethe.ENotFound:
-			if u, err = tx.createUser(ctx, ev.Ref, ev.Fields); err != nil {
+			if u, err = tx.createUser(ctx, "", ev.Ref, ev.Fields); err != nil {
 				return nil, err
 			}
 			out.Outcome, out.UserID = lethe.OutcomeCreated, u.ID

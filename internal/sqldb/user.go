@@ -193,10 +193,13 @@ func personArgs(p *lethe.Person) []any {
 		nullStr(p.Domain), nullStr(p.TimeZone), nullStr(p.LanguageCode), nullMS(p.StartDate), extra}
 }
 
-func (tx *Tx) createUser(ctx context.Context, ref string, f lethe.UserFields) (*lethe.User, error) {
+func (tx *Tx) createUser(ctx context.Context, id lethe.LearnerID, ref string, f lethe.UserFields) (*lethe.User, error) {
+	if id == "" {
+		id = lethe.LearnerID(lethe.NewID(tx.now))
+	}
 	u := &lethe.User{
 		Learner: lethe.Learner{
-			ID: lethe.LearnerID(lethe.NewID(tx.now)), State: lethe.StateActive, Role: lethe.RoleLearner,
+			ID: id, State: lethe.StateActive, Role: lethe.RoleLearner,
 			LoginMethod: lethe.LoginEmail, CreatedAt: tx.now, UpdatedAt: tx.now,
 		},
 		Person: &lethe.Person{Ref: strings.TrimSpace(ref)},
@@ -343,9 +346,16 @@ func (tx *Tx) eraseUser(ctx context.Context, u *lethe.User) (*lethe.Erasure, err
 }
 
 // CreateUser implements lethe.UserService.
-func (s *UserService) CreateUser(ctx context.Context, ref string, f lethe.UserFields) (u *lethe.User, err error) {
+func (s *UserService) CreateUser(ctx context.Context, ref string, f lethe.UserFields) (*lethe.User, error) {
+	return s.CreateUserWithID(ctx, "", ref, f)
+}
+
+// CreateUserWithID is CreateUser with a chosen learner id, for fixtures such
+// as the demo tenant whose documented examples name fixed ids. An empty id
+// generates one.
+func (s *UserService) CreateUserWithID(ctx context.Context, id lethe.LearnerID, ref string, f lethe.UserFields) (u *lethe.User, err error) {
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		u, err = tx.createUser(ctx, ref, f)
+		u, err = tx.createUser(ctx, id, ref, f)
 		return err
 	})
 	return u, err

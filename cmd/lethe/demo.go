@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/lethehq/lethe"
+	"github.com/lethehq/lethe/internal/sqldb"
+)
+
+// The demo tenant's fixed credentials, printed at start so the README's
+// examples run verbatim. Never use --demo for real data.
+const (
+	demoTenantID = "demo"
+	demoAPIKey   = "demo-api-key"
+)
+
+type demoUser struct {
+	id    lethe.LearnerID
+	ref   string
+	f     lethe.UserFields
+	login bool
+	after func(ctx context.Context, users *sqldb.UserService, id lethe.LearnerID) error
+}
+
+func strp(s string) *string { return &s }
+
+// setUpDemo creates the demo tenant and its sample users the first time, and
+// resets the demo key on every start. It is idempotent.
+func setUpDemo(ctx context.Context, tenants *sqldb.TenantService, users *sqldb.UserService) error {
+	_, _, err := tenants.CreateTenant(ctx, demoTenantID, "Demo organisation")
+	switch lethe.ErrorCode(err) {
+	case "":
+	case lethe.EConflict:
+		return tenants.SetTenantKey(ctx, demoTenantID, demoAPIKey) // already set up
+	default:
+		return err
+	}
+	if err := tenants.SetTenantKey(ctx, demoTenantID, demoAPIKey); err != nil {
+		return err
+	}
+	ctx = lethe.WithActor(ctx, lethe.Actor{TenantID: demoTenantID, Source: lethe.SourceCLI, Name: "demo"})
+	admin := lethe.RoleAdministrator
+	expired := time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC)
+	samples := []demoUser{
+		{id: "650000000000000000000001", ref: "EMP001", login: true, f: lethe.UserFields{
+			FirstName: strp("Ada"), LastName: strp("Lovelace"), Email: strp("ada.lovelace@example.com"), Role: &admin,
+			JobTitle: strp("Head of Learning"), TimeZone: strp("Europe/London"), LanguageCode: strp("en-gb"),
+			AdditionalFields: json.RawMessage(`{"department":"L&D"}`)}},
+		{id: "650000000000000000000002", ref: "EMP002", f: lethe.UserFields{
+			FirstName: strp("Alan"), LastName: strp("Turing"), Email: strp("alan.turing@example.com"),
+			JobTitle: strp("Analyst"), ManagerRef: strp("EMP001"), AdditionalFields: json.RawMessage(`{"department":"Research"}`)}},
+		{id: "650000000000000000000003", ref: "EMP003", login: true, f: lethe.UserFields{
+			FirstName: strp("Grace"), LastName: strp("Hopper"), Email: strp("grace.hopper@example.com"),
+			JobTitle: strp("Engineer"), ManagerRef: strp("EMP001")},
+			after: func(ctx context.Context, users *sqldb.UserService, id lethe.LearnerID) error {
+				_, err := users.SuspendUser(ctx, lethe.ByID(id), nil)
+				return err
+			}},
+		{id: "650000000000000000000004", ref: "EMP004", f: lethe.UserFields{
+			FirstName: strp("Katherine"), LastName: strp("Johnson"), Email: strp("katherine.johnson@example.com"),
+			EndDate: &expired}},
+	}
+	for _, s := range samples {
+		if _, err := users.CreateUserWithID(ctx, s.id, s.ref, s.f); err != nil {
+			return err
+		}
+		if s.login {
+			if _, err := users.RecordLogin(ctx, lethe.ByID(s.id)); err != nil {
+				return err
+			}
+		}
+		if s.after != nil {
+			if err := s.after(ctx, users, s.id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

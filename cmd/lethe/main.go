@@ -1,0 +1,113 @@
+// Command lethe runs the Lethe server and administers its database.
+//
+//	lethe serve   [--addr ADDR] [--db DB] [--demo]
+//	lethe tenant  create --name NAME [--id ID] [--json] | list [--json] | rotate-key ID
+//	lethe migrate [--db DB]
+//	lethe version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "lethe:", err)
+		}
+		var u usageError
+		if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake in the command line (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `Lethe: a learning-platform backend that erases people and keeps the records.
+
+Usage:
+  lethe serve   [--addr ADDR] [--db DB] [--demo]   run the HTTP server
+  lethe tenant  create --name NAME [--json]         create a tenant and print its API key
+  lethe tenant  list [--json]                        list tenants
+  lethe tenant  rotate-key ID                        replace a tenant's API key
+  lethe migrate [--db DB]                            apply database migrations
+  lethe version                                      print the version
+
+Environment: LETHE_ADDR and LETHE_DB are the defaults of --addr and --db.
+`
+
+// env is what every subcommand gets: nothing is read from globals.
+type env struct {
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// run is the whole program; tests call it directly.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"missing command"}
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, e, args[1:])
+	case "tenant":
+		return runTenant(ctx, e, args[1:])
+	case "migrate":
+		return runMigrate(ctx, e, args[1:])
+	case "version":
+		fmt.Fprintln(stdout, "lethe", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+}
+
+var version = "dev"
+
+// defaultDB is the SQLite file used when neither --db nor LETHE_DB is set.
+const defaultDB = "./lethe-data/lethe.db"
+
+func envOr(e env, name, def string) string {
+	if v := e.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(e env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}

@@ -1,0 +1,24 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lethehq/lethe/internal/sqldb"
+)
+
+// runMigrate applies pending migrations and reports the schema version.
+func runMigrate(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "migrate")
+	dsn := fs.String("db", envOr(e, "LETHE_DB", defaultDB), "database: a SQLite file path")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	db, err := sqldb.Open(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintf(e.stdout, "schema at version %d\n", sqldb.SchemaVersion())
+	return nil
+}

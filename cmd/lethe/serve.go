@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/lethehq/lethe/internal/rest"
+	"github.com/lethehq/lethe/internal/server"
+	"github.com/lethehq/lethe/internal/sqldb"
+)
+
+// runServe runs the HTTP server until ctx ends (SIGINT or SIGTERM), then lets
+// in-flight requests finish and closes the database cleanly.
+func runServe(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "serve")
+	addr := fs.String("addr", envOr(e, "LETHE_ADDR", "127.0.0.1:8080"), "listen address (env LETHE_ADDR)")
+	dsn := fs.String("db", envOr(e, "LETHE_DB", defaultDB), "database: a SQLite file path (env LETHE_DB)")
+	demo := fs.Bool("demo", false, "create the demo tenant and sample users (idempotent)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError{"serve: unexpected arguments"}
+	}
+	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
+
+	db, err := sqldb.Open(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			logger.Error("close database", "error", err.Error())
+		}
+		logger.Info("stopped")
+	}()
+	tenants, users := sqldb.NewTenantService(db), sqldb.NewUserService(db)
+	if *demo {
+		if err := setUpDemo(ctx, tenants, users); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "Demo tenant ready.\n  tenant id: %s\n  api key:   %s\n  try: curl -u %s:%s http://%s/rest/v1/users\n",
+			demoTenantID, demoAPIKey, demoTenantID, demoAPIKey, *addr)
+	}
+
+	srv := server.New(server.Config{
+		Logger:  logger,
+		Tenants: tenants,
+		REST: &rest.Handler{
+			Users: users, Provisioning: sqldb.NewProvisioningService(db), Logger: logger,
+			Now: func() time.Time { return db.Now() },
+		},
+		Ready: db.Ping,
+	})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "schema_version", sqldb.SchemaVersion())
+	return srv.Serve(ctx, ln)
+}

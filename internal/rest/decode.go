@@ -1,0 +1,288 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lethehq/lethe"
+)
+
+// MaxBodyBytes is the largest request body accepted.
+const MaxBodyBytes = 1 << 20
+
+// readBody reads the whole body within MaxBodyBytes.
+func readBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, lethe.Errorf(lethe.ETooLarge, "The request body must be at most 1 MiB.")
+	}
+	if err != nil {
+		return nil, lethe.Errorf(lethe.EBadRequest, "The request body could not be read.")
+	}
+	return b, nil
+}
+
+// decodeObject parses a JSON object into its members. An empty body counts
+// as {} when allowEmpty is set.
+func decodeObject(body []byte, allowEmpty bool) (map[string]json.RawMessage, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		if allowEmpty {
+			return map[string]json.RawMessage{}, nil
+		}
+		return nil, lethe.Errorf(lethe.EBadRequest, "The request body must be a JSON object.")
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return nil, lethe.Errorf(lethe.EBadRequest, "The request body must be a JSON object.")
+		}
+		return nil, lethe.Errorf(lethe.EBadRequest, "The request body is not valid JSON.")
+	}
+	if obj == nil {
+		return nil, lethe.Errorf(lethe.EBadRequest, "The request body must be a JSON object.")
+	}
+	return obj, nil
+}
+
+func typeError(field, want string) error {
+	return lethe.FieldErrorf(lethe.EBadRequest, field, "type", "%s must be %s", field, want)
+}
+
+func isNull(raw json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(raw), []byte("null")) }
+
+// optString reads a string member; JSON null reads as "" (clear).
+func optString(obj map[string]json.RawMessage, field string) (*string, error) {
+	raw, ok := obj[field]
+	if !ok {
+		return nil, nil
+	}
+	s := ""
+	if !isNull(raw) {
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, typeError(field, "a string")
+		}
+	}
+	return &s, nil
+}
+
+func optBool(obj map[string]json.RawMessage, field string) (*bool, error) {
+	raw, ok := obj[field]
+	if !ok || isNull(raw) {
+		return nil, nil
+	}
+	var b bool
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return nil, typeError(field, "a boolean")
+	}
+	return &b, nil
+}
+
+// optDate reads a date member; null or "" reads as the zero time (clear).
+func optDate(obj map[string]json.RawMessage, field string) (*time.Time, error) {
+	s, err := optString(obj, field)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	if strings.TrimSpace(*s) == "" {
+		return &time.Time{}, nil
+	}
+	t, err := parseTime(*s)
+	if err != nil {
+		return nil, lethe.FieldErrorf(lethe.EInvalid, field, "invalid",
+			"%s must be a date (YYYY-MM-DD) or an ISO 8601 date-time", field)
+	}
+	return &t, nil
+}
+
+// timeLayouts are the accepted date and date-time forms. A value without a
+// zone is UTC.
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02T15:04",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02",
+}
+
+// parseTime parses a date or date-time in any of timeLayouts.
+func parseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, errors.New("not a date")
+}
+
+// formatTime is the one response time format: UTC with milliseconds and Z.
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+func formatTimePtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := formatTime(*t)
+	return &s
+}
+
+// decodeUserFields reads the user members shared by v2 create and update and
+// by provisioning events. Unknown members are ignored, as the vendor does.
+func decodeUserFields(obj map[string]json.RawMessage) (lethe.UserFields, error) {
+	var f lethe.UserFields
+	var err error
+	strs := []struct {
+		name string
+		dst  **string
+	}{
+		{"firstName", &f.FirstName}, {"lastName", &f.LastName}, {"email", &f.Email},
+		{"jobTitle", &f.JobTitle}, {"managerRef", &f.ManagerRef}, {"domain", &f.Domain},
+		{"timeZone", &f.TimeZone}, {"languageCode", &f.LanguageCode},
+	}
+	for _, s := range strs {
+		if *s.dst, err = optString(obj, s.name); err != nil {
+			return f, err
+		}
+	}
+	if s, err := optString(obj, "role"); err != nil {
+		return f, err
+	} else if s != nil {
+		r := lethe.Role(strings.TrimSpace(*s))
+		f.Role = &r
+	}
+	if s, err := optString(obj, "loginMethod"); err != nil {
+		return f, err
+	} else if s != nil {
+		m := lethe.LoginMethod(strings.TrimSpace(*s))
+		f.LoginMethod = &m
+	}
+	if f.StartDate, err = optDate(obj, "startDate"); err != nil {
+		return f, err
+	}
+	if f.EndDate, err = optDate(obj, "endDate"); err != nil {
+		return f, err
+	}
+	if f.SSO, err = optBool(obj, "sso"); err != nil {
+		return f, err
+	}
+	if raw, ok := obj["additionalFields"]; ok {
+		if isNull(raw) {
+			f.AdditionalFields = json.RawMessage("null")
+		} else {
+			var m map[string]json.RawMessage
+			if json.Unmarshal(raw, &m) != nil {
+				return f, typeError("additionalFields", "a JSON object")
+			}
+			compact := new(bytes.Buffer)
+			if err := json.Compact(compact, raw); err != nil {
+				return f, typeError("additionalFields", "a JSON object")
+			}
+			f.AdditionalFields = compact.Bytes()
+		}
+	}
+	return f, nil
+}
+
+// decodeRef reads the required ref member.
+func decodeRef(obj map[string]json.RawMessage) (string, error) {
+	s, err := optString(obj, "ref")
+	if err != nil {
+		return "", err
+	}
+	if s == nil || strings.TrimSpace(*s) == "" {
+		return "", lethe.FieldErrorf(lethe.EInvalid, "ref", "required", "ref is required")
+	}
+	return strings.TrimSpace(*s), nil
+}
+
+// paging is a parsed page request.
+type paging struct{ page, perPage int }
+
+func (p paging) offset() int { return (p.page - 1) * p.perPage }
+
+// parsePaging reads page and perPage (and its legacy alias limit; perPage
+// wins when both are given).
+func parsePaging(q map[string][]string, def, max int) (paging, error) {
+	p := paging{page: 1, perPage: def}
+	intParam := func(name string, min, max int) (int, bool, error) {
+		v := strings.TrimSpace(first(q, name))
+		if v == "" {
+			return 0, false, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, false, lethe.FieldErrorf(lethe.EBadRequest, name, "type", "%s must be an integer", name)
+		}
+		if n < min || n > max {
+			return 0, false, lethe.FieldErrorf(lethe.EInvalid, name, "out_of_range", "%s must be between %d and %d", name, min, max)
+		}
+		return n, true, nil
+	}
+	n, ok, err := intParam("page", 1, 1_000_000_000/max)
+	if err != nil {
+		return p, err
+	} else if ok {
+		p.page = n
+	}
+	if n, ok, err = intParam("perPage", 1, max); err != nil {
+		return p, err
+	} else if ok {
+		p.perPage = n
+		return p, nil
+	}
+	if n, ok, err = intParam("limit", 1, max); err != nil {
+		return p, err
+	} else if ok {
+		p.perPage = n
+	}
+	return p, nil
+}
+
+func first(q map[string][]string, name string) string {
+	if v := q[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// commaList splits a comma-separated query value, dropping empty items.
+func commaList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// pageJSON is the vendor's paged envelope.
+type pageJSON[T any] struct {
+	Results    []T            `json:"results"`
+	Pagination paginationJSON `json:"pagination"`
+}
+
+type paginationJSON struct {
+	TotalResults int `json:"totalResults"`
+	TotalPages   int `json:"totalPages"`
+	Page         int `json:"page"`
+	PerPage      int `json:"perPage"`
+}
+
+func newPage[T any](results []T, total int, p paging) pageJSON[T] {
+	if results == nil {
+		results = []T{}
+	}
+	return pageJSON[T]{Results: results, Pagination: paginationJSON{
+		TotalResults: total, TotalPages: (total + p.perPage - 1) / p.perPage, Page: p.page, PerPage: p.perPage,
+	}}
+}

@@ -1,0 +1,48 @@
+package rest
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/lethehq/lethe"
+)
+
+// Handler serves the REST API over the domain services.
+type Handler struct {
+	Users        lethe.UserService
+	Provisioning lethe.ProvisioningService
+	Logger       *slog.Logger
+	// Now is the clock used to derive statuses in responses.
+	Now func() time.Time
+}
+
+// fail answers err; internal errors are logged with the request id, never
+// shown to the client.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if lethe.ErrorCode(err) == lethe.EInternal && r.Context().Err() == nil {
+		h.Logger.ErrorContext(r.Context(), "internal error",
+			"request_id", r.Header.Get("X-Request-Id"), "route", r.Pattern, "error", err.Error())
+	}
+	WriteError(w, err)
+}
+
+func (h *Handler) now() time.Time { return h.Now().UTC() }
+
+// userKeyFromID reads an {id} path value as a learner id. A malformed id is a
+// 404: no user can have it.
+func userIDFromPath(r *http.Request, name string) (lethe.LearnerID, error) {
+	id, ok := lethe.ParseID(r.PathValue(name))
+	if !ok {
+		return "", lethe.Errorf(lethe.ENotFound, "User not found.")
+	}
+	return lethe.LearnerID(id), nil
+}
+
+func refFromPath(r *http.Request) (string, error) {
+	ref := r.PathValue("ref")
+	if ref == "" {
+		return "", lethe.FieldErrorf(lethe.EBadRequest, "ref", "required", "ref is required")
+	}
+	return ref, nil
+}

@@ -1,0 +1,225 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/lethehq/lethe"
+	"github.com/lethehq/lethe/internal/rest"
+)
+
+// Config is what the server needs.
+type Config struct {
+	Logger  *slog.Logger
+	Tenants lethe.TenantService
+	REST    *rest.Handler
+	// Ready reports whether the server can take traffic (the database answers).
+	Ready func(ctx context.Context) error
+	// ShutdownTimeout bounds how long in-flight requests may take to finish.
+	ShutdownTimeout time.Duration
+}
+
+// Server serves HTTP until its context ends, then shuts down gracefully.
+type Server struct {
+	cfg     Config
+	mux     *http.ServeMux
+	httpSrv *http.Server
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeStatusJSON(w, http.StatusOK, "ok")
+	})
+	s.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if cfg.Ready != nil && cfg.Ready(ctx) != nil {
+			writeStatusJSON(w, http.StatusServiceUnavailable, "unavailable")
+			return
+		}
+		writeStatusJSON(w, http.StatusOK, "ok")
+	})
+	s.mux.HandleFunc("GET /openapi.json", serveOpenAPI)
+	for _, rt := range cfg.REST.Routes() {
+		s.mux.Handle(rt.Method+" "+rt.Pattern, s.authenticate(rt.Handler))
+	}
+	s.httpSrv = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+func writeStatusJSON(w http.ResponseWriter, code int, status string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write([]byte(`{"status":"` + status + `"}` + "\n"))
+}
+
+// Handler is the whole HTTP handler with its middleware.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// Serve accepts connections on ln until ctx ends, then stops accepting, lets
+// in-flight requests finish (up to ShutdownTimeout) and returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.httpSrv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.httpSrv.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}
+
+// statusWriter remembers the status code for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// requestID keeps a well-formed incoming X-Request-Id or makes a new one.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 && isToken(id) {
+		return id
+	}
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func isToken(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// serveHTTP is the middleware chain: request id, access log, recovery, body
+// limit, then routing with vendor-style 404 and 405 bodies.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := requestID(r)
+	r.Header.Set("X-Request-Id", id)
+	w.Header().Set("X-Request-Id", id)
+	sw := &statusWriter{ResponseWriter: w}
+	_, pattern := s.mux.Handler(r)
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			// The panic value is not logged: it could carry request data.
+			s.cfg.Logger.Error("panic", "request_id", id, "route", pattern)
+			if sw.status == 0 {
+				rest.WriteError(sw, errors.New("panic"))
+			}
+		}
+		route := pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		s.cfg.Logger.Info("request", "request_id", id, "method", r.Method, "route", route,
+			"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+	}()
+	if r.ContentLength > rest.MaxBodyBytes {
+		rest.WriteError(sw, lethe.Errorf(lethe.ETooLarge, "The request body must be at most 1 MiB."))
+		return
+	}
+	r.Body = http.MaxBytesReader(sw, r.Body, rest.MaxBodyBytes)
+	if pattern == "" {
+		s.notRouted(sw, r)
+		return
+	}
+	s.mux.ServeHTTP(sw, r)
+}
+
+// notRouted answers a request no pattern matched: 405 with Allow when the
+// path exists under other methods, else 404, both in the vendor's body.
+func (s *Server) notRouted(w http.ResponseWriter, r *http.Request) {
+	h, _ := s.mux.Handler(r)
+	probe := &headerProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		rest.WriteStatus(w, http.StatusMethodNotAllowed, "method_not_allowed",
+			"Method "+r.Method+" is not allowed on this path.", nil)
+		return
+	}
+	rest.WriteStatus(w, http.StatusNotFound, string(lethe.ENotFound), "No such endpoint.", nil)
+}
+
+// headerProbe captures what the mux's own 404/405 handler would answer.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header         { return p.header }
+func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *headerProbe) WriteHeader(code int)        { p.status = code }
+
+// authenticate checks HTTP Basic credentials (tenant id : API key) and puts
+// the tenant's Actor in the request context.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, key, ok := r.BasicAuth()
+		if !ok || user == "" {
+			rest.WriteError(w, lethe.Errorf(lethe.EUnauthenticated, "Authentication required: HTTP Basic with tenant id and API key."))
+			return
+		}
+		t, err := s.cfg.Tenants.Authenticate(r.Context(), lethe.TenantID(user), key)
+		if err != nil {
+			if lethe.ErrorCode(err) == lethe.EInternal {
+				s.cfg.Logger.Error("authenticate", "request_id", r.Header.Get("X-Request-Id"), "error", err.Error())
+			}
+			rest.WriteError(w, err)
+			return
+		}
+		ctx := lethe.WithActor(r.Context(), lethe.Actor{TenantID: t.ID, Source: lethe.SourceAPI, Name: "api-key"})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
