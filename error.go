@@ -36,7 +36,9 @@ type Error struct {
 	Details []FieldError
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("lethe error: code=%s message=%s", e.Code, e.Message) }
+func (e *Error) Error() string {
+	return fmt.Sprintf("lethe error: code=%s message=%s", e.Code, e.Message)
+}
 
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {
