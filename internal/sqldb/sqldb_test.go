@@ -1,0 +1,62 @@
+package sqldb_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/lethehq/lethe"
+	"github.com/lethehq/lethe/internal/sqldb"
+)
+
+// MustOpenDB opens a fresh database in a temporary folder and closes it when
+// the test ends.
+func MustOpenDB(tb testing.TB) *sqldb.DB {
+	tb.Helper()
+	db, err := sqldb.Open(context.Background(), filepath.Join(tb.TempDir(), "lethe.db"))
+	if err != nil {
+		tb.Fatalf("open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			tb.Errorf("close: %v", err)
+		}
+	})
+	return db
+}
+
+// MustTenant creates a tenant and returns a context acting for it.
+func MustTenant(tb testing.TB, db *sqldb.DB, id lethe.TenantID) context.Context {
+	tb.Helper()
+	if _, _, err := sqldb.NewTenantService(db).CreateTenant(context.Background(), id, "Tenant "+string(id)); err != nil {
+		tb.Fatalf("create tenant: %v", err)
+	}
+	return lethe.WithActor(context.Background(), lethe.Actor{TenantID: id, Source: lethe.SourceAPI, Name: "test"})
+}
+
+func strp(s string) *string { return &s }
+
+// MustCreateUser creates a user with a unique email derived from ref.
+func MustCreateUser(tb testing.TB, ctx context.Context, db *sqldb.DB, ref string, f lethe.UserFields) *lethe.User {
+	tb.Helper()
+	if f.FirstName == nil {
+		f.FirstName = strp("First")
+	}
+	if f.LastName == nil {
+		f.LastName = strp("Last")
+	}
+	if f.Email == nil {
+		f.Email = strp(ref + "@example.com")
+	}
+	u, err := sqldb.NewUserService(db).CreateUser(ctx, ref, f)
+	if err != nil {
+		tb.Fatalf("create user %s: %v", ref, err)
+	}
+	return u
+}
+
+// clock is a settable test clock.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }

@@ -1,0 +1,188 @@
+package sqldb_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/lethehq/lethe"
+	"github.com/lethehq/lethe/internal/sqldb"
+)
+
+// TestUserService_FindUsers_StatusFilter checks that the SQL status filters
+// agree with lethe.StatusAt for every combination of statuses, at several
+// moments, without any write in between (time-driven statuses are right
+// whenever read).
+func TestUserService_FindUsers_StatusFilter(t *testing.T) {
+	db := MustOpenDB(t)
+	clk := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	db.Now = clk.now
+	ctx := MustTenant(t, db, "acme")
+	users := sqldb.NewUserService(db)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 60 {
+		f := lethe.UserFields{}
+		if rng.IntN(2) == 0 {
+			end := clk.t.Add(time.Duration(rng.IntN(10)-3) * 24 * time.Hour)
+			f.EndDate = &end
+		}
+		u := MustCreateUser(t, ctx, db, fmt.Sprintf("R%02d", i), f)
+		switch rng.IntN(4) {
+		case 0:
+			if _, err := users.RecordLogin(ctx, lethe.ByID(u.ID)); err != nil {
+				t.Fatal(err)
+			}
+		case 1:
+			if _, err := users.SuspendUser(ctx, lethe.ByID(u.ID), nil); err != nil {
+				t.Fatal(err)
+			}
+		case 2:
+			if _, err := users.EraseUser(ctx, lethe.ByID(u.ID)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, days := range []int{0, 2, 5, 9} {
+		clk.t = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(days) * 24 * time.Hour)
+		all, total, err := users.FindUsers(ctx, lethe.UserFilter{Limit: 1000})
+		if err != nil || total != 60 || len(all) != 60 {
+			t.Fatalf("all users: %d/%d, %v", len(all), total, err)
+		}
+		// Every subset of the four statuses.
+		for mask := 0; mask < 16; mask++ {
+			var want []lethe.Status
+			for i, st := range lethe.AllStatuses {
+				if mask&(1<<i) != 0 {
+					want = append(want, st)
+				}
+			}
+			var wantIDs []lethe.LearnerID
+			for _, u := range all {
+				if slices.Contains(want, lethe.StatusAt(&u.Learner, clk.t)) {
+					wantIDs = append(wantIDs, u.ID)
+				}
+			}
+			got, total, err := users.FindUsers(ctx, lethe.UserFilter{Statuses: append([]lethe.Status{}, want...), Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var gotIDs []lethe.LearnerID
+			for _, u := range got {
+				gotIDs = append(gotIDs, u.ID)
+			}
+			if !slices.Equal(gotIDs, wantIDs) || total != len(wantIDs) {
+				t.Errorf("day %d statuses %v: got %d users (total %d), want %d", days, want, len(gotIDs), total, len(wantIDs))
+			}
+		}
+	}
+}
+
+func TestUserService_EraseUser(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := MustTenant(t, db, "acme")
+	users := sqldb.NewUserService(db)
+	u := MustCreateUser(t, ctx, db, "EMP1", lethe.UserFields{JobTitle: strp("Pilot")})
+	if _, err := users.SuspendUser(ctx, lethe.ByRef("EMP1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	e, err := users.EraseUser(ctx, lethe.ByRef("EMP1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("OKRecord", func(t *testing.T) {
+		if e.LearnerID != u.ID || e.Erased["person"] != 1 || e.Kept["statusHistory"] != 3 {
+			t.Fatalf("erasure = %+v", e)
+		}
+		got, err := users.FindErasure(ctx, u.ID)
+		if err != nil || got.Kept["statusHistory"] != 3 || !got.ErasedAt.Equal(e.ErasedAt) {
+			t.Fatalf("FindErasure = %+v, %v", got, err)
+		}
+	})
+	t.Run("OKFoundByIDOnly", func(t *testing.T) {
+		got, err := users.FindUser(ctx, lethe.ByID(u.ID))
+		if err != nil || !got.Deleted() || got.Person != nil || got.EndDate != nil {
+			t.Fatalf("FindUser = %+v, %v", got, err)
+		}
+		if _, err := users.FindUser(ctx, lethe.ByRef("EMP1")); lethe.ErrorCode(err) != lethe.ENotFound {
+			t.Fatalf("by ref: %v, want not_found", err)
+		}
+	})
+	t.Run("OKHistoryKept", func(t *testing.T) {
+		h, err := users.FindStatusHistory(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range h {
+			got = append(got, fmt.Sprintf("%s>%s:%s", c.From, c.To, c.Reason))
+		}
+		want := []string{">active:created", "active>suspended:suspended", "suspended>deleted:erased"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("history = %v, want %v", got, want)
+		}
+	})
+	t.Run("OKRefReused", func(t *testing.T) {
+		again := MustCreateUser(t, ctx, db, "EMP1", lethe.UserFields{})
+		if again.ID == u.ID {
+			t.Fatal("re-created ref reused the erased learner id")
+		}
+	})
+	t.Run("ErrTwice", func(t *testing.T) {
+		if _, err := users.EraseUser(ctx, lethe.ByID(u.ID)); lethe.ErrorCode(err) != lethe.EConflict {
+			t.Fatalf("err = %v, want conflict", err)
+		}
+	})
+	t.Run("ErrReactivateErased", func(t *testing.T) {
+		if _, err := users.ReactivateUser(ctx, lethe.ByID(u.ID), lethe.UserFields{}); lethe.ErrorCode(err) != lethe.EConflict {
+			t.Fatalf("err = %v, want conflict", err)
+		}
+	})
+}
+
+func TestUserService_ReactivateUser(t *testing.T) {
+	db := MustOpenDB(t)
+	clk := &clock{t: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	db.Now = clk.now
+	ctx := MustTenant(t, db, "acme")
+	users := sqldb.NewUserService(db)
+	end := clk.t.Add(24 * time.Hour)
+	u := MustCreateUser(t, ctx, db, "EMP1", lethe.UserFields{})
+	if _, err := users.SuspendUser(ctx, lethe.ByID(u.ID), &end); err != nil {
+		t.Fatal(err)
+	}
+	clk.t = clk.t.Add(30 * 24 * time.Hour)
+	got, err := users.ReactivateUser(ctx, lethe.ByID(u.ID), lethe.UserFields{JobTitle: strp("Returner")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != u.ID || got.State != lethe.StateActive || got.EndDate != nil || got.Person.JobTitle != "Returner" {
+		t.Fatalf("reactivated = %+v %+v", got.Learner, got.Person)
+	}
+	if st := lethe.StatusAt(&got.Learner, clk.t); st != lethe.StatusNew {
+		t.Fatalf("status = %s, want new", st)
+	}
+}
+
+func TestUserService_TenantScope(t *testing.T) {
+	db := MustOpenDB(t)
+	a := MustTenant(t, db, "a")
+	b := MustTenant(t, db, "b")
+	users := sqldb.NewUserService(db)
+	u := MustCreateUser(t, a, db, "SAME", lethe.UserFields{Email: strp("same@example.com")})
+	// The same ref and email are free in another tenant.
+	MustCreateUser(t, b, db, "SAME", lethe.UserFields{Email: strp("same@example.com")})
+	if _, err := users.FindUser(b, lethe.ByID(u.ID)); lethe.ErrorCode(err) != lethe.ENotFound {
+		t.Fatalf("tenant b reads tenant a's user: %v", err)
+	}
+	if _, err := users.EraseUser(b, lethe.ByID(u.ID)); lethe.ErrorCode(err) != lethe.ENotFound {
+		t.Fatalf("tenant b erases tenant a's user: %v", err)
+	}
+	if _, total, _ := users.FindUsers(b, lethe.UserFilter{Limit: 10}); total != 1 {
+		t.Fatalf("tenant b sees %d users, want 1", total)
+	}
+	if _, err := users.FindUser(t.Context(), lethe.ByID(u.ID)); lethe.ErrorCode(err) != lethe.EUnauthenticated {
+		t.Fatalf("no actor: %v, want unauthenticated", err)
+	}
+}
