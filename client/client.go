@@ -107,11 +107,14 @@ type call struct {
 func (c *Client) do(ctx context.Context, r call, out any) error {
 	var body io.Reader
 	if r.in != nil {
-		b, err := json.Marshal(r.in)
-		if err != nil {
+		// Not HTML-escaped: custom fields are stored as sent.
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(r.in); err != nil {
 			return fmt.Errorf("lethe: encode request: %w", err)
 		}
-		body = bytes.NewReader(b)
+		body = bytes.NewReader(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
 	}
 	u := c.baseURL + expand(r.pattern, r.args...)
 	if len(r.query) > 0 {

@@ -371,8 +371,10 @@ func (c *Client) SearchUsers(ctx context.Context, p SearchParams) (*Page[User], 
 
 // AllUsers walks every page of the search from p.Page (default 1) on,
 // yielding each user. On an error it yields the error once and stops.
-// Users created or erased while the walk runs may be seen twice or missed,
-// as with any page-number paging.
+// Users are ordered by id, which is creation order, so users created during
+// the walk only add to its end; but with a status filter, a user whose status
+// changes during the walk may be seen twice or missed, as with any
+// page-number paging.
 func (c *Client) AllUsers(ctx context.Context, p SearchParams) iter.Seq2[User, error] {
 	return func(yield func(User, error) bool) {
 		if p.Page < 1 {
