@@ -118,14 +118,16 @@ func MustRunMain(tb testing.TB) *testServer {
 	return srv
 }
 
-// mustServe runs `lethe serve` on dbPath until the test ends.
-func mustServe(tb testing.TB, dbPath string) *testServer {
+// mustServe runs `lethe serve` on dbPath, with any extra flags, until the
+// test ends.
+func mustServe(tb testing.TB, dbPath string, extra ...string) *testServer {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	srv := &testServer{DBPath: dbPath, logs: newLogBuffer(), cancel: cancel, done: make(chan error, 1)}
 	var stdout bytes.Buffer
 	go func() {
-		srv.done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", dbPath}, noEnv, &syncWriter{w: &stdout}, srv.logs)
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dbPath}, extra...)
+		srv.done <- run(ctx, args, noEnv, &syncWriter{w: &stdout}, srv.logs)
 	}()
 	select {
 	case srv.Addr = <-srv.logs.addr:
