@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	_ "time/tzdata" // time zones validate the same on hosts without a zoneinfo database
 	"unicode"
 	"unicode/utf8"
 )
@@ -200,7 +201,8 @@ func validTimeZone(s string) bool {
 	if s == "UTC" {
 		return true
 	}
-	if len(s) > 64 || strings.Contains(s, "..") || strings.HasPrefix(s, "/") {
+	// "Local" loads as the server's own zone, which is not an IANA name.
+	if s == "Local" || len(s) > 64 || strings.Contains(s, "..") || strings.HasPrefix(s, "/") {
 		return false
 	}
 	_, err := time.LoadLocation(s)

@@ -113,12 +113,17 @@ var timeLayouts = []string{
 	"2006-01-02",
 }
 
-// parseTime parses a date or date-time in any of timeLayouts.
+// parseTime parses a date or date-time in any of timeLayouts. The result
+// must fall in the years 1-9999 in UTC, so that it prints in the response
+// format, and must not be the zero time, which means "no date".
 func parseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
+			if t = t.UTC(); t.IsZero() || t.Year() < 1 || t.Year() > 9999 {
+				break
+			}
+			return t, nil
 		}
 	}
 	return time.Time{}, errors.New("not a date")
@@ -219,10 +224,11 @@ func parsePaging(q map[string][]string, def, max int) (paging, error) {
 			return 0, false, nil
 		}
 		n, err := strconv.Atoi(v)
-		if err != nil {
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
 			return 0, false, lethe.FieldErrorf(lethe.EBadRequest, name, "type", "%s must be an integer", name)
 		}
-		if n < min || n > max {
+		// An integer too large for int is out of range, like any other.
+		if err != nil || n < min || n > max {
 			return 0, false, lethe.FieldErrorf(lethe.EInvalid, name, "out_of_range", "%s must be between %d and %d", name, min, max)
 		}
 		return n, true, nil

@@ -152,12 +152,14 @@ func parseUserSearch(q map[string][]string) (userSearch, error) {
 	}
 	narrowed := false
 	for _, name := range []string{"statuses", "status", "omitStatuses"} {
-		v := strings.TrimSpace(first(q, name))
-		if v == "" {
+		// A value with no item, such as "" or ",", is not given: it must not
+		// narrow the set to nothing.
+		items := commaList(first(q, name))
+		if len(items) == 0 {
 			continue
 		}
 		given := map[lethe.Status]bool{}
-		for _, item := range commaList(v) {
+		for _, item := range items {
 			st, ok := lethe.ParseStatus(strings.ToLower(item))
 			if !ok {
 				return s, lethe.FieldErrorf(lethe.EInvalid, name, "invalid",

@@ -54,6 +54,12 @@ func (c *testClock) Advance(d time.Duration) time.Time {
 	return c.now
 }
 
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
 // syncBuffer collects the server's logs, written from many goroutines.
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -499,15 +505,15 @@ func TestServer_Bodies(t *testing.T) {
 	s := MustStartServer(t)
 	s.MustCreateUser(t, s.A, "body-user", nil)
 	id := MustID(t, s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/users/ref/body-user", ""))
-	targets := []struct{ method, path string }{
-		{"POST", "/rest/v2/users"},
-		{"PATCH", "/rest/v2/users/ref/body-user"},
-		{"PATCH", "/rest/v2/users/ref/body-user/suspend"},
-		{"POST", "/rest/v1/webhooks"},
-		{"POST", "/lethe/v1/users/" + id + "/reactivate"},
+	targets := []struct{ name, method, path string }{
+		{"Create", "POST", "/rest/v2/users"},
+		{"Update", "PATCH", "/rest/v2/users/ref/body-user"},
+		{"Suspend", "PATCH", "/rest/v2/users/ref/body-user/suspend"},
+		{"Webhook", "POST", "/rest/v1/webhooks"},
+		{"Reactivate", "POST", "/lethe/v1/users/" + id + "/reactivate"},
 	}
 	for _, tg := range targets {
-		name := tg.method + " " + tg.path
+		name := tg.name
 		t.Run("ErrMalformedJSON/"+name, func(t *testing.T) {
 			for _, body := range []string{`{`, `{"ref":}`, `{"a":1} trailing`, `nul`, "\x00"} {
 				MustError(t, s.Do(t, s.A, tg.method, tg.path, body), http.StatusBadRequest, "bad_request")

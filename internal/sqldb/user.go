@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -137,15 +138,33 @@ func (tx *Tx) appendHistory(ctx context.Context, id lethe.LearnerID, from, to le
 	if from != "" {
 		fromArg = string(from)
 	}
+	// The history reads in (at, id) order. Changes within one millisecond
+	// would sort by the random half of their ids, so a new entry's id is kept
+	// after the learner's last one.
+	entry := lethe.NewID(tx.now)
+	var last sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(id) FROM status_history WHERE tenant_id = $1 AND learner_id = $2`,
+		string(tx.actor.TenantID), string(id)).Scan(&last); err != nil {
+		return fmt.Errorf("read status history: %w", err)
+	}
+	if last.Valid && entry <= last.String {
+		entry = nextID(last.String)
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO status_history
 		(tenant_id, learner_id, id, from_state, to_state, reason, actor, source, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		string(tx.actor.TenantID), string(id), lethe.NewID(tx.now), fromArg, string(to), reason,
+		string(tx.actor.TenantID), string(id), entry, fromArg, string(to), reason,
 		tx.actor.Name, string(tx.actor.Source), ms(tx.now))
 	if err != nil {
 		return fmt.Errorf("append status history: %w", err)
 	}
 	return nil
+}
+
+// nextID is the 24-hex id right after id.
+func nextID(id string) string {
+	n, _ := new(big.Int).SetString(id, 16)
+	return fmt.Sprintf("%024x", n.Add(n, big.NewInt(1)))
 }
 
 // checkUnique reports a conflict when ref or email belongs to another user.

@@ -1,0 +1,436 @@
+package rest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lethehq/lethe"
+)
+
+// Fuzz targets for every request decoder. Each also runs as a normal test
+// over its seeds. The shared properties: a decoder never panics; an error is
+// a *lethe.Error with a client-side code (bad_request, invalid, too_large),
+// never internal; a result is well-formed and decodes to itself again.
+
+// mustClientError fails unless err is a *lethe.Error with a client-side code,
+// a message and well-formed details.
+func mustClientError(t *testing.T, err error) {
+	t.Helper()
+	e, ok := err.(*lethe.Error)
+	if !ok {
+		t.Fatalf("error %T %v is not a *lethe.Error", err, err)
+	}
+	switch e.Code {
+	case lethe.EBadRequest, lethe.EInvalid, lethe.ETooLarge:
+	default:
+		t.Fatalf("error code %q, want bad_request, invalid or too_large: %v", e.Code, e)
+	}
+	if e.Message == "" {
+		t.Fatalf("error without message: %#v", e)
+	}
+	for _, d := range e.Details {
+		if d.Field == "" || d.Problem == "" {
+			t.Fatalf("detail without field or problem: %#v", e)
+		}
+	}
+}
+
+// userBodySeeds are bodies for the user decoders, valid and not.
+var userBodySeeds = []string{
+	`{"ref":"emp-1","firstName":"Ada","lastName":"Lovelace","email":"ada@example.com"}`,
+	`{"ref":" r ","firstName":"A","lastName":"B","loginMethod":"ref","role":"administrator","jobTitle":"J",
+	  "managerRef":"m","startDate":"2024-01-15","endDate":"2030-06-30T17:30:00+02:00","timeZone":"Europe/London",
+	  "languageCode":"en-gb","sso":true,"domain":"d.example","additionalFields":{"department":"Sales","n":[1,{"x":null}]}}`,
+	`{"ref":"r","firstName":null,"email":"","role":"","loginMethod":" ref ","sso":null,"additionalFields":null}`,
+	`{"ref":"r","startDate":"","endDate":null}`,
+	`{"ref":"r","startDate":"2024-01-15 10:00:00","endDate":"2024-01-15T10:00"}`,
+	`{}`, ``, `   `, `null`, `[]`, `[{"ref":"r"}]`, `"s"`, `5`, `{`, `{"ref":}`, `{"a":1} x`,
+	`{"ref":5}`, `{"ref":"r","firstName":5}`, `{"ref":"r","sso":"yes"}`, `{"ref":"r","startDate":20240101}`,
+	`{"ref":"r","startDate":"yesterday"}`, `{"ref":"r","additionalFields":"x"}`, `{"ref":"r","additionalFields":[1]}`,
+	`{"ref":"r","additionalFields":{"a":1,"a":2}}`, `{"ref":"\u0000\ud800"}`, "{\"ref\":\"\xff\xfe\"}",
+	`{"ref":"r","endDate":"0001-01-01"}`, `{"ref":"r","endDate":"9999-12-31T23:59:59.999999999-23:59"}`,
+	`{"ref":"r","role":"superuser","loginMethod":"sms"}`, `{"ref":"   "}`, `{"ref":"r","email":"A@B.example"}`,
+	`{"endDate":"2025-12-31"}`, `{"endDate":""}`, `{"endDate":5}`, `{"endDate":"soon"}`,
+	strings.Repeat(`[`, 20000),
+}
+
+// checkUserFields checks a decoded UserFields, applies it to a fresh user
+// and validates the result (which must not panic), and decodes its
+// re-encoding, which must give the same fields.
+func checkUserFields(t *testing.T, ref string, f lethe.UserFields) {
+	t.Helper()
+	if f.Role != nil && strings.TrimSpace(string(*f.Role)) != string(*f.Role) {
+		t.Fatalf("role %q is not trimmed", *f.Role)
+	}
+	if f.LoginMethod != nil && strings.TrimSpace(string(*f.LoginMethod)) != string(*f.LoginMethod) {
+		t.Fatalf("loginMethod %q is not trimmed", *f.LoginMethod)
+	}
+	for _, d := range []*time.Time{f.StartDate, f.EndDate} {
+		if d != nil && !d.IsZero() && d.Location() != time.UTC {
+			t.Fatalf("date %v is not UTC", d)
+		}
+	}
+	if f.AdditionalFields != nil && !bytes.Equal(f.AdditionalFields, []byte("null")) {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(f.AdditionalFields, &m); err != nil || m == nil {
+			t.Fatalf("additionalFields %q is not a JSON object", f.AdditionalFields)
+		}
+		var compact bytes.Buffer
+		if json.Compact(&compact, f.AdditionalFields) != nil || !bytes.Equal(compact.Bytes(), f.AdditionalFields) {
+			t.Fatalf("additionalFields %q is not compact", f.AdditionalFields)
+		}
+	}
+
+	p := &lethe.Person{Ref: ref}
+	l := &lethe.Learner{State: lethe.StateActive, Role: lethe.RoleLearner, LoginMethod: lethe.LoginEmail}
+	f.Apply(p, l)
+	if err := lethe.ValidateUser(p, l); err != nil {
+		if lethe.ErrorCode(err) != lethe.EInvalid {
+			t.Fatalf("ValidateUser: %v, want an invalid error", err)
+		}
+		mustClientError(t, err)
+	}
+
+	again, err := decodeUpdateUser(encodeUserFields(t, f))
+	if err != nil {
+		t.Fatalf("re-encoded fields do not decode: %v", err)
+	}
+	if !sameUserFields(f, again) {
+		t.Fatalf("round trip changed the fields:\n got %s\nwant %s", encodeUserFields(t, again), encodeUserFields(t, f))
+	}
+}
+
+// encodeUserFields writes f as a v2 update body.
+func encodeUserFields(t *testing.T, f lethe.UserFields) []byte {
+	t.Helper()
+	m := map[string]any{}
+	str := func(name string, v *string) {
+		if v != nil {
+			m[name] = *v
+		}
+	}
+	str("firstName", f.FirstName)
+	str("lastName", f.LastName)
+	str("email", f.Email)
+	str("jobTitle", f.JobTitle)
+	str("managerRef", f.ManagerRef)
+	str("domain", f.Domain)
+	str("timeZone", f.TimeZone)
+	str("languageCode", f.LanguageCode)
+	if f.Role != nil {
+		m["role"] = string(*f.Role)
+	}
+	if f.LoginMethod != nil {
+		m["loginMethod"] = string(*f.LoginMethod)
+	}
+	date := func(name string, v *time.Time) {
+		switch {
+		case v == nil:
+		case v.IsZero():
+			m[name] = ""
+		default:
+			m[name] = v.Format(time.RFC3339Nano)
+		}
+	}
+	date("startDate", f.StartDate)
+	date("endDate", f.EndDate)
+	if f.SSO != nil {
+		m["sso"] = *f.SSO
+	}
+	if f.AdditionalFields != nil {
+		m["additionalFields"] = f.AdditionalFields
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatalf("encode fields: %v", err)
+	}
+	return b
+}
+
+func sameUserFields(a, b lethe.UserFields) bool {
+	ptr := func(x, y *string) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	tm := func(x, y *time.Time) bool { return (x == nil) == (y == nil) && (x == nil || x.Equal(*y)) }
+	// Strings decoded from JSON are valid UTF-8 already, so they survive
+	// re-encoding byte for byte.
+	return ptr(a.FirstName, b.FirstName) && ptr(a.LastName, b.LastName) && ptr(a.Email, b.Email) &&
+		ptr(a.JobTitle, b.JobTitle) && ptr(a.ManagerRef, b.ManagerRef) && ptr(a.Domain, b.Domain) &&
+		ptr(a.TimeZone, b.TimeZone) && ptr(a.LanguageCode, b.LanguageCode) &&
+		ptr((*string)(a.Role), (*string)(b.Role)) && ptr((*string)(a.LoginMethod), (*string)(b.LoginMethod)) &&
+		tm(a.StartDate, b.StartDate) && tm(a.EndDate, b.EndDate) &&
+		(a.SSO == nil) == (b.SSO == nil) && (a.SSO == nil || *a.SSO == *b.SSO) &&
+		sameJSON(a.AdditionalFields, b.AdditionalFields)
+}
+
+// sameJSON compares two JSON texts by value: escapes such as \u0026 and &
+// spell the same string.
+func sameJSON(a, b json.RawMessage) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return bytes.Equal(a, b)
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func FuzzDecodeCreateUser(f *testing.F) {
+	for _, s := range userBodySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ref, fields, err := decodeCreateUser(body)
+		if err != nil {
+			mustClientError(t, err)
+			return
+		}
+		if ref == "" || strings.TrimSpace(ref) != ref {
+			t.Fatalf("ref %q is empty or not trimmed", ref)
+		}
+		checkUserFields(t, ref, fields)
+	})
+}
+
+func FuzzDecodeUpdateUser(f *testing.F) {
+	for _, s := range userBodySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fields, err := decodeUpdateUser(body)
+		if err != nil {
+			mustClientError(t, err)
+			return
+		}
+		if len(bytes.TrimSpace(body)) == 0 && !sameUserFields(fields, lethe.UserFields{}) {
+			t.Fatalf("an empty body changed fields")
+		}
+		checkUserFields(t, "ref", fields)
+	})
+}
+
+func FuzzDecodeSuspend(f *testing.F) {
+	for _, s := range userBodySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fields, err := decodeSuspend(body)
+		if err != nil {
+			mustClientError(t, err)
+			return
+		}
+		if fields == nil {
+			t.Fatal("nil fields without error")
+		}
+		end := fields.EndDate
+		if !sameUserFields(*fields, lethe.UserFields{EndDate: end}) {
+			t.Fatalf("suspend decoded more than the end date: %s", encodeUserFields(t, *fields))
+		}
+		checkUserFields(t, "ref", *fields)
+	})
+}
+
+func FuzzDecodeProvisioningEvent(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"evt-1","timestamp":"2025-03-01T09:00:00Z","eventType":"user_joined","content":{"user":{"ref":"r",
+		  "email":"a@example.com","firstName":"A","lastName":"B","jobTitle":"J","managerRef":"m","startDate":"2024-01-01",
+		  "timeZone":"UTC","languageCode":"en"}}}`,
+		`{"id":"evt-2","eventType":"user_updated","content":{"user":{"ref":"r","jobTitle":""}}}`,
+		`{"id":"evt-3","eventType":"user_suspended","content":{"user":{"ref":"r","endDate":"2025-03-31","firstName":"x"}}}`,
+		`{"id":"evt-4","eventType":"user_deleted","content":{"user":{"ref":"r","email":"a@example.com"}}}`,
+		`{"id":" evt-5 ","timestamp":"","eventType":"user_deleted","content":{"user":{"ref":" r "}}}`,
+		`{"eventType":"user_joined","content":{"user":{"ref":"r"}}}`,
+		`{"id":"","eventType":"user_joined","content":{"user":{"ref":"r"}}}`,
+		`{"id":5,"eventType":"user_joined","content":{"user":{"ref":"r"}}}`,
+		`{"id":"e","eventType":"user_exploded","content":{"user":{"ref":"r"}}}`,
+		`{"id":"e","eventType":"user_joined"}`, `{"id":"e","eventType":"user_joined","content":null}`,
+		`{"id":"e","eventType":"user_joined","content":{"user":[]}}`, `{"id":"e","eventType":"user_joined","content":{}}`,
+		`{"id":"e","eventType":"user_joined","content":{"user":{"email":"a@example.com"}}}`,
+		`{"id":"e","eventType":"user_updated","content":{"user":{"ref":"r","firstName":1}}}`,
+		`{"id":"e","eventType":"user_suspended","content":{"user":{"ref":"r","endDate":"later"}}}`,
+		`{"id":"e","timestamp":"noon","eventType":"user_deleted","content":{"user":{"ref":"r"}}}`,
+		`{"id":"` + strings.Repeat("x", 201) + `","eventType":"user_deleted","content":{"user":{"ref":"r"}}}`,
+		``, `{}`, `[]`, `null`, `{`, `"x"`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ev, err := decodeProvisioningEvent(body)
+		if ev.Digest != sha256.Sum256(body) {
+			t.Fatal("digest is not the SHA-256 of the body")
+		}
+		if err != nil {
+			mustClientError(t, err)
+			return
+		}
+		if ev.ID == "" || strings.TrimSpace(ev.ID) != ev.ID || len(ev.ID) > 200 {
+			t.Fatalf("id %q is empty, untrimmed or too long", ev.ID)
+		}
+		if !ev.Type.Valid() {
+			t.Fatalf("event type %q is not valid", ev.Type)
+		}
+		if ev.Ref == "" || strings.TrimSpace(ev.Ref) != ev.Ref {
+			t.Fatalf("ref %q is empty or not trimmed", ev.Ref)
+		}
+		switch ev.Type {
+		case lethe.EventUserDeleted:
+			if !sameUserFields(ev.Fields, lethe.UserFields{}) {
+				t.Fatalf("user_deleted carries fields: %s", encodeUserFields(t, ev.Fields))
+			}
+		case lethe.EventUserSuspended:
+			if !sameUserFields(ev.Fields, lethe.UserFields{EndDate: ev.Fields.EndDate}) {
+				t.Fatalf("user_suspended carries more than the end date: %s", encodeUserFields(t, ev.Fields))
+			}
+		}
+		checkUserFields(t, ev.Ref, ev.Fields)
+	})
+}
+
+func FuzzParseUserSearch(f *testing.F) {
+	for _, s := range []string{
+		"", "page=2&perPage=50", "perPage=1000", "perPage=0", "perPage=1001", "perPage=abc", "perPage=-1",
+		"perPage=99999999999999999999", "page=0", "page=1000000", "page=1000001", "limit=5", "limit=5&perPage=7",
+		"perPage=&limit=", "updatedSince=2025-01-01", "updatedSince=2020-01-01+00%3A00%3A00",
+		"updatedSince=2025-01-01T00:00:00%2B02:00", "updatedSince=yesterday", "status=new", "status=NEW",
+		"statuses=active%2Cexpired", "statuses=new,,active,", "statuses=,", "omitStatuses=inactive",
+		"statuses=new,active&omitStatuses=new&status=active", "status=gone", "omitStatuses=new,active,inactive,expired",
+		"status=new&status=active", "perPage=+5", "perPage=%205%20", "page=1e3", "a=%zz", "status=new;active",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, rawQuery string) {
+		q, _ := url.ParseQuery(rawQuery) // the server reads what parses, as r.URL.Query does
+		s, err := parseUserSearch(q)
+		if err != nil {
+			mustClientError(t, err)
+			return
+		}
+		p := s.paging
+		if p.page < 1 || p.page > 1_000_000 || p.perPage < 1 || p.perPage > 1000 {
+			t.Fatalf("paging %+v out of bounds", p)
+		}
+		if s.filter.Offset != (p.page-1)*p.perPage || s.filter.Offset < 0 || s.filter.Limit != p.perPage {
+			t.Fatalf("filter offset %d limit %d do not match paging %+v", s.filter.Offset, s.filter.Limit, p)
+		}
+		if u := s.filter.UpdatedSince; u != nil && u.Location() != time.UTC {
+			t.Fatalf("updatedSince %v is not UTC", u)
+		}
+		given := false
+		for _, name := range []string{"status", "statuses", "omitStatuses"} {
+			given = given || len(commaList(first(q, name))) > 0
+		}
+		if !given && s.filter.Statuses != nil {
+			t.Fatalf("statuses %v without a status parameter", s.filter.Statuses)
+		}
+		if given && s.filter.Statuses == nil {
+			t.Fatal("a status parameter was ignored")
+		}
+		// Statuses is a subset of AllStatuses, in its order, without repeats.
+		i := 0
+		for _, st := range s.filter.Statuses {
+			for i < len(lethe.AllStatuses) && lethe.AllStatuses[i] != st {
+				i++
+			}
+			if i == len(lethe.AllStatuses) {
+				t.Fatalf("statuses %v: not a subset of %v in order", s.filter.Statuses, lethe.AllStatuses)
+			}
+			i++
+		}
+		// omitStatuses alone removes exactly what it names.
+		if omit := first(q, "omitStatuses"); len(commaList(first(q, "status"))) == 0 &&
+			len(commaList(first(q, "statuses"))) == 0 && len(commaList(omit)) > 0 {
+			for _, st := range lethe.AllStatuses {
+				named := slices.ContainsFunc(commaList(omit), func(v string) bool { return strings.EqualFold(v, string(st)) })
+				if slices.Contains(s.filter.Statuses, st) == named {
+					t.Fatalf("omitStatuses=%q gave %v", omit, s.filter.Statuses)
+				}
+			}
+		}
+	})
+}
+
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{
+		"2024-01-15", "2024-01-15T10:20:30Z", "2024-01-15T10:20:30.123456789+05:30", "2024-01-15T10:20:30",
+		"2024-01-15T10:20", "2024-01-15 10:20:30", "2024-01-15 10:20:30.5-08:00", " 2024-01-15 ", "0000-01-01",
+		"9999-12-31T23:59:59.999999999Z", "2024-02-30", "2024-13-01", "24-01-15", "2024-01-15T25:00:00Z",
+		"2024-01-15T10:20:30+24:00", "now", "", "1705312800", "2024-01-15T10:20:30.Z",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseTime(s)
+		if err != nil {
+			if !got.IsZero() {
+				t.Fatalf("error with a time %v", got)
+			}
+			// Every caller turns the failure into a client error.
+			_, err := optDate(map[string]json.RawMessage{"startDate": mustMarshal(t, s)}, "startDate")
+			if strings.TrimSpace(s) != "" {
+				if err == nil {
+					t.Fatal("optDate accepted what parseTime refused")
+				}
+				mustClientError(t, err)
+			}
+			return
+		}
+		if got.Location() != time.UTC {
+			t.Fatalf("time %v is not UTC", got)
+		}
+		// The result reads back: in full precision, and in the response format
+		// to the millisecond.
+		if again, err := parseTime(got.Format(time.RFC3339Nano)); err != nil || !again.Equal(got) {
+			t.Fatalf("RFC 3339 round trip of %v: %v, %v", got, again, err)
+		}
+		out := formatTime(got)
+		if again, err := parseTime(out); err != nil || !again.Equal(got.Truncate(time.Millisecond)) {
+			t.Fatalf("response format %q of %v reads back as %v, %v", out, got, again, err)
+		}
+		if d, err := optDate(map[string]json.RawMessage{"startDate": mustMarshal(t, s)}, "startDate"); err != nil || d == nil || !d.Equal(got) {
+			t.Fatalf("optDate(%q) = %v, %v; want %v", s, d, err, got)
+		}
+	})
+}
+
+func mustMarshal(t *testing.T, v any) json.RawMessage {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestPaging_Parse pins the code of each kind of bad paging value.
+func TestPaging_Parse(t *testing.T) {
+	cases := []struct {
+		query string
+		code  lethe.Code
+		field string
+	}{
+		{"perPage=0", lethe.EInvalid, "perPage"},
+		{"perPage=1001", lethe.EInvalid, "perPage"},
+		{"perPage=99999999999999999999", lethe.EInvalid, "perPage"},
+		{"perPage=-99999999999999999999", lethe.EInvalid, "perPage"},
+		{"perPage=abc", lethe.EBadRequest, "perPage"},
+		{"page=0", lethe.EInvalid, "page"},
+		{"limit=x", lethe.EBadRequest, "limit"},
+	}
+	for _, c := range cases {
+		t.Run("Err"+c.query, func(t *testing.T) {
+			q, _ := url.ParseQuery(c.query)
+			_, err := parsePaging(q, 100, 1000)
+			var e *lethe.Error
+			if !errors.As(err, &e) || e.Code != c.code || len(e.Details) != 1 || e.Details[0].Field != c.field {
+				t.Fatalf("parsePaging(%s) = %v, want %s about %s", c.query, err, c.code, c.field)
+			}
+		})
+	}
+}

@@ -1,0 +1,199 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/lethehq/lethe/internal/rest"
+)
+
+// tenantAUsers is what tenant A holds for the isolation test.
+type tenantAUsers struct {
+	liveRef, liveID           string
+	suspendedRef, suspendedID string
+	erasedID                  string
+	joinedEnvelope            string // an event A has applied
+}
+
+// seedTenantA gives tenant A a live, a suspended and an erased user, and a
+// recorded provisioning event.
+func seedTenantA(t *testing.T, s *testServer) tenantAUsers {
+	t.Helper()
+	var a tenantAUsers
+	a.liveRef = "a/live@example.com" // a ref that needs escaping
+	a.joinedEnvelope = envelope(t, "evt-a-1", "user_joined", map[string]any{
+		"ref": a.liveRef, "email": "alice@example.com", "firstName": "Alice", "lastName": "Anders", "jobTitle": "Dev",
+	})
+	a.liveID = s.MustEvent(t, s.A, a.joinedEnvelope, "evt-a-1", "user_joined", "created", false)
+	s.MustOK(t, s.A, http.StatusOK, "POST", "/lethe/v1/users/"+a.liveID+"/logins", "")
+
+	a.suspendedRef = "a-suspended"
+	a.suspendedID = MustID(t, s.MustCreateUser(t, s.A, a.suspendedRef, map[string]any{"endDate": "2026-01-01"}))
+	s.MustOK(t, s.A, http.StatusOK, "PATCH", "/rest/v2/users/ref/a-suspended/suspend", `{}`)
+
+	a.erasedID = MustID(t, s.MustCreateUser(t, s.A, "a-erased", nil))
+	s.MustOK(t, s.A, http.StatusOK, "DELETE", "/rest/v2/users/ref/a-erased", "")
+	return a
+}
+
+// snapshotA reads everything tenant A can see about its users.
+func snapshotA(t *testing.T, s *testServer, a tenantAUsers) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	get := func(path string) {
+		res := s.Do(t, s.A, "GET", path, "")
+		if res.Status != http.StatusOK {
+			t.Fatalf("GET %s as A: %s", path, res)
+		}
+		out[path] = string(res.Body)
+	}
+	get("/rest/v1/users")
+	for _, id := range []string{a.liveID, a.suspendedID, a.erasedID} {
+		get("/rest/v1/user/" + id)
+		get("/lethe/v1/users/" + id + "/status-history")
+	}
+	get("/rest/v1/users/ref/" + EncodeURIComponent(a.liveRef))
+	get("/rest/v1/users/ref/" + a.suspendedRef)
+	get("/lethe/v1/erasures/" + a.erasedID)
+	return out
+}
+
+var pathParam = regexp.MustCompile(`\{([^}]*)\}`)
+
+// expandPaths fills a route pattern with tenant A's ids and refs: one path
+// per user that can be named there. An unknown parameter fails the test, so
+// a new route with a new parameter forces an update here.
+func expandPaths(t *testing.T, pattern string, a tenantAUsers) []string {
+	t.Helper()
+	params := pathParam.FindAllStringSubmatch(pattern, -1)
+	switch {
+	case len(params) == 0:
+		return []string{pattern}
+	case len(params) > 1:
+		t.Fatalf("route %s: more than one path parameter; extend expandPaths", pattern)
+	}
+	var values []string
+	switch params[0][1] {
+	case "ref":
+		values = []string{EncodeURIComponent(a.liveRef), a.suspendedRef, "a-erased"}
+	case "id", "userId":
+		values = []string{a.liveID, a.suspendedID, a.erasedID}
+	default:
+		t.Fatalf("route %s: unknown path parameter %q; extend expandPaths", pattern, params[0][0])
+	}
+	var out []string
+	for _, v := range values {
+		out = append(out, strings.Replace(pattern, params[0][0], v, 1))
+	}
+	return out
+}
+
+// TestServer_TenantIsolation calls every route as tenant B with tenant A's
+// ids and refs. B must neither read nor change A's data. Each route runs
+// against a fresh tenant B, so one route's writes cannot mask another's.
+func TestServer_TenantIsolation(t *testing.T) {
+	s := MustStartServer(t)
+	a := seedTenantA(t, s)
+	before := snapshotA(t, s, a)
+	aIDs := map[any]bool{a.liveID: true, a.suspendedID: true, a.erasedID: true}
+
+	// Every route must have a case: the key is "METHOD pattern".
+	cases := map[string]func(t *testing.T, b Tenant, method, path string){
+		"POST /rest/v2/users": func(t *testing.T, b Tenant, method, path string) {
+			// The same ref and email are free in B and make a separate user.
+			got := s.MustOK(t, b, http.StatusCreated, method, path,
+				`{"ref":"a/live@example.com","email":"alice@example.com","firstName":"Mallory","lastName":"B"}`)
+			if aIDs[got["id"]] {
+				t.Errorf("B's new user has A's id %v", got["id"])
+			}
+		},
+		"PATCH /rest/v2/users/ref/{ref}": func(t *testing.T, b Tenant, method, path string) {
+			res := s.Do(t, b, method, path, `{"firstName":"Mallory","email":"mallory@example.com"}`)
+			MustError(t, res, http.StatusNotFound, "not_found")
+		},
+		"PATCH /rest/v2/users/ref/{ref}/suspend": func(t *testing.T, b Tenant, method, path string) {
+			MustError(t, s.Do(t, b, method, path, `{"endDate":"2020-01-01"}`), http.StatusNotFound, "not_found")
+		},
+		"DELETE /rest/v2/users/ref/{ref}": func(t *testing.T, b Tenant, method, path string) {
+			MustError(t, s.Do(t, b, method, path, ""), http.StatusNotFound, "not_found")
+		},
+		"GET /rest/v1/users": func(t *testing.T, b Tenant, method, path string) {
+			for _, q := range []string{"", "?status=inactive", "?statuses=new,active,inactive,expired", "?updatedSince=2000-01-01&perPage=1000"} {
+				got := s.MustOK(t, b, http.StatusOK, method, path+q, "")
+				MustDiff(t, "B's search "+q, map[string]any{
+					"results":    []any{},
+					"pagination": map[string]any{"totalResults": 0.0, "totalPages": 0.0, "page": 1.0, "perPage": got["pagination"].(map[string]any)["perPage"]},
+				}, got)
+			}
+		},
+		"GET /rest/v1/user/{id}": func(t *testing.T, b Tenant, method, path string) {
+			MustError(t, s.Do(t, b, method, path, ""), http.StatusNotFound, "not_found")
+		},
+		"GET /rest/v1/users/ref/{ref}": func(t *testing.T, b Tenant, method, path string) {
+			MustError(t, s.Do(t, b, method, path, ""), http.StatusNotFound, "not_found")
+		},
+		"POST /rest/v1/webhooks": func(t *testing.T, b Tenant, method, path string) {
+			for _, typ := range []string{"user_updated", "user_suspended", "user_deleted"} {
+				for _, ref := range []string{a.liveRef, a.suspendedRef, "a-erased"} {
+					body := envelope(t, "evt-b-"+typ+ref, typ, map[string]any{"ref": ref, "firstName": "Mallory"})
+					MustError(t, s.Do(t, b, method, path, body), http.StatusNotFound, "not_found")
+				}
+			}
+			// A's envelope id means nothing in B: no replay of A's outcome
+			// (which would reveal A's user id), no conflict on another body.
+			other := envelope(t, "evt-a-1", "user_updated", map[string]any{"ref": a.liveRef, "firstName": "Mallory"})
+			MustError(t, s.Do(t, b, method, path, other), http.StatusNotFound, "not_found")
+			got := s.MustOK(t, b, http.StatusOK, method, path, a.joinedEnvelope)
+			if got["replayed"] != false || got["outcome"] != "created" || aIDs[got["userId"]] {
+				t.Errorf("A's envelope in B = %v; want a new user, not a replay", got)
+			}
+			// user_joined for a ref A suspended creates B's own user.
+			joined := envelope(t, "evt-b-join", "user_joined", map[string]any{
+				"ref": a.suspendedRef, "firstName": "Mallory", "lastName": "B", "email": "m@example.com",
+			})
+			got = s.MustOK(t, b, http.StatusOK, method, path, joined)
+			if got["outcome"] != "created" || aIDs[got["userId"]] {
+				t.Errorf("user_joined in B = %v; want a new user", got)
+			}
+		},
+		"POST /lethe/v1/users/{id}/reactivate": func(t *testing.T, b Tenant, method, path string) {
+			MustError(t, s.Do(t, b, method, path, `{"firstName":"Mallory"}`), http.StatusNotFound, "not_found")
+		},
+		"POST /lethe/v1/users/{id}/logins": func(t *testing.T, b Tenant, method, path string) {
+			MustError(t, s.Do(t, b, method, path, ""), http.StatusNotFound, "not_found")
+		},
+		"GET /lethe/v1/users/{id}/status-history": func(t *testing.T, b Tenant, method, path string) {
+			MustError(t, s.Do(t, b, method, path, ""), http.StatusNotFound, "not_found")
+		},
+		"GET /lethe/v1/erasures/{userId}": func(t *testing.T, b Tenant, method, path string) {
+			MustError(t, s.Do(t, b, method, path, ""), http.StatusNotFound, "not_found")
+		},
+	}
+
+	routes := (&rest.Handler{}).Routes()
+	seen := map[string]bool{}
+	for i, rt := range routes {
+		key := rt.Method + " " + rt.Pattern
+		seen[key] = true
+		check, ok := cases[key]
+		if !ok {
+			t.Errorf("route %s has no tenant-isolation case: add one to TestServer_TenantIsolation", key)
+			continue
+		}
+		t.Run(key, func(t *testing.T) {
+			b := s.MustCreateTenant(t, fmt.Sprintf("tenant-b-%02d", i))
+			for _, path := range expandPaths(t, rt.Pattern, a) {
+				check(t, b, rt.Method, path)
+			}
+			MustDiff(t, "tenant A after "+key, before, snapshotA(t, s, a))
+		})
+	}
+	for key := range cases {
+		if !seen[key] {
+			t.Errorf("case %s names no route: remove it", key)
+		}
+	}
+}

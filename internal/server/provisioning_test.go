@@ -1,0 +1,223 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// envelope is a provisioning event of spec §10.1.
+func envelope(tb testing.TB, id, eventType string, user map[string]any) string {
+	tb.Helper()
+	return MustJSON(tb, map[string]any{
+		"id": id, "timestamp": "2025-03-01T09:00:00Z", "eventType": eventType,
+		"content": map[string]any{"user": user},
+	})
+}
+
+// MustEvent posts an event that must succeed and checks the whole answer.
+func (s *testServer) MustEvent(tb testing.TB, as Tenant, body, id, eventType, outcome string, replayed bool) string {
+	tb.Helper()
+	got := s.MustOK(tb, as, http.StatusOK, "POST", "/rest/v1/webhooks", body)
+	userID := MustID(tb, map[string]any{"id": got["userId"]})
+	MustDiff(tb, "event answer", map[string]any{
+		"success": true, "id": id, "eventType": eventType, "outcome": outcome, "userId": userID, "replayed": replayed,
+	}, got)
+	return userID
+}
+
+func TestProvisioning_Events(t *testing.T) {
+	s := MustStartServer(t)
+	joined := envelope(t, "evt-1", "user_joined", map[string]any{
+		"ref": "p-1", "email": "p1@example.com", "firstName": "Pat", "lastName": "One", "jobTitle": "Analyst",
+		"managerRef": "p-boss", "startDate": "2025-03-01", "timeZone": "Europe/Dublin", "languageCode": "en-ie",
+	})
+	var id string
+
+	t.Run("OKJoinedCreates", func(t *testing.T) {
+		id = s.MustEvent(t, s.A, joined, "evt-1", "user_joined", "created", false)
+		got := s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/users/ref/p-1", "")
+		MustDiff(t, "BasicUser", map[string]any{
+			"id": id, "ref": "p-1", "firstName": "Pat", "lastName": "One", "email": "p1@example.com",
+			"role": "learner", "status": "new", "additionalFields": map[string]any{}, "languageCode": "en-ie",
+			"positions": []any{map[string]any{
+				"id": id, "title": "Analyst", "ouId": nil, "isActive": true,
+				"manager":   map[string]any{"id": nil, "name": nil, "ref": "p-boss"},
+				"startDate": "2025-03-01T00:00:00.000Z", "endDate": nil, "createdAt": T0, "updatedAt": T0,
+			}},
+		}, got)
+	})
+	t.Run("OKUpdated", func(t *testing.T) {
+		s.Clock.Advance(time.Minute)
+		body := envelope(t, "evt-2", "user_updated", map[string]any{"ref": "p-1", "jobTitle": "Lead"})
+		if got := s.MustEvent(t, s.A, body, "evt-2", "user_updated", "updated", false); got != id {
+			t.Errorf("userId = %s, want %s", got, id)
+		}
+		u := s.MustGetUser(t, s.A, id)
+		if title := u["positions"].([]any)[0].(map[string]any)["title"]; title != "Lead" || u["firstName"] != "Pat" {
+			t.Errorf("after update: title %v, firstName %v", title, u["firstName"])
+		}
+	})
+	t.Run("OKReplayReturnsFirstOutcome", func(t *testing.T) {
+		s.Clock.Advance(time.Minute)
+		before := s.MustGetUser(t, s.A, id)
+		if got := s.MustEvent(t, s.A, joined, "evt-1", "user_joined", "created", true); got != id {
+			t.Errorf("userId = %s, want %s", got, id)
+		}
+		// The later update stays: the replay changed nothing.
+		MustDiff(t, "user after replay", before, s.MustGetUser(t, s.A, id))
+	})
+	t.Run("ErrSameIDOtherBody", func(t *testing.T) {
+		other := envelope(t, "evt-1", "user_joined", map[string]any{
+			"ref": "p-1", "email": "p1@example.com", "firstName": "Pat", "lastName": "Changed",
+		})
+		res := s.Do(t, s.A, "POST", "/rest/v1/webhooks", other)
+		body := MustError(t, res, http.StatusConflict, "conflict", "id")
+		if p := MustProblem(t, body, "id"); p != "reused" {
+			t.Errorf("problem = %q, want reused", p)
+		}
+		MustNotContain(t, res, "p1@example.com", "Pat", "Changed", "p-1")
+		if u := s.MustGetUser(t, s.A, id); u["lastName"] != "One" {
+			t.Errorf("lastName = %v after a refused event", u["lastName"])
+		}
+	})
+	t.Run("OKSuspendedWithEndDate", func(t *testing.T) {
+		body := envelope(t, "evt-3", "user_suspended", map[string]any{"ref": "p-1", "endDate": "2025-03-31T17:00:00+01:00"})
+		s.MustEvent(t, s.A, body, "evt-3", "user_suspended", "suspended", false)
+		u := s.MustGetUser(t, s.A, id)
+		pos := u["positions"].([]any)[0].(map[string]any)
+		if u["status"] != "inactive" || pos["endDate"] != "2025-03-31T16:00:00.000Z" || pos["isActive"] != false {
+			t.Errorf("after suspension: status %v, endDate %v, isActive %v", u["status"], pos["endDate"], pos["isActive"])
+		}
+	})
+	t.Run("OKJoinedReactivatesAndUpdates", func(t *testing.T) {
+		body := envelope(t, "evt-4", "user_joined", map[string]any{
+			"ref": "p-1", "email": "p1@example.com", "firstName": "Pat", "lastName": "One", "jobTitle": "Rehired",
+		})
+		if got := s.MustEvent(t, s.A, body, "evt-4", "user_joined", "reactivated", false); got != id {
+			t.Errorf("userId = %s, want the same user %s", got, id)
+		}
+		u := s.MustGetUser(t, s.A, id)
+		pos := u["positions"].([]any)[0].(map[string]any)
+		if u["status"] != "new" || pos["title"] != "Rehired" || pos["endDate"] != nil {
+			t.Errorf("after rejoin: status %v, title %v, endDate %v", u["status"], pos["title"], pos["endDate"])
+		}
+	})
+	t.Run("OKJoinedForActiveUserUpdates", func(t *testing.T) {
+		body := envelope(t, "evt-5", "user_joined", map[string]any{
+			"ref": "p-1", "email": "p1@example.com", "firstName": "Patricia", "lastName": "One",
+		})
+		s.MustEvent(t, s.A, body, "evt-5", "user_joined", "updated", false)
+		if u := s.MustGetUser(t, s.A, id); u["firstName"] != "Patricia" {
+			t.Errorf("firstName = %v", u["firstName"])
+		}
+	})
+	t.Run("ErrUpdatedUnknownRef", func(t *testing.T) {
+		for _, typ := range []string{"user_updated", "user_suspended", "user_deleted"} {
+			body := envelope(t, "evt-unknown-"+typ, typ, map[string]any{"ref": "nobody", "jobTitle": "x"})
+			MustError(t, s.Do(t, s.A, "POST", "/rest/v1/webhooks", body), http.StatusNotFound, "not_found")
+		}
+	})
+	t.Run("OKFailedEventNotRecorded", func(t *testing.T) {
+		bad := envelope(t, "evt-6", "user_joined", map[string]any{
+			"ref": "p-2", "email": "not-an-email", "firstName": "Sam", "lastName": "Two",
+		})
+		res := s.Do(t, s.A, "POST", "/rest/v1/webhooks", bad)
+		MustError(t, res, http.StatusUnprocessableEntity, "invalid", "email")
+		MustNotContain(t, res, "not-an-email", "Sam", "p-2")
+		fixed := envelope(t, "evt-6", "user_joined", map[string]any{
+			"ref": "p-2", "email": "p2@example.com", "firstName": "Sam", "lastName": "Two",
+		})
+		s.MustEvent(t, s.A, fixed, "evt-6", "user_joined", "created", false)
+		// A 404 is not recorded either.
+		ghost := envelope(t, "evt-7", "user_updated", map[string]any{"ref": "p-3", "jobTitle": "x"})
+		MustError(t, s.Do(t, s.A, "POST", "/rest/v1/webhooks", ghost), http.StatusNotFound, "not_found")
+		s.MustCreateUser(t, s.A, "p-3", nil)
+		s.MustEvent(t, s.A, ghost, "evt-7", "user_updated", "updated", false)
+	})
+	t.Run("OKDeletedErases", func(t *testing.T) {
+		body := envelope(t, "evt-8", "user_deleted", map[string]any{"ref": "p-1"})
+		s.MustEvent(t, s.A, body, "evt-8", "user_deleted", "erased", false)
+		MustError(t, s.Do(t, s.A, "GET", "/rest/v1/users/ref/p-1", ""), http.StatusNotFound, "not_found")
+		u := s.MustGetUser(t, s.A, id)
+		if u["deleted"] != true || u["ref"] != nil || u["email"] != nil || u["firstName"] != nil {
+			t.Errorf("after user_deleted: %v", u)
+		}
+		erasure := s.MustOK(t, s.A, http.StatusOK, "GET", "/lethe/v1/erasures/"+id, "")
+		if erasure["source"] != "provisioning" || erasure["actor"] != "provisioning-webhook" {
+			t.Errorf("erasure = %v, want source provisioning", erasure)
+		}
+		// The event hashes of the erased person were cleared: the five events
+		// that named p-1 and were recorded (evt-1 … evt-5).
+		MustDiff(t, "erased", map[string]any{"person": 1.0, "provisioningEventHashes": 5.0}, erasure["erased"])
+	})
+	t.Run("OKReplayAfterErasure", func(t *testing.T) {
+		// Each replay answers its first outcome and brings nobody back.
+		s.MustEvent(t, s.A, joined, "evt-1", "user_joined", "created", true)
+		s.MustEvent(t, s.A, envelope(t, "evt-8", "user_deleted", map[string]any{"ref": "p-1"}),
+			"evt-8", "user_deleted", "erased", true)
+		MustError(t, s.Do(t, s.A, "GET", "/rest/v1/users/ref/p-1", ""), http.StatusNotFound, "not_found")
+		// A new envelope may create the ref again, as a new user.
+		again := envelope(t, "evt-9", "user_joined", map[string]any{
+			"ref": "p-1", "email": "p1@example.com", "firstName": "Pat", "lastName": "One",
+		})
+		if got := s.MustEvent(t, s.A, again, "evt-9", "user_joined", "created", false); got == id {
+			t.Errorf("the erased user %s came back", id)
+		}
+	})
+	t.Run("OKHistorySource", func(t *testing.T) {
+		hist := s.MustOK(t, s.A, http.StatusOK, "GET", "/lethe/v1/users/"+id+"/status-history", "")["results"].([]any)
+		for _, h := range hist {
+			m := h.(map[string]any)
+			if m["source"] != "provisioning" || m["actor"] != "provisioning-webhook" {
+				t.Errorf("history entry %v, want source provisioning", m)
+			}
+		}
+		if len(hist) != 4 {
+			t.Errorf("history has %d entries, want created, suspended, reactivated, erased", len(hist))
+		}
+	})
+}
+
+func TestProvisioning_Decode(t *testing.T) {
+	s := MustStartServer(t)
+	cases := []struct {
+		name, body, field string
+		status            int
+	}{
+		{"ErrIDMissing", `{"eventType":"user_joined","content":{"user":{"ref":"r"}}}`, "id", 422},
+		{"ErrIDBlank", `{"id":"  ","eventType":"user_joined","content":{"user":{"ref":"r"}}}`, "id", 422},
+		{"ErrIDTooLong", `{"id":"` + strings.Repeat("x", 201) + `","eventType":"user_deleted","content":{"user":{"ref":"r"}}}`, "id", 422},
+		{"ErrIDType", `{"id":5,"eventType":"user_joined","content":{"user":{"ref":"r"}}}`, "id", 400},
+		{"ErrEventTypeMissing", `{"id":"e","content":{"user":{"ref":"r"}}}`, "eventType", 422},
+		{"ErrEventTypeUnknown", `{"id":"e","eventType":"user_exploded","content":{"user":{"ref":"r"}}}`, "eventType", 422},
+		{"ErrContentMissing", `{"id":"e","eventType":"user_joined"}`, "content", 422},
+		{"ErrContentNull", `{"id":"e","eventType":"user_joined","content":null}`, "content", 422},
+		{"ErrContentType", `{"id":"e","eventType":"user_joined","content":[]}`, "content", 400},
+		{"ErrUserMissing", `{"id":"e","eventType":"user_joined","content":{}}`, "content.user", 422},
+		{"ErrUserType", `{"id":"e","eventType":"user_joined","content":{"user":"r"}}`, "content.user", 400},
+		{"ErrRefMissing", `{"id":"e","eventType":"user_joined","content":{"user":{"email":"a@example.com"}}}`, "content.user.ref", 422},
+		{"ErrRefBlankOnDelete", `{"id":"e","eventType":"user_deleted","content":{"user":{"ref":" "}}}`, "content.user.ref", 422},
+		{"ErrFieldType", `{"id":"e","eventType":"user_updated","content":{"user":{"ref":"r","firstName":1}}}`, "content.user.firstName", 400},
+		{"ErrEndDate", `{"id":"e","eventType":"user_suspended","content":{"user":{"ref":"r","endDate":"later"}}}`, "content.user.endDate", 422},
+		{"ErrTimestamp", `{"id":"e","timestamp":"noon","eventType":"user_deleted","content":{"user":{"ref":"r"}}}`, "timestamp", 422},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code := "invalid"
+			if c.status == 400 {
+				code = "bad_request"
+			}
+			body := MustError(t, s.Do(t, s.A, "POST", "/rest/v1/webhooks", c.body), c.status, code, c.field)
+			if c.status == 422 && c.field == "content.user.ref" && body["message"] != "content.user.ref is required" {
+				t.Errorf("message = %q, want the qualified field", body["message"])
+			}
+		})
+	}
+	t.Run("OKNothingRecorded", func(t *testing.T) {
+		// The refused envelopes used the id "e"; it is free.
+		body := envelope(t, "e", "user_joined", map[string]any{"ref": "r", "firstName": "F", "lastName": "L", "email": "r@example.com"})
+		s.MustEvent(t, s.A, body, "e", "user_joined", "created", false)
+	})
+}
