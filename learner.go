@@ -55,3 +55,13 @@ type Learner struct {
 	UpdatedAt    time.Time
 	DeletedAt    *time.Time
 }
+
+// Equal reports whether l and m hold the same values.
+func (l *Learner) Equal(m *Learner) bool {
+	return l.ID == m.ID && l.State == m.State && l.Role == m.Role && l.LoginMethod == m.LoginMethod &&
+		l.SSO == m.SSO && sameTime(l.EndDate, m.EndDate) && sameTime(l.FirstLoginAt, m.FirstLoginAt) &&
+		sameTime(l.LastLoginAt, m.LastLoginAt) && l.CreatedAt.Equal(m.CreatedAt) && l.UpdatedAt.Equal(m.UpdatedAt) &&
+		sameTime(l.DeletedAt, m.DeletedAt)
+}
+
+func sameTime(a, b *time.Time) bool { return (a == nil) == (b == nil) && (a == nil || a.Equal(*b)) }

@@ -23,6 +23,14 @@ type Person struct {
 	AdditionalFields json.RawMessage // a JSON object, or nil
 }
 
+// Equal reports whether p and q hold the same values.
+func (p *Person) Equal(q *Person) bool {
+	return p.Ref == q.Ref && p.Email == q.Email && p.FirstName == q.FirstName && p.LastName == q.LastName &&
+		p.JobTitle == q.JobTitle && p.ManagerRef == q.ManagerRef && p.Domain == q.Domain &&
+		p.TimeZone == q.TimeZone && p.LanguageCode == q.LanguageCode && sameTime(p.StartDate, q.StartDate) &&
+		string(p.AdditionalFields) == string(q.AdditionalFields)
+}
+
 // FullName is "First Last".
 func (p *Person) FullName() string { return strings.TrimSpace(p.FirstName + " " + p.LastName) }
 

@@ -420,9 +420,26 @@ func TestUsers_Manager(t *testing.T) {
 	MustDiff(t, "manager across tenants", map[string]any{"id": nil, "name": nil, "ref": "boss"},
 		s.MustGetUser(t, s.B, MustID(t, other))["positions"].([]any)[0].(map[string]any)["manager"])
 
-	// Erasing the manager unlinks it.
+	// Erasing the manager clears the reports' manager ref: it identifies the
+	// erased person, and a later user with the same ref is not their manager.
+	before := s.MustGetUser(t, s.A, id)["updatedAt"]
+	s.Clock.Advance(time.Second)
 	s.MustOK(t, s.A, http.StatusOK, "DELETE", "/rest/v2/users/ref/boss", "")
-	MustDiff(t, "manager erased", map[string]any{"id": nil, "name": nil, "ref": "boss"}, pos())
+	after := s.MustGetUser(t, s.A, id)
+	if got := after["positions"].([]any); len(got) != 0 {
+		t.Fatalf("positions after the manager's erasure = %v, want none", got)
+	}
+	if after["updatedAt"] == before {
+		t.Fatalf("updatedAt did not move when the manager ref was cleared, so syncs would miss it")
+	}
+	lc := s.MustOK(t, s.A, http.StatusOK, "PATCH", "/rest/v2/users/ref/emp", "{}")
+	if lc["managerRef"] != nil {
+		t.Fatalf("managerRef after the manager's erasure = %v, want null", lc["managerRef"])
+	}
+	s.MustCreateUser(t, s.A, "boss", map[string]any{"firstName": "New", "lastName": "Person"})
+	if got := s.MustGetUser(t, s.A, id)["positions"].([]any); len(got) != 0 {
+		t.Fatalf("a new user with the erased manager's ref became the manager: %v", got)
+	}
 }
 
 func TestUsers_Update(t *testing.T) {
@@ -434,6 +451,15 @@ func TestUsers_Update(t *testing.T) {
 	id := MustID(t, created)
 	s.MustCreateUser(t, s.A, "taken", map[string]any{"email": "taken@example.com"})
 
+	t.Run("OKNoChangeKeepsUpdatedAt", func(t *testing.T) {
+		before := s.MustGetUser(t, s.A, id)["updatedAt"]
+		s.Clock.Advance(time.Hour)
+		s.MustOK(t, s.A, http.StatusOK, "PATCH", "/rest/v2/users/ref/upd", `{}`)
+		s.MustOK(t, s.A, http.StatusOK, "PATCH", "/rest/v2/users/ref/upd", `{"jobTitle":"Clerk","sso":true}`)
+		if after := s.MustGetUser(t, s.A, id)["updatedAt"]; after != before {
+			t.Fatalf("updatedAt moved from %v to %v on an update that changed nothing", before, after)
+		}
+	})
 	t.Run("OKPartial", func(t *testing.T) {
 		later := s.Clock.Advance(time.Hour)
 		got := s.MustOK(t, s.A, http.StatusOK, "PATCH", "/rest/v2/users/ref/upd", `{"jobTitle":"Manager"}`)
@@ -1029,7 +1055,7 @@ func TestUsers_Delete(t *testing.T) {
 		MustStatus(t, res, http.StatusOK)
 		MustDiff(t, "erasure", map[string]any{
 			"userId": id, "erasedAt": erasedAtS, "source": "api", "actor": "api-key",
-			"erased": map[string]any{"person": 1.0, "provisioningEventHashes": 1.0},
+			"erased": map[string]any{"person": 1.0, "managerRefs": 0.0, "provisioningEventHashes": 1.0},
 			"kept":   map[string]any{"statusHistory": 2.0},
 		}, res.Object(t))
 		MustNotContain(t, res, "leaver-7", email, first, last)

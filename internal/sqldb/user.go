@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -138,33 +137,16 @@ func (tx *Tx) appendHistory(ctx context.Context, id lethe.LearnerID, from, to le
 	if from != "" {
 		fromArg = string(from)
 	}
-	// The history reads in (at, id) order. Changes within one millisecond
-	// would sort by the random half of their ids, so a new entry's id is kept
-	// after the learner's last one.
-	entry := lethe.NewID(tx.now)
-	var last sql.NullString
-	if err := tx.QueryRowContext(ctx, `SELECT MAX(id) FROM status_history WHERE tenant_id = $1 AND learner_id = $2`,
-		string(tx.actor.TenantID), string(id)).Scan(&last); err != nil {
-		return fmt.Errorf("read status history: %w", err)
-	}
-	if last.Valid && entry <= last.String {
-		entry = nextID(last.String)
-	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO status_history
-		(tenant_id, learner_id, id, from_state, to_state, reason, actor, source, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		string(tx.actor.TenantID), string(id), entry, fromArg, string(to), reason,
+		(tenant_id, learner_id, seq, from_state, to_state, reason, actor, source, at)
+		VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM status_history WHERE tenant_id = $1 AND learner_id = $2),
+		        $3, $4, $5, $6, $7, $8)`,
+		string(tx.actor.TenantID), string(id), fromArg, string(to), reason,
 		tx.actor.Name, string(tx.actor.Source), ms(tx.now))
 	if err != nil {
 		return fmt.Errorf("append status history: %w", err)
 	}
 	return nil
-}
-
-// nextID is the 24-hex id right after id.
-func nextID(id string) string {
-	n, _ := new(big.Int).SetString(id, 16)
-	return fmt.Sprintf("%024x", n.Add(n, big.NewInt(1)))
 }
 
 // checkUnique reports a conflict when ref or email belongs to another user.
@@ -275,10 +257,22 @@ func (tx *Tx) saveUser(ctx context.Context, u *lethe.User) error {
 	return nil
 }
 
+// updateUser applies f. An update that changes nothing writes nothing, so
+// updatedAt (which syncs page on with updatedSince) stays put.
 func (tx *Tx) updateUser(ctx context.Context, u *lethe.User, f lethe.UserFields) error {
+	return tx.changeUser(ctx, u, f, false)
+}
+
+// changeUser applies f and saves u when f changed it or dirty says the
+// caller already did.
+func (tx *Tx) changeUser(ctx context.Context, u *lethe.User, f lethe.UserFields, dirty bool) error {
+	before, person := u.Learner, *u.Person
 	f.Apply(u.Person, &u.Learner)
 	if err := lethe.ValidateUser(u.Person, &u.Learner); err != nil {
 		return err
+	}
+	if !dirty && u.Learner.Equal(&before) && u.Person.Equal(&person) {
+		return nil
 	}
 	if err := tx.checkUnique(ctx, u.ID, u.Person); err != nil {
 		return err
@@ -287,20 +281,14 @@ func (tx *Tx) updateUser(ctx context.Context, u *lethe.User, f lethe.UserFields)
 }
 
 func (tx *Tx) suspendUser(ctx context.Context, u *lethe.User, endDate *time.Time) error {
-	if endDate != nil {
-		f := lethe.UserFields{EndDate: endDate}
-		f.Apply(u.Person, &u.Learner)
-		if err := lethe.ValidateUser(u.Person, &u.Learner); err != nil {
-			return err
-		}
-	}
-	if u.State != lethe.StateSuspended {
+	suspended := u.State != lethe.StateSuspended
+	if suspended {
 		if err := tx.appendHistory(ctx, u.ID, u.State, lethe.StateSuspended, lethe.ReasonSuspended); err != nil {
 			return err
 		}
 		u.State = lethe.StateSuspended
 	}
-	return tx.saveUser(ctx, u)
+	return tx.changeUser(ctx, u, lethe.UserFields{EndDate: endDate}, suspended)
 }
 
 // reactivateUser restores access. A rehire's old end date no longer applies,
@@ -309,13 +297,14 @@ func (tx *Tx) reactivateUser(ctx context.Context, u *lethe.User, f lethe.UserFie
 	if f.EndDate == nil {
 		f.EndDate = &time.Time{}
 	}
-	if u.State != lethe.StateActive {
+	reactivated := u.State != lethe.StateActive
+	if reactivated {
 		if err := tx.appendHistory(ctx, u.ID, u.State, lethe.StateActive, lethe.ReasonReactivated); err != nil {
 			return err
 		}
 		u.State = lethe.StateActive
 	}
-	return tx.updateUser(ctx, u, f)
+	return tx.changeUser(ctx, u, f, reactivated)
 }
 
 // eraseUser deletes the person row (secure_delete overwrites its bytes),
@@ -338,6 +327,19 @@ func (tx *Tx) eraseUser(ctx context.Context, u *lethe.User) (*lethe.Erasure, err
 	}
 	n, _ := res.RowsAffected()
 	e.Erased["person"] = int(n)
+	// A ref identifies the person, so reports must not keep the erased
+	// manager's ref (nor follow it to whoever reuses it later).
+	res, err = tx.ExecContext(ctx, `UPDATE learners SET updated_at = $3 WHERE tenant_id = $1 AND id IN
+		(SELECT learner_id FROM people WHERE tenant_id = $1 AND manager_ref = $2)`, tenant, u.Person.Ref, ms(tx.now))
+	if err != nil {
+		return nil, fmt.Errorf("touch reports: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE people SET manager_ref = NULL WHERE tenant_id = $1 AND manager_ref = $2`,
+		tenant, u.Person.Ref); err != nil {
+		return nil, fmt.Errorf("clear manager refs: %w", err)
+	}
+	n, _ = res.RowsAffected()
+	e.Erased["managerRefs"] = int(n)
 	res, err = tx.ExecContext(ctx, `UPDATE provisioning_events SET body_hash = NULL WHERE tenant_id = $1 AND learner_id = $2`, tenant, id)
 	if err != nil {
 		return nil, fmt.Errorf("clear event hashes: %w", err)
@@ -345,8 +347,8 @@ func (tx *Tx) eraseUser(ctx context.Context, u *lethe.User) (*lethe.Erasure, err
 	n, _ = res.RowsAffected()
 	e.Erased["provisioningEventHashes"] = int(n)
 	// The learner keeps only what describes the account, not the person.
-	_, err = tx.ExecContext(ctx, `UPDATE learners SET state = 'deleted', sso = 0, end_date = NULL,
-		updated_at = $3, deleted_at = $3 WHERE tenant_id = $1 AND id = $2`, tenant, id, ms(tx.now))
+	_, err = tx.ExecContext(ctx, `UPDATE learners SET state = 'deleted', sso = $4, end_date = NULL,
+		updated_at = $3, deleted_at = $3 WHERE tenant_id = $1 AND id = $2`, tenant, id, ms(tx.now), false)
 	if err != nil {
 		return nil, fmt.Errorf("mark learner deleted: %w", err)
 	}
@@ -553,7 +555,7 @@ func (s *UserService) FindStatusHistory(ctx context.Context, id lethe.LearnerID)
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT from_state, to_state, reason, actor, source, at FROM status_history
-			WHERE tenant_id = $1 AND learner_id = $2 ORDER BY at, id`, string(tx.actor.TenantID), string(id))
+			WHERE tenant_id = $1 AND learner_id = $2 ORDER BY seq`, string(tx.actor.TenantID), string(id))
 		if err != nil {
 			return fmt.Errorf("find status history: %w", err)
 		}

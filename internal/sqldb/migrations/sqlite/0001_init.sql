@@ -55,19 +55,22 @@ CREATE TABLE people (
 );
 CREATE UNIQUE INDEX people_ref ON people (tenant_id, ref);
 CREATE UNIQUE INDEX people_email ON people (tenant_id, email_norm);
+-- Erasing a manager clears the manager ref of their reports.
+CREATE INDEX people_manager ON people (tenant_id, manager_ref);
 
--- Effective-dated history of every lifecycle transition.
+-- Effective-dated history of every lifecycle transition; seq orders the
+-- entries of one learner, also within one millisecond.
 CREATE TABLE status_history (
     tenant_id  TEXT NOT NULL,
     learner_id TEXT NOT NULL,
-    id         TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
     from_state TEXT,
     to_state   TEXT NOT NULL,
     reason     TEXT NOT NULL,
     actor      TEXT NOT NULL,
     source     TEXT NOT NULL,
     at         INTEGER NOT NULL,
-    PRIMARY KEY (tenant_id, learner_id, id),
+    PRIMARY KEY (tenant_id, learner_id, seq),
     FOREIGN KEY (tenant_id, learner_id) REFERENCES learners (tenant_id, id)
 );
 
