@@ -17,6 +17,19 @@ type Handler struct {
 	Now func() time.Time
 }
 
+// json adapts a handler that returns a status and a body to HTTP: the body
+// is written as JSON, an error in the vendor's error body.
+func (h *Handler) json(fn func(r *http.Request) (int, any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		status, body, err := fn(r)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		writeJSON(w, status, body)
+	}
+}
+
 // fail answers err; internal errors are logged with the request id, never
 // shown to the client.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {

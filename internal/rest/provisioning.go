@@ -115,16 +115,14 @@ type provisioningResultJSON struct {
 
 // POST /rest/v1/webhooks: user_joined, user_updated, user_suspended,
 // user_deleted, idempotent on the envelope id.
-func (h *Handler) provisioningEvent(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) provisioningEvent(r *http.Request) (int, any, error) {
 	body, err := readBody(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	ev, err := decodeProvisioningEvent(body)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	ctx := r.Context()
 	if a, err := lethe.ActorFrom(ctx); err == nil {
@@ -133,9 +131,8 @@ func (h *Handler) provisioningEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := h.Provisioning.ApplyProvisioningEvent(ctx, ev)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(w, http.StatusOK, provisioningResultJSON{Success: true, ID: out.EventID, EventType: string(out.EventType),
-		Outcome: out.Outcome, UserID: string(out.UserID), Replayed: out.Replayed})
+	return http.StatusOK, provisioningResultJSON{Success: true, ID: out.EventID, EventType: string(out.EventType),
+		Outcome: out.Outcome, UserID: string(out.UserID), Replayed: out.Replayed}, nil
 }

@@ -8,23 +8,20 @@ import (
 )
 
 // POST /rest/v2/users
-func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) createUser(r *http.Request) (int, any, error) {
 	body, err := readBody(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	ref, f, err := decodeCreateUser(body)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	u, err := h.Users.CreateUser(r.Context(), ref, f)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(w, http.StatusCreated, toLifecycleJSON(u))
+	return http.StatusCreated, toLifecycleJSON(u), nil
 }
 
 func decodeCreateUser(body []byte) (string, lethe.UserFields, error) {
@@ -49,28 +46,24 @@ func decodeUpdateUser(body []byte) (lethe.UserFields, error) {
 }
 
 // PATCH /rest/v2/users/ref/{ref}
-func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) updateUser(r *http.Request) (int, any, error) {
 	ref, err := refFromPath(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	body, err := readBody(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	f, err := decodeUpdateUser(body)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	u, err := h.Users.UpdateUser(r.Context(), lethe.ByRef(ref), f)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(w, http.StatusOK, toLifecycleJSON(u))
+	return http.StatusOK, toLifecycleJSON(u), nil
 }
 
 // decodeSuspend reads {"endDate": …} or {}.
@@ -84,42 +77,36 @@ func decodeSuspend(body []byte) (*lethe.UserFields, error) {
 }
 
 // PATCH /rest/v2/users/ref/{ref}/suspend
-func (h *Handler) suspendUser(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) suspendUser(r *http.Request) (int, any, error) {
 	ref, err := refFromPath(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	body, err := readBody(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	f, err := decodeSuspend(body)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	u, err := h.Users.SuspendUser(r.Context(), lethe.ByRef(ref), f.EndDate)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(w, http.StatusOK, toLifecycleJSON(u))
+	return http.StatusOK, toLifecycleJSON(u), nil
 }
 
 // DELETE /rest/v2/users/ref/{ref}: erase the person, keep the history.
-func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) deleteUser(r *http.Request) (int, any, error) {
 	ref, err := refFromPath(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	if _, err := h.Users.EraseUser(r.Context(), lethe.ByRef(ref)); err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	return http.StatusOK, map[string]bool{"success": true}, nil
 }
 
 // userSearch is the parsed query of GET /rest/v1/users.
@@ -186,131 +173,115 @@ func parseUserSearch(q map[string][]string) (userSearch, error) {
 }
 
 // GET /rest/v1/users
-func (h *Handler) searchUsers(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) searchUsers(r *http.Request) (int, any, error) {
 	s, err := parseUserSearch(r.URL.Query())
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	users, total, err := h.Users.FindUsers(r.Context(), s.filter)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	now := h.now()
 	out := make([]userJSON, len(users))
 	for i, u := range users {
 		out[i] = toUserJSON(u, now)
 	}
-	writeJSON(w, http.StatusOK, newPage(out, total, s.paging))
+	return http.StatusOK, newPage(out, total, s.paging), nil
 }
 
 // GET /rest/v1/user/{id}: erased users answer with deleted true and no
 // personal field.
-func (h *Handler) getUser(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) getUser(r *http.Request) (int, any, error) {
 	id, err := userIDFromPath(r, "id")
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	u, err := h.Users.FindUser(r.Context(), lethe.ByID(id))
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(w, http.StatusOK, toUserJSON(u, h.now()))
+	return http.StatusOK, toUserJSON(u, h.now()), nil
 }
 
 // GET /rest/v1/users/ref/{ref}
-func (h *Handler) getUserByRef(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) getUserByRef(r *http.Request) (int, any, error) {
 	ref, err := refFromPath(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	u, err := h.Users.FindUser(r.Context(), lethe.ByRef(ref))
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(w, http.StatusOK, toBasicUserJSON(u, h.now()))
+	return http.StatusOK, toBasicUserJSON(u, h.now()), nil
 }
 
 // POST /lethe/v1/users/{id}/reactivate: a rehire comes back with every
 // record. The body may carry v2 update fields; the old end date is cleared
 // unless a new one is given.
-func (h *Handler) reactivateUser(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) reactivateUser(r *http.Request) (int, any, error) {
 	id, err := userIDFromPath(r, "id")
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	body, err := readBody(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	f, err := decodeUpdateUser(body)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	u, err := h.Users.ReactivateUser(r.Context(), lethe.ByID(id), f)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(w, http.StatusOK, toLifecycleJSON(u))
+	return http.StatusOK, toLifecycleJSON(u), nil
 }
 
 // POST /lethe/v1/users/{id}/logins: records a sign-in (from an SSO or
 // front-end integration); the first one turns a "new" user "active".
-func (h *Handler) recordLogin(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) recordLogin(r *http.Request) (int, any, error) {
 	id, err := userIDFromPath(r, "id")
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	u, err := h.Users.RecordLogin(r.Context(), lethe.ByID(id))
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(w, http.StatusOK, toUserJSON(u, h.now()))
+	return http.StatusOK, toUserJSON(u, h.now()), nil
 }
 
 // GET /lethe/v1/users/{id}/status-history
-func (h *Handler) statusHistory(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) statusHistory(r *http.Request) (int, any, error) {
 	id, err := userIDFromPath(r, "id")
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	changes, err := h.Users.FindStatusHistory(r.Context(), id)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	out := make([]statusChangeJSON, len(changes))
 	for i, c := range changes {
 		out[i] = statusChangeJSON{From: strPtr(string(c.From)), To: string(c.To), Reason: c.Reason,
 			Actor: c.Actor, Source: string(c.Source), At: formatTime(c.At)}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": out})
+	return http.StatusOK, map[string]any{"results": out}, nil
 }
 
 // GET /lethe/v1/erasures/{userId}
-func (h *Handler) getErasure(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) getErasure(r *http.Request) (int, any, error) {
 	id, err := userIDFromPath(r, "userId")
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
 	e, err := h.Users.FindErasure(r.Context(), id)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(w, http.StatusOK, erasureJSON{UserID: string(e.LearnerID), ErasedAt: formatTime(e.ErasedAt),
-		Source: string(e.Source), Actor: e.Actor, Erased: e.Erased, Kept: e.Kept})
+	return http.StatusOK, erasureJSON{UserID: string(e.LearnerID), ErasedAt: formatTime(e.ErasedAt),
+		Source: string(e.Source), Actor: e.Actor, Erased: e.Erased, Kept: e.Kept}, nil
 }
