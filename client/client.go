@@ -100,6 +100,15 @@ type call struct {
 	in      any
 }
 
+// doInto runs r and decodes the answer into a new T.
+func doInto[T any](ctx context.Context, c *Client, r call) (*T, error) {
+	var out T
+	if err := c.do(ctx, r, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // do sends one request and decodes a 2xx JSON body into out (when out is not
 // nil). A non-2xx response becomes an *Error. Transport errors name the route
 // pattern instead of the URL, so refs (personal data) do not end up in the

@@ -75,9 +75,5 @@ func (c *Client) SendProvisioningEvent(ctx context.Context, ev ProvisioningEvent
 		in.Timestamp = ev.Timestamp.UTC().Format(time.RFC3339Nano)
 	}
 	in.Content.User = ev.Fields.wire(ev.Ref)
-	var out ProvisioningResult
-	if err := c.do(ctx, call{method: "POST", pattern: "/rest/v1/webhooks", in: in}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doInto[ProvisioningResult](ctx, c, call{method: "POST", pattern: "/rest/v1/webhooks", in: in})
 }

@@ -222,12 +222,7 @@ func (c *Client) CreateUser(ctx context.Context, ref string, f UserFields) (*Use
 	if ref == "" {
 		return nil, errEmpty("ref")
 	}
-	var out UserLifecycle
-	err := c.do(ctx, call{method: "POST", pattern: "/rest/v2/users", in: f.wire(ref)}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doInto[UserLifecycle](ctx, c, call{method: "POST", pattern: "/rest/v2/users", in: f.wire(ref)})
 }
 
 // UpdateUser changes the given fields of the user with ref (PATCH
@@ -236,12 +231,7 @@ func (c *Client) UpdateUser(ctx context.Context, ref string, f UserFields) (*Use
 	if ref == "" {
 		return nil, errEmpty("ref")
 	}
-	var out UserLifecycle
-	err := c.do(ctx, call{method: "PATCH", pattern: "/rest/v2/users/ref/{ref}", args: []string{ref}, in: f.wire("")}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doInto[UserLifecycle](ctx, c, call{method: "PATCH", pattern: "/rest/v2/users/ref/{ref}", args: []string{ref}, in: f.wire("")})
 }
 
 // SuspendUser makes the user with ref inactive (PATCH
@@ -255,12 +245,7 @@ func (c *Client) SuspendUser(ctx context.Context, ref string, endDate *time.Time
 		EndDate *string `json:"endDate,omitempty"`
 	}
 	in.EndDate = wireTime(endDate)
-	var out UserLifecycle
-	err := c.do(ctx, call{method: "PATCH", pattern: "/rest/v2/users/ref/{ref}/suspend", args: []string{ref}, in: in}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doInto[UserLifecycle](ctx, c, call{method: "PATCH", pattern: "/rest/v2/users/ref/{ref}/suspend", args: []string{ref}, in: in})
 }
 
 // DeleteUser erases the user with ref (DELETE /rest/v2/users/ref/{ref}): the
@@ -279,11 +264,7 @@ func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
 	if id == "" {
 		return nil, errEmpty("id")
 	}
-	var out User
-	if err := c.do(ctx, call{method: "GET", pattern: "/rest/v1/user/{id}", args: []string{id}}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doInto[User](ctx, c, call{method: "GET", pattern: "/rest/v1/user/{id}", args: []string{id}})
 }
 
 // GetUserByRef returns the user with ref (GET /rest/v1/users/ref/{ref}).
@@ -292,11 +273,7 @@ func (c *Client) GetUserByRef(ctx context.Context, ref string) (*BasicUser, erro
 	if ref == "" {
 		return nil, errEmpty("ref")
 	}
-	var out BasicUser
-	if err := c.do(ctx, call{method: "GET", pattern: "/rest/v1/users/ref/{ref}", args: []string{ref}}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doInto[BasicUser](ctx, c, call{method: "GET", pattern: "/rest/v1/users/ref/{ref}", args: []string{ref}})
 }
 
 // SearchParams selects a page of users. Zero values are not sent, so the
@@ -407,12 +384,7 @@ func (c *Client) ReactivateUser(ctx context.Context, id string, f UserFields) (*
 	if id == "" {
 		return nil, errEmpty("id")
 	}
-	var out UserLifecycle
-	err := c.do(ctx, call{method: "POST", pattern: "/lethe/v1/users/{id}/reactivate", args: []string{id}, in: f.wire("")}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doInto[UserLifecycle](ctx, c, call{method: "POST", pattern: "/lethe/v1/users/{id}/reactivate", args: []string{id}, in: f.wire("")})
 }
 
 // RecordLogin notes that the user with id signed in (POST
@@ -422,11 +394,7 @@ func (c *Client) RecordLogin(ctx context.Context, id string) (*User, error) {
 	if id == "" {
 		return nil, errEmpty("id")
 	}
-	var out User
-	if err := c.do(ctx, call{method: "POST", pattern: "/lethe/v1/users/{id}/logins", args: []string{id}}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doInto[User](ctx, c, call{method: "POST", pattern: "/lethe/v1/users/{id}/logins", args: []string{id}})
 }
 
 // StatusChange is one entry of a user's status history. From and To are
@@ -478,9 +446,5 @@ func (c *Client) GetErasure(ctx context.Context, id string) (*Erasure, error) {
 	if id == "" {
 		return nil, errEmpty("id")
 	}
-	var out Erasure
-	if err := c.do(ctx, call{method: "GET", pattern: "/lethe/v1/erasures/{userId}", args: []string{id}}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doInto[Erasure](ctx, c, call{method: "GET", pattern: "/lethe/v1/erasures/{userId}", args: []string{id}})
 }
