@@ -18,6 +18,7 @@ const (
 	EUnauthenticated Code = "unauthenticated" // HTTP 401
 	EForbidden       Code = "forbidden"       // HTTP 403
 	ETooLarge        Code = "too_large"       // HTTP 413
+	EUnavailable     Code = "unavailable"     // HTTP 503: the database cannot be reached; retry
 	EInternal        Code = "internal"        // HTTP 500; the message is never shown to clients
 )
 

@@ -10,7 +10,7 @@ import (
 // runMigrate applies pending migrations and reports the schema version.
 func runMigrate(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "migrate")
-	dsn := fs.String("db", envOr(e, "LETHE_DB", defaultDB), "database: a SQLite file path")
+	dsn := fs.String("db", envOr(e, "LETHE_DB", defaultDB), "database: a SQLite file path or a postgres:// URL")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -17,7 +17,10 @@ import (
 func runServe(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "serve")
 	addr := fs.String("addr", envOr(e, "LETHE_ADDR", "127.0.0.1:8080"), "listen address (env LETHE_ADDR)")
-	dsn := fs.String("db", envOr(e, "LETHE_DB", defaultDB), "database: a SQLite file path (env LETHE_DB)")
+	dsn := fs.String("db", envOr(e, "LETHE_DB", defaultDB), "database: a SQLite file path or a postgres:// URL (env LETHE_DB)")
+	pool := fs.Int("db-pool", 10, "PostgreSQL connection pool size")
+	rewrite := fs.Duration("rewrite-interval", 24*time.Hour,
+		"PostgreSQL: how often to rewrite the personal-data tables after erasures (VACUUM FULL); 0 disables")
 	demo := fs.Bool("demo", false, "create the demo tenant and sample users (idempotent)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -25,9 +28,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if fs.NArg() != 0 {
 		return usageError{"serve: unexpected arguments"}
 	}
+	if *pool < 1 {
+		return usageError{"serve: --db-pool must be at least 1"}
+	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
 
-	db, err := sqldb.Open(ctx, *dsn)
+	db, err := sqldb.Open(ctx, *dsn, sqldb.WithMaxConns(*pool))
 	if err != nil {
 		return err
 	}
@@ -59,6 +65,33 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "schema_version", sqldb.SchemaVersion())
+	logger.Info("listening", "addr", ln.Addr().String(), "database", db.Dialect(), "schema_version", sqldb.SchemaVersion())
+	if *rewrite > 0 && db.Dialect() == "postgres" {
+		go rewriteLoop(ctx, db, *rewrite, logger)
+	}
 	return srv.Serve(ctx, ln)
+}
+
+// rewriteLoop rewrites the personal-data tables every interval when people
+// were erased since the last rewrite, so no erased byte stays in free page
+// space (see docs/deploy.md).
+func rewriteLoop(ctx context.Context, db *sqldb.DB, every time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !db.ErasedSinceRewrite() {
+			continue
+		}
+		start := time.Now()
+		if err := db.RewritePersonalData(ctx); err != nil {
+			logger.Error("rewrite personal data", "error", err.Error())
+			continue
+		}
+		logger.Info("rewrote personal data", "duration_ms", time.Since(start).Milliseconds())
+	}
 }

@@ -17,7 +17,7 @@ func runTenant(ctx context.Context, e env, args []string) error {
 		return usageError{"tenant: missing subcommand (create, list, rotate-key)"}
 	}
 	fs := newFlags(e, "tenant "+args[0])
-	dsn := fs.String("db", envOr(e, "LETHE_DB", defaultDB), "database: a SQLite file path")
+	dsn := fs.String("db", envOr(e, "LETHE_DB", defaultDB), "database: a SQLite file path or a postgres:// URL")
 	asJSON := fs.Bool("json", false, "print JSON")
 	var name, id *string
 	if args[0] == "create" {

@@ -17,6 +17,7 @@ var statusOf = map[lethe.Code]int{
 	lethe.EUnauthenticated: http.StatusUnauthorized,
 	lethe.EForbidden:       http.StatusForbidden,
 	lethe.ETooLarge:        http.StatusRequestEntityTooLarge,
+	lethe.EUnavailable:     http.StatusServiceUnavailable,
 	lethe.EInternal:        http.StatusInternalServerError,
 }
 
@@ -49,8 +50,11 @@ func WriteStatus(w http.ResponseWriter, status int, code, message string, detail
 	if details == nil {
 		details = []lethe.FieldError{}
 	}
-	if status == http.StatusUnauthorized {
+	switch status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Basic realm="lethe", charset="UTF-8"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, status, errorBody{Status: status, Error: http.StatusText(status), Message: message, Code: code, Details: details})
 }

@@ -9,48 +9,44 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lethehq/lethe"
 )
 
-// DB is a Lethe database: a write pool and a read pool over one database.
+// DB is a Lethe database: a write pool and a read pool over one database
+// (one pool serves both on PostgreSQL).
 type DB struct {
-	write   *sql.DB
-	read    *sql.DB
-	dialect dialect
-	secret  []byte
+	write     *sql.DB
+	read      *sql.DB
+	closePool func()
+	dialect   dialect
+	secret    []byte
 
 	// Now is the clock. Tests replace it; it is read once per transaction.
 	Now func() time.Time
 
-	checkpoint chan struct{}
-	stop       chan struct{}
-	wg         sync.WaitGroup
+	scrubSoon chan struct{}
+	// erasedSince is set by erasures and cleared by RewritePersonalData.
+	erasedSince atomic.Bool
+	stop        chan struct{}
+	wg          sync.WaitGroup
 }
 
-// Open opens the database named by dsn (a SQLite file path), applies pending
-// migrations and loads the server secret.
-func Open(ctx context.Context, dsn string) (*DB, error) {
-	d, err := dialectFor(dsn)
-	if err != nil {
+// Open opens the database named by dsn (a postgres:// URL or a SQLite file
+// path), applies pending migrations and loads the server secret.
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	o := options{maxConns: 10}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	d := dialectFor(dsn)
+	db := &DB{dialect: d, Now: time.Now, scrubSoon: make(chan struct{}, 1), stop: make(chan struct{})}
+	var err error
+	if db.write, db.read, db.closePool, err = d.open(ctx, dsn, o); err != nil {
 		return nil, err
 	}
-	wdsn, rdsn, err := sqliteDSNs(dsn)
-	if err != nil {
-		return nil, err
-	}
-	db := &DB{dialect: d, Now: time.Now, checkpoint: make(chan struct{}, 1), stop: make(chan struct{})}
-	if db.write, err = sql.Open(d.driver, wdsn); err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	db.write.SetMaxOpenConns(d.writeConns)
-	if db.read, err = sql.Open(d.driver, rdsn); err != nil {
-		db.write.Close()
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	db.read.SetMaxOpenConns(d.readConns)
-	db.read.SetMaxIdleConns(d.readConns)
 	if err := db.migrate(ctx); err != nil {
 		db.closePools()
 		return nil, err
@@ -60,20 +56,29 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	db.wg.Add(1)
-	go db.checkpointLoop()
+	go db.scrubLoop()
 	return db, nil
 }
 
-// Close waits for background work, checkpoints the WAL and closes the pools.
+// Dialect names the database: "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect.name }
+
+// Close waits for background work, scrubs erased rows once more and closes
+// the pools.
 func (db *DB) Close() error {
 	close(db.stop)
 	db.wg.Wait()
-	_, _ = db.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	_ = db.Scrub(context.Background())
 	return db.closePools()
 }
 
 func (db *DB) closePools() error {
-	return errors.Join(db.read.Close(), db.write.Close())
+	err := db.read.Close()
+	if db.write != db.read {
+		err = errors.Join(err, db.write.Close())
+	}
+	db.closePool()
+	return err
 }
 
 // Ping checks that the database answers.
@@ -114,8 +119,10 @@ type Tx struct {
 	db    *DB
 	now   time.Time
 	actor lethe.Actor
-	// erased is set when the transaction erased personal data, so the WAL is
-	// checkpointed after commit.
+	// write is set in write transactions: rows read to be changed are locked.
+	write bool
+	// erased is set when the transaction erased personal data, so erased rows
+	// are scrubbed after commit.
 	erased bool
 }
 
@@ -132,20 +139,37 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *Tx) error) error {
 func (db *DB) rawWriteTx(ctx context.Context, actor lethe.Actor, fn func(tx *Tx) error) error {
 	stx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return db.classify(fmt.Errorf("begin: %w", err))
 	}
-	tx := &Tx{Tx: stx, db: db, now: db.Now().UTC().Truncate(time.Millisecond), actor: actor}
+	tx := &Tx{Tx: stx, db: db, now: db.Now().UTC().Truncate(time.Millisecond), actor: actor, write: true}
 	if err := fn(tx); err != nil {
 		_ = stx.Rollback()
-		return err
+		return db.classify(err)
 	}
 	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return db.classify(fmt.Errorf("commit: %w", err))
 	}
 	if tx.erased {
-		db.scheduleCheckpoint()
+		db.erasedSince.Store(true)
+		db.scheduleScrub()
 	}
 	return nil
+}
+
+// errUnavailable answers when the database cannot be reached: a 503 that
+// tells the client to retry, never a hang or a 500.
+var errUnavailable = lethe.Errorf(lethe.EUnavailable, "The database is unavailable; retry shortly.")
+
+// classify turns connection failures into errUnavailable and leaves every
+// other error as it is.
+func (db *DB) classify(err error) error {
+	if err == nil || lethe.ErrorCode(err) != lethe.EInternal {
+		return err
+	}
+	if db.dialect.isUnavailable(err) {
+		return errUnavailable
+	}
+	return err
 }
 
 // readTx runs fn in a read-only transaction, so counts and pages agree.
@@ -156,38 +180,73 @@ func (db *DB) readTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	stx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return db.classify(fmt.Errorf("begin: %w", err))
 	}
 	defer stx.Rollback()
-	return fn(&Tx{Tx: stx, db: db, now: db.Now().UTC().Truncate(time.Millisecond), actor: actor})
+	return db.classify(fn(&Tx{Tx: stx, db: db, now: db.Now().UTC().Truncate(time.Millisecond), actor: actor}))
 }
 
-func (db *DB) scheduleCheckpoint() {
+func (db *DB) scheduleScrub() {
 	select {
-	case db.checkpoint <- struct{}{}:
+	case db.scrubSoon <- struct{}{}:
 	default:
 	}
 }
 
-// checkpointLoop copies the WAL back into the database file after erasures,
-// so erased rows do not linger in the log. Requests do not wait for it.
-func (db *DB) checkpointLoop() {
+// scrubBatch is how long the scrub waits after an erasure, so a burst of
+// erasures (a bulk delete) costs one scrub, not one each.
+const scrubBatch = 200 * time.Millisecond
+
+// scrubLoop scrubs erased rows in the background after erasures. Requests do
+// not wait for it.
+func (db *DB) scrubLoop() {
 	defer db.wg.Done()
 	for {
 		select {
 		case <-db.stop:
 			return
-		case <-db.checkpoint:
-			_, _ = db.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		case <-db.scrubSoon:
 		}
+		select {
+		case <-db.stop:
+			return
+		case <-time.After(scrubBatch):
+		}
+		_ = db.Scrub(context.Background())
 	}
 }
 
-// Checkpoint forces a WAL checkpoint now.
-func (db *DB) Checkpoint(ctx context.Context) error {
-	_, err := db.write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-	return err
+// Scrub makes erased rows unreadable on disk now: SQLite copies its WAL
+// back and truncates it; PostgreSQL vacuums the tables that held them.
+func (db *DB) Scrub(ctx context.Context) error {
+	for _, q := range db.dialect.scrub {
+		if _, err := db.write.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("scrub: %w", err)
+		}
+	}
+	return nil
 }
+
+// RewritePersonalData rewrites the personal-data tables into new files
+// (PostgreSQL VACUUM FULL; nothing to do on SQLite, whose secure_delete has
+// overwritten the bytes already). A plain VACUUM removes erased rows from
+// every page's items, but may leave their bytes in the pages' free space
+// until that space is reused; the rewrite leaves none. It locks the tables
+// while it runs, so run it off-peak (see docs/deploy.md).
+func (db *DB) RewritePersonalData(ctx context.Context) error {
+	db.erasedSince.Store(false)
+	for _, q := range db.dialect.rewrite {
+		if _, err := db.write.ExecContext(ctx, q); err != nil {
+			db.erasedSince.Store(true)
+			return fmt.Errorf("rewrite personal data: %w", err)
+		}
+	}
+	return nil
+}
+
+// ErasedSinceRewrite reports whether this process erased anyone since its
+// last RewritePersonalData.
+func (db *DB) ErasedSinceRewrite() bool { return db.erasedSince.Load() }
 
 // Time helpers: every time is stored as UTC Unix milliseconds.
 

@@ -1,35 +1,67 @@
 package sqldb
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // dialect holds everything that differs between the databases Lethe runs on.
+// The SQL text of queries is the same on both.
 type dialect struct {
-	name       string // the migrations folder
-	driver     string // database/sql driver name
-	readConns  int
-	writeConns int
+	name string // also the migrations folder
+	// open returns the write and read pools (the same pool on PostgreSQL).
+	open func(ctx context.Context, dsn string, o options) (write, read *sql.DB, closeFn func(), err error)
+	// lockMigrations serialises migrating processes.
+	lockMigrations string
+	// forUpdate locks the learner row read in a write transaction, so
+	// concurrent writers to one user queue instead of losing updates.
+	forUpdate string
 	// isUniqueViolation reports whether err is a unique-constraint violation.
 	isUniqueViolation func(err error) bool
-	// isBusy reports whether err is a lock time-out worth retrying.
-	isBusy func(err error) bool
+	// isUnavailable reports whether err means the database cannot be reached.
+	isUnavailable func(err error) bool
+	// scrub makes erased rows unreadable on disk: SQLite checkpoints its WAL
+	// (secure_delete has already overwritten the rows); PostgreSQL vacuums the
+	// tables that held them, so no dead tuple is left in them.
+	scrub []string
+	// rewrite rewrites the personal-data tables into new files (PostgreSQL's
+	// VACUUM FULL), for the bytes a plain VACUUM leaves in free page space.
+	rewrite []string
 }
 
+// options are the tunables of Open.
+type options struct {
+	maxConns int
+}
+
+// Option changes how Open connects.
+type Option func(*options)
+
+// WithMaxConns sets the size of the PostgreSQL connection pool (default 10).
+// SQLite ignores it: it has one writer and a small reader pool.
+func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
+
 var sqliteDialect = dialect{
-	name:       "sqlite",
-	driver:     "sqlite",
-	readConns:  max(4, runtime.NumCPU()),
-	writeConns: 1, // SQLite has one writer; a single connection queues writes in Go, not in busy loops
+	name:      "sqlite",
+	open:      openSQLite,
+	forUpdate: "", // write transactions are immediate: the whole database is locked
 	isUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {
@@ -37,42 +69,95 @@ var sqliteDialect = dialect{
 		}
 		return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	},
-	isBusy: func(err error) bool {
+	isUnavailable: func(err error) bool {
 		var e *sqlite.Error
 		return errors.As(err, &e) && (e.Code()&0xff == sqlite3.SQLITE_BUSY || e.Code()&0xff == sqlite3.SQLITE_LOCKED)
 	},
+	scrub: []string{"PRAGMA wal_checkpoint(TRUNCATE)"},
 }
 
-// sqliteDSNs returns the write and read data source names for a database file.
-// The folder is created when missing.
+var postgresDialect = dialect{
+	name:           "postgres",
+	open:           openPostgres,
+	forUpdate:      " FOR UPDATE OF l",
+	lockMigrations: "LOCK TABLE schema_migrations IN EXCLUSIVE MODE",
+	isUniqueViolation: func(err error) bool {
+		var e *pgconn.PgError
+		return errors.As(err, &e) && e.Code == "23505"
+	},
+	isUnavailable: func(err error) bool {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) {
+			// 08: connection exception; 57P01-57P03: admin shutdown, crash
+			// shutdown, cannot connect now; 53300: too many connections.
+			return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P") || pgErr.Code == "53300"
+		}
+		var connErr *pgconn.ConnectError
+		var netErr net.Error
+		return errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) ||
+			errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || pgconn.SafeToRetry(err)
+	},
+	scrub:   []string{"VACUUM people", "VACUUM provisioning_events", "VACUUM learners"},
+	rewrite: []string{"VACUUM FULL people", "VACUUM FULL provisioning_events"},
+}
+
+// dialectFor picks the dialect of a --db value: a postgres:// or
+// postgresql:// URL, or else a SQLite file path.
+func dialectFor(dsn string) dialect {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return postgresDialect
+	}
+	return sqliteDialect
+}
+
+// openSQLite opens a database file, creating its folder when missing.
 //
 // WAL lets readers run beside the writer; immediate write transactions take
 // the write lock up front so they never fail half-way on a lock upgrade;
 // secure_delete overwrites deleted content so erased personal data does not
-// linger in free pages.
-func sqliteDSNs(path string) (write, read string, err error) {
-	path = strings.TrimPrefix(path, "sqlite://")
-	path = strings.TrimPrefix(path, "file:")
+// linger in free pages. A single write connection queues writers in Go
+// rather than in SQLite's busy loop.
+func openSQLite(ctx context.Context, path string, _ options) (write, read *sql.DB, closeFn func(), err error) {
+	path = strings.TrimPrefix(strings.TrimPrefix(path, "sqlite://"), "file:")
 	if path == "" {
-		return "", "", fmt.Errorf("empty SQLite path")
+		return nil, nil, nil, fmt.Errorf("empty SQLite path")
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return "", "", fmt.Errorf("create database folder: %w", err)
-		}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, nil, fmt.Errorf("create database folder: %w", err)
 	}
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "secure_delete(1)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
 	}
 	base := "file:" + path + "?" + q.Encode()
-	return base + "&_txlock=immediate", base + "&_pragma=query_only(1)", nil
+	if write, err = sql.Open("sqlite", base+"&_txlock=immediate"); err != nil {
+		return nil, nil, nil, err
+	}
+	write.SetMaxOpenConns(1)
+	if read, err = sql.Open("sqlite", base+"&_pragma=query_only(1)"); err != nil {
+		write.Close()
+		return nil, nil, nil, err
+	}
+	n := max(4, runtime.NumCPU())
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	return write, read, func() {}, nil
 }
 
-// dialectFor picks the dialect of a --db value.
-func dialectFor(dsn string) (dialect, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return dialect{}, fmt.Errorf("PostgreSQL is not supported by this build yet; use a SQLite file path")
+// openPostgres opens a pgx pool and serves it through database/sql.
+func openPostgres(ctx context.Context, dsn string, o options) (write, read *sql.DB, closeFn func(), err error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("parse PostgreSQL URL: %w", err)
 	}
-	return sqliteDialect, nil
+	cfg.MaxConns = int32(o.maxConns)
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second // a dead database fails fast, never hangs
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	return db, db, pool.Close, nil
 }

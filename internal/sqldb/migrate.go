@@ -56,42 +56,58 @@ func SchemaVersion() int {
 
 // migrate applies pending migrations, each in its own transaction together
 // with its version row. It refuses a database whose schema is newer than this
-// binary.
+// binary. Several processes may start at once: each migration transaction
+// locks the version table and re-reads the version first.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx,
-		`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	var current int
-	if err := db.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+	create := `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`
+	if _, err := db.write.ExecContext(ctx, create); err != nil {
+		// Two processes creating it at once: one wins, the other retries.
+		if _, err := db.write.ExecContext(ctx, create); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
+		}
 	}
 	all, err := migrations(db.dialect.name)
 	if err != nil {
 		return err
 	}
-	if latest := all[len(all)-1].version; current > latest {
-		return fmt.Errorf("database schema version %d is newer than this binary supports (%d): upgrade lethe", current, latest)
-	}
+	latest := all[len(all)-1].version
 	for _, m := range all {
-		if m.version <= current {
-			continue
-		}
-		tx, err := db.write.BeginTx(ctx, nil)
-		if err != nil {
+		if err := db.applyMigration(ctx, m, latest); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	return nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, m migration, latest int) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	defer tx.Rollback()
+	if db.dialect.lockMigrations != "" {
+		if _, err := tx.ExecContext(ctx, db.dialect.lockMigrations); err != nil {
+			return fmt.Errorf("lock schema_migrations: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, m.version, ms(db.Now())); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if current > latest {
+		return fmt.Errorf("database schema version %d is newer than this binary supports (%d): upgrade lethe", current, latest)
+	}
+	if m.version <= current {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, m.version, ms(db.Now())); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
 	}
 	return nil
 }

@@ -2,19 +2,29 @@ package sqldb_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
+	"github.com/lethehq/lethe/internal/testdb"
 )
 
-// MustOpenDB opens a fresh database in a temporary folder and closes it when
+// TestMain runs the store tests on SQLite, and on PostgreSQL when
+// LETHE_TEST_POSTGRES_DSN is set.
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// MustOpenDB opens a fresh database of the current kind and closes it when
 // the test ends.
 func MustOpenDB(tb testing.TB) *sqldb.DB {
 	tb.Helper()
-	db, err := sqldb.Open(context.Background(), filepath.Join(tb.TempDir(), "lethe.db"))
+	return MustOpenDSN(tb, testdb.DSN(tb))
+}
+
+// MustOpenDSN opens dsn and closes it when the test ends.
+func MustOpenDSN(tb testing.TB, dsn string) *sqldb.DB {
+	tb.Helper()
+	db, err := sqldb.Open(context.Background(), dsn)
 	if err != nil {
 		tb.Fatalf("open: %v", err)
 	}

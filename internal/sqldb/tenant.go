@@ -126,7 +126,7 @@ func (s *TenantService) Authenticate(ctx context.Context, id lethe.TenantID, key
 	if errors.Is(err, sql.ErrNoRows) {
 		stored = dummyHash
 	} else if err != nil {
-		return nil, fmt.Errorf("authenticate: %w", err)
+		return nil, s.db.classify(fmt.Errorf("authenticate: %w", err))
 	}
 	ok := subtle.ConstantTimeCompare(s.keyHash(id, key), stored) == 1
 	if !ok || errors.Is(err, sql.ErrNoRows) {

@@ -68,6 +68,9 @@ func (tx *Tx) findUser(ctx context.Context, key lethe.UserKey) (*lethe.User, err
 		q += `p.ref = $2`
 		arg = key.Ref
 	}
+	if tx.write {
+		q += tx.db.dialect.forUpdate
+	}
 	u, err := scanUser(tx.QueryRowContext(ctx, q, string(tx.actor.TenantID), arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUserNotFound
@@ -485,7 +488,11 @@ func statusClause(statuses []lethe.Status, now int64, args *[]any) string {
 	if len(want) == 0 {
 		return "1 = 0"
 	}
-	*args = append(*args, now)
+	// The time is a parameter only when a branch needs it: PostgreSQL
+	// refuses unused parameters.
+	if len(want) > 1 || !want[lethe.StatusInactive] {
+		*args = append(*args, now)
+	}
 	nowArg := "$" + strconv.Itoa(len(*args))
 	notEnded := "(l.end_date IS NULL OR l.end_date > " + nowArg + ")"
 	var ors []string
