@@ -275,3 +275,9 @@ func nullStr(s string) any {
 	}
 	return s
 }
+
+// Analyze refreshes the query planner's statistics (after a bulk load).
+func (db *DB) Analyze(ctx context.Context) error {
+	_, err := db.write.ExecContext(ctx, "ANALYZE")
+	return err
+}

@@ -231,7 +231,8 @@ func (tx *Tx) createUser(ctx context.Context, id lethe.LearnerID, ref string, f 
 	if err != nil {
 		return nil, tx.uniqueErr(err, "insert person")
 	}
-	if err := tx.appendHistory(ctx, u.ID, "", lethe.StateActive, lethe.ReasonCreated); err != nil {
+	u.State = "" // a new learner: the transition counts it and starts its history
+	if err := tx.transition(ctx, u, lethe.StateActive, lethe.ReasonCreated); err != nil {
 		return nil, err
 	}
 	return u, tx.resolveManagers(ctx, []*lethe.User{u})
@@ -286,10 +287,9 @@ func (tx *Tx) changeUser(ctx context.Context, u *lethe.User, f lethe.UserFields,
 func (tx *Tx) suspendUser(ctx context.Context, u *lethe.User, endDate *time.Time) error {
 	suspended := u.State != lethe.StateSuspended
 	if suspended {
-		if err := tx.appendHistory(ctx, u.ID, u.State, lethe.StateSuspended, lethe.ReasonSuspended); err != nil {
+		if err := tx.transition(ctx, u, lethe.StateSuspended, lethe.ReasonSuspended); err != nil {
 			return err
 		}
-		u.State = lethe.StateSuspended
 	}
 	return tx.changeUser(ctx, u, lethe.UserFields{EndDate: endDate}, suspended)
 }
@@ -302,10 +302,9 @@ func (tx *Tx) reactivateUser(ctx context.Context, u *lethe.User, f lethe.UserFie
 	}
 	reactivated := u.State != lethe.StateActive
 	if reactivated {
-		if err := tx.appendHistory(ctx, u.ID, u.State, lethe.StateActive, lethe.ReasonReactivated); err != nil {
+		if err := tx.transition(ctx, u, lethe.StateActive, lethe.ReasonReactivated); err != nil {
 			return err
 		}
-		u.State = lethe.StateActive
 	}
 	return tx.changeUser(ctx, u, f, reactivated)
 }
@@ -355,7 +354,7 @@ func (tx *Tx) eraseUser(ctx context.Context, u *lethe.User) (*lethe.Erasure, err
 	if err != nil {
 		return nil, fmt.Errorf("mark learner deleted: %w", err)
 	}
-	if err := tx.appendHistory(ctx, u.ID, u.State, lethe.StateDeleted, lethe.ReasonErased); err != nil {
+	if err := tx.transition(ctx, u, lethe.StateDeleted, lethe.ReasonErased); err != nil {
 		return nil, err
 	}
 	erased, _ := json.Marshal(e.Erased)
@@ -450,6 +449,12 @@ func (s *UserService) RecordLogin(ctx context.Context, key lethe.UserKey) (u *le
 			return lethe.Errorf(lethe.EConflict, "A suspended user cannot sign in.")
 		}
 		if u.FirstLoginAt == nil {
+			if err := tx.addCount(ctx, u.State, false, -1); err != nil {
+				return err
+			}
+			if err := tx.addCount(ctx, u.State, true, +1); err != nil {
+				return err
+			}
 			u.FirstLoginAt = &tx.now
 		}
 		u.LastLoginAt, u.UpdatedAt = &tx.now, tx.now
@@ -475,9 +480,12 @@ func (s *UserService) FindUser(ctx context.Context, key lethe.UserKey) (u *lethe
 }
 
 // statusClause returns the SQL condition that selects learners with one of
-// statuses at now; it mirrors lethe.StatusAt. Every branch is a range on the
-// learners_status index.
-func statusClause(statuses []lethe.Status, now int64, args *[]any) string {
+// statuses at now; it mirrors lethe.StatusAt. With indexed set, each branch
+// is a range on the learners_status index, which suits statuses that few
+// learners have; otherwise the state is compared through an expression no
+// index serves, so the database walks the primary key in id order and stops
+// after one page, which suits statuses that many learners have.
+func statusClause(statuses []lethe.Status, now int64, indexed bool, args *[]any) string {
 	want := map[lethe.Status]bool{}
 	for _, s := range statuses {
 		want[s] = true
@@ -494,48 +502,75 @@ func statusClause(statuses []lethe.Status, now int64, args *[]any) string {
 		*args = append(*args, now)
 	}
 	nowArg := "$" + strconv.Itoa(len(*args))
+	state := "l.state"
+	if !indexed {
+		state = "(l.state || '')"
+	}
 	notEnded := "(l.end_date IS NULL OR l.end_date > " + nowArg + ")"
 	var ors []string
 	if want[lethe.StatusInactive] {
-		ors = append(ors, "l.state IN ('suspended', 'deleted')")
+		ors = append(ors, state+" IN ('suspended', 'deleted')")
 	}
 	if want[lethe.StatusExpired] {
-		ors = append(ors, "(l.state = 'active' AND l.end_date <= "+nowArg+")")
+		ors = append(ors, "("+state+" = 'active' AND l.end_date <= "+nowArg+")")
 	}
 	switch {
 	case want[lethe.StatusNew] && want[lethe.StatusActive]:
-		ors = append(ors, "(l.state = 'active' AND "+notEnded+")")
+		ors = append(ors, "("+state+" = 'active' AND "+notEnded+")")
 	case want[lethe.StatusNew]:
-		ors = append(ors, "(l.state = 'active' AND "+notEnded+" AND l.first_login_at IS NULL)")
+		ors = append(ors, "("+state+" = 'active' AND "+notEnded+" AND l.first_login_at IS NULL)")
 	case want[lethe.StatusActive]:
-		ors = append(ors, "(l.state = 'active' AND "+notEnded+" AND l.first_login_at IS NOT NULL)")
+		ors = append(ors, "("+state+" = 'active' AND "+notEnded+" AND l.first_login_at IS NOT NULL)")
 	}
 	return "(" + strings.Join(ors, " OR ") + ")"
 }
 
-// FindUsers implements lethe.UserService.
+// denseShare: a status filter that matches at least 1/denseShare of a
+// tenant's learners is served by walking the primary key (see statusClause).
+const denseShare = 16
+
+// FindUsers implements lethe.UserService. Totals come from the learner
+// counts unless updatedSince is given; the page query's plan is chosen from
+// how many learners match.
 func (s *UserService) FindUsers(ctx context.Context, f lethe.UserFilter) (users []*lethe.User, total int, err error) {
 	err = s.db.readTx(ctx, func(tx *Tx) error {
+		now := ms(tx.now)
+		indexed := true
+		if f.UpdatedSince == nil {
+			counts, err := tx.countStatuses(ctx, now)
+			if err != nil {
+				return err
+			}
+			all := counts.sum(lethe.AllStatuses)
+			total = all
+			if f.Statuses != nil {
+				total = counts.sum(f.Statuses)
+			}
+			indexed = total*denseShare < all
+		}
 		args := []any{string(tx.actor.TenantID)}
 		where := " WHERE l.tenant_id = $1"
 		if f.Statuses != nil {
-			if c := statusClause(f.Statuses, ms(tx.now), &args); c != "" {
+			if c := statusClause(f.Statuses, now, indexed, &args); c != "" {
 				where += " AND " + c
 			}
 		}
 		if f.UpdatedSince != nil {
 			args = append(args, ms(*f.UpdatedSince))
 			where += " AND l.updated_at >= $" + strconv.Itoa(len(args))
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM learners l`+where, args...).Scan(&total); err != nil {
-			return fmt.Errorf("count users: %w", err)
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM learners l`+where, args...).Scan(&total); err != nil {
+				return fmt.Errorf("count users: %w", err)
+			}
 		}
 		if total <= f.Offset {
 			return nil
 		}
+		// The page's ids are picked first, so rows skipped by the offset cost
+		// an index step each, not a join.
 		args = append(args, f.Limit, f.Offset)
-		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+userFrom+where+` ORDER BY l.id LIMIT $`+
-			strconv.Itoa(len(args)-1)+` OFFSET $`+strconv.Itoa(len(args)), args...)
+		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+userFrom+` WHERE l.tenant_id = $1 AND l.id IN
+			(SELECT l.id FROM learners l`+where+` ORDER BY l.id LIMIT $`+strconv.Itoa(len(args)-1)+
+			` OFFSET $`+strconv.Itoa(len(args))+`) ORDER BY l.id`, args...)
 		if err != nil {
 			return fmt.Errorf("find users: %w", err)
 		}

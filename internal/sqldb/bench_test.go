@@ -1,0 +1,101 @@
+package sqldb_test
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lethehq/lethe"
+	"github.com/lethehq/lethe/internal/sqldb"
+	"github.com/lethehq/lethe/internal/testdb"
+)
+
+// benchUsers is the tenant size of the search benchmarks: LETHE_BENCH_USERS,
+// default 10,000 (docs/PERFORMANCE.md uses 1,000,000).
+func benchUsers() int {
+	if n, err := strconv.Atoi(os.Getenv("LETHE_BENCH_USERS")); err == nil && n > 0 {
+		return n
+	}
+	return 10_000
+}
+
+var (
+	benchOnce sync.Map // database kind -> *benchDB
+)
+
+type benchDB struct {
+	once sync.Once
+	db   *sqldb.DB
+	ctx  context.Context
+	err  error
+}
+
+// benchTenant returns a database seeded once per process and database kind.
+func benchTenant(b *testing.B) (*sqldb.DB, context.Context) {
+	v, _ := benchOnce.LoadOrStore(testdb.Kind(), &benchDB{})
+	bd := v.(*benchDB)
+	bd.once.Do(func() {
+		// The seeded database outlives single benchmarks; it is dropped with
+		// the process's temporary files (SQLite) or its schema (PostgreSQL,
+		// dropped when this first benchmark's cleanup runs at the very end).
+		dsn := testdb.DSN(b)
+		bd.db, bd.err = sqldb.Open(context.Background(), dsn)
+		if bd.err != nil {
+			return
+		}
+		if _, _, bd.err = sqldb.NewTenantService(bd.db).CreateTenant(context.Background(), "bench", "Bench"); bd.err != nil {
+			return
+		}
+		bd.ctx = lethe.WithActor(context.Background(), lethe.Actor{TenantID: "bench", Source: lethe.SourceCLI, Name: "bench"})
+		start := time.Now()
+		bd.err = bd.db.SeedUsers(bd.ctx, benchUsers(), 1)
+		b.Logf("seeded %d users on %s in %v", benchUsers(), testdb.Kind(), time.Since(start).Round(time.Millisecond))
+		if bd.err == nil {
+			bd.err = bd.db.Analyze(context.Background())
+		}
+	})
+	if bd.err != nil {
+		b.Fatal(bd.err)
+	}
+	return bd.db, bd.ctx
+}
+
+// BenchmarkUserService_FindUsers measures GET /rest/v1/users at the store: a
+// page of 100 with a status filter, totals included. It reports the p99
+// latency next to the mean.
+func BenchmarkUserService_FindUsers(b *testing.B) {
+	for _, c := range []struct {
+		name     string
+		statuses []lethe.Status
+		page     int
+	}{
+		{"status=active", []lethe.Status{lethe.StatusActive}, 1},
+		{"status=new", []lethe.Status{lethe.StatusNew}, 1},
+		{"status=inactive", []lethe.Status{lethe.StatusInactive}, 1},
+		{"status=expired", []lethe.Status{lethe.StatusExpired}, 1},
+		{"statuses=active,new", []lethe.Status{lethe.StatusActive, lethe.StatusNew}, 1},
+		{"all", nil, 1},
+		{"status=active/page=50", []lethe.Status{lethe.StatusActive}, 50},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			db, ctx := benchTenant(b)
+			users := sqldb.NewUserService(db)
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for b.Loop() {
+				start := time.Now()
+				got, total, err := users.FindUsers(ctx, lethe.UserFilter{Statuses: c.statuses, Offset: (c.page - 1) * 100, Limit: 100})
+				lat = append(lat, time.Since(start))
+				if err != nil || len(got) != 100 || total < 100 {
+					b.Fatalf("FindUsers = %d users of %d, %v", len(got), total, err)
+				}
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		})
+	}
+}
