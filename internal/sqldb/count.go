@@ -8,21 +8,40 @@ import (
 	"github.com/lethehq/lethe"
 )
 
-// Learner counts: learner_counts holds, per tenant, how many learners are in
-// each state with or without a first sign-in. Every transition changes it in
-// its own transaction (transition and countLogin), so a search total is a sum
-// of a few rows plus a range count of the learners whose end date has passed
-// (the only time-driven part of a status).
+// Learner counts: learner_counts holds, per tenant, how many learners there
+// are of each countKey. Every write to a learner row moves its count in the
+// same transaction (recordCount), so a search total is a sum of counter rows
+// plus, for learners whose end date falls today, a count of a small range.
 
 // countSlots spreads the counter rows of one tenant, so concurrent writers on
 // PostgreSQL rarely wait on the same row.
-const countSlots = 8
+const countSlots = 4
 
-func (tx *Tx) addCount(ctx context.Context, state lethe.State, loggedIn bool, delta int) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO learner_counts (tenant_id, state, logged_in, slot, n)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (tenant_id, state, logged_in, slot) DO UPDATE SET n = learner_counts.n + excluded.n`,
-		string(tx.actor.TenantID), string(state), boolInt(loggedIn), rand.IntN(countSlots), delta)
+const (
+	dayMS    = 24 * 60 * 60 * 1000
+	noEndDay = -1 << 40 // the end day of learners without an end date
+)
+
+// countKey is what the counts are kept by.
+type countKey struct {
+	state    lethe.State
+	loggedIn bool
+	endDay   int64 // end_date / dayMS (SQL integer division), or noEndDay
+}
+
+func keyOf(l *lethe.Learner) countKey {
+	k := countKey{state: l.State, loggedIn: l.FirstLoginAt != nil, endDay: noEndDay}
+	if l.EndDate != nil {
+		k.endDay = ms(*l.EndDate) / dayMS
+	}
+	return k
+}
+
+func (tx *Tx) addCount(ctx context.Context, k countKey, delta int) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO learner_counts (tenant_id, state, logged_in, end_day, slot, n)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (tenant_id, state, logged_in, end_day, slot) DO UPDATE SET n = learner_counts.n + excluded.n`,
+		string(tx.actor.TenantID), string(k.state), boolInt(k.loggedIn), k.endDay, rand.IntN(countSlots), delta)
 	if err != nil {
 		return fmt.Errorf("count learners: %w", err)
 	}
@@ -36,20 +55,38 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// transition moves u from its state to state `to`, in the counts and in the
-// status history. It is the only way a learner's state changes; an empty
-// u.State means the learner is new.
-func (tx *Tx) transition(ctx context.Context, u *lethe.User, to lethe.State, reason string) error {
-	from := u.State
-	if from != "" {
-		if err := tx.addCount(ctx, from, u.FirstLoginAt != nil, -1); err != nil {
+// recordCount moves l's count from the key it had when this transaction read
+// it (or from nowhere, for a new learner) to its key now. Call it after every
+// write of a learner row.
+func (tx *Tx) recordCount(ctx context.Context, l *lethe.Learner) error {
+	now := keyOf(l)
+	was, known := tx.counted[l.ID]
+	if known && was == now {
+		return nil
+	}
+	if known {
+		if err := tx.addCount(ctx, was, -1); err != nil {
 			return err
 		}
 	}
-	if err := tx.addCount(ctx, to, u.FirstLoginAt != nil, +1); err != nil {
+	if err := tx.addCount(ctx, now, +1); err != nil {
 		return err
 	}
-	if err := tx.appendHistory(ctx, u.ID, from, to, reason); err != nil {
+	tx.counted[l.ID] = now
+	return nil
+}
+
+// noteLoaded remembers the key of a learner read in a write transaction.
+func (tx *Tx) noteLoaded(l *lethe.Learner) {
+	if tx.write {
+		tx.counted[l.ID] = keyOf(l)
+	}
+}
+
+// transition moves u to state `to` and appends it to the status history.
+// An empty u.State means the learner is new.
+func (tx *Tx) transition(ctx context.Context, u *lethe.User, to lethe.State, reason string) error {
+	if err := tx.appendHistory(ctx, u.ID, u.State, to, reason); err != nil {
 		return err
 	}
 	u.State = to
@@ -63,10 +100,12 @@ func (tx *Tx) recount(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM learner_counts WHERE tenant_id = $1`, tenant); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO learner_counts (tenant_id, state, logged_in, slot, n)
-		SELECT tenant_id, state, CASE WHEN first_login_at IS NULL THEN 0 ELSE 1 END, 0, COUNT(*)
-		FROM learners WHERE tenant_id = $1
-		GROUP BY tenant_id, state, CASE WHEN first_login_at IS NULL THEN 0 ELSE 1 END`, tenant)
+	_, err := tx.ExecContext(ctx, `INSERT INTO learner_counts (tenant_id, state, logged_in, end_day, slot, n)
+		SELECT tenant_id, state, logged_in, end_day, 0, COUNT(*) FROM (
+			SELECT tenant_id, state, CASE WHEN first_login_at IS NULL THEN 0 ELSE 1 END AS logged_in,
+			       CASE WHEN end_date IS NULL THEN $2 ELSE end_date / $3 END AS end_day
+			FROM learners WHERE tenant_id = $1) k
+		GROUP BY tenant_id, state, logged_in, end_day`, tenant, int64(noEndDay), int64(dayMS))
 	return err
 }
 
@@ -81,39 +120,48 @@ func (c statusCounts) sum(statuses []lethe.Status) int {
 	return n
 }
 
-// countStatuses derives the status counts from learner_counts and the
-// learners whose end date has passed by now.
+// countStatuses derives the status counts at now from the counter rows; only
+// learners whose end day is today need a look at the learners themselves.
 func (tx *Tx) countStatuses(ctx context.Context, now int64) (statusCounts, error) {
 	tenant := string(tx.actor.TenantID)
-	rows, err := tx.QueryContext(ctx, `SELECT state, logged_in, SUM(n) FROM learner_counts
-		WHERE tenant_id = $1 GROUP BY state, logged_in`, tenant)
+	rows, err := tx.QueryContext(ctx, `SELECT state, logged_in, end_day, SUM(n) FROM learner_counts
+		WHERE tenant_id = $1 GROUP BY state, logged_in, end_day`, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("read learner counts: %w", err)
 	}
 	defer rows.Close()
+	today := now / dayMS
 	c := statusCounts{}
+	endsToday := false
 	for rows.Next() {
 		var state string
 		var loggedIn, n int
-		if err := rows.Scan(&state, &loggedIn, &n); err != nil {
+		var endDay int64
+		if err := rows.Scan(&state, &loggedIn, &endDay, &n); err != nil {
 			return nil, err
 		}
 		switch {
 		case state != string(lethe.StateActive):
 			c[lethe.StatusInactive] += n
+		case endDay != noEndDay && endDay < today:
+			c[lethe.StatusExpired] += n
 		case loggedIn == 1:
 			c[lethe.StatusActive] += n
 		default:
 			c[lethe.StatusNew] += n
 		}
+		endsToday = endsToday || (state == string(lethe.StateActive) && endDay == today && n > 0)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// Active learners past their end date are expired, whatever their sign-in.
+	if !endsToday {
+		return c, nil
+	}
+	// Learners whose end date is today expire at its exact millisecond.
 	rows, err = tx.QueryContext(ctx, `SELECT CASE WHEN first_login_at IS NULL THEN 0 ELSE 1 END, COUNT(*)
-		FROM learners l WHERE l.tenant_id = $1 AND l.state = 'active' AND l.end_date <= $2
-		GROUP BY CASE WHEN first_login_at IS NULL THEN 0 ELSE 1 END`, tenant, now)
+		FROM learners l WHERE l.tenant_id = $1 AND l.state = 'active' AND l.end_date >= $2 AND l.end_date <= $3
+		GROUP BY CASE WHEN first_login_at IS NULL THEN 0 ELSE 1 END`, tenant, today*dayMS, now)
 	if err != nil {
 		return nil, fmt.Errorf("count expired learners: %w", err)
 	}

@@ -124,6 +124,9 @@ type Tx struct {
 	// erased is set when the transaction erased personal data, so erased rows
 	// are scrubbed after commit.
 	erased bool
+	// counted is the count key of every learner this transaction has read
+	// or written (see recordCount).
+	counted map[lethe.LearnerID]countKey
 }
 
 // writeTx runs fn in a write transaction scoped to the actor of ctx, and
@@ -136,12 +139,40 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return db.rawWriteTx(ctx, actor, fn)
 }
 
+// racedError is a write that lost a race: a concurrent transaction committed
+// the key (a ref, an email, a provisioning event id) that this transaction's
+// own checks had found free. Only PostgreSQL has concurrent writers; SQLite
+// serialises its write transactions.
+type racedError struct {
+	err error // the answer when the second attempt loses a race too
+}
+
+func (e *racedError) Error() string { return "lost a race: " + e.err.Error() }
+func (e *racedError) Unwrap() error { return e.err }
+
+// rawWriteTx runs fn in a write transaction. A transaction that lost a race
+// runs once more: its checks then see the other transaction's row and answer
+// as after a sequential request (ref taken, event replayed), on both
+// databases alike.
 func (db *DB) rawWriteTx(ctx context.Context, actor lethe.Actor, fn func(tx *Tx) error) error {
+	err := db.writeTxOnce(ctx, actor, fn)
+	var raced *racedError
+	if errors.As(err, &raced) {
+		err = db.writeTxOnce(ctx, actor, fn)
+		for errors.As(err, &raced) {
+			err = raced.err
+		}
+	}
+	return err
+}
+
+func (db *DB) writeTxOnce(ctx context.Context, actor lethe.Actor, fn func(tx *Tx) error) error {
 	stx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return db.classify(fmt.Errorf("begin: %w", err))
 	}
-	tx := &Tx{Tx: stx, db: db, now: db.Now().UTC().Truncate(time.Millisecond), actor: actor, write: true}
+	tx := &Tx{Tx: stx, db: db, now: db.Now().UTC().Truncate(time.Millisecond), actor: actor, write: true,
+		counted: map[lethe.LearnerID]countKey{}}
 	if err := fn(tx); err != nil {
 		_ = stx.Rollback()
 		return db.classify(err)

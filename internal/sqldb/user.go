@@ -72,12 +72,25 @@ func (tx *Tx) findUser(ctx context.Context, key lethe.UserKey) (*lethe.User, err
 		q += tx.db.dialect.forUpdate
 	}
 	u, err := scanUser(tx.QueryRowContext(ctx, q, string(tx.actor.TenantID), arg))
+	if err == nil && tx.write && tx.db.dialect.forUpdate != "" {
+		// PostgreSQL (READ COMMITTED): when the lock had to wait for another
+		// writer, the locked learner row is read at its new version but the
+		// joined person row as the statement's snapshot saw it, so saving it
+		// would undo the other writer's change. Now that the row is locked,
+		// read the user again with a fresh snapshot.
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+userFrom+` WHERE l.tenant_id = $1 AND l.id = $2`,
+			string(tx.actor.TenantID), string(u.ID)))
+		if err == nil && key.ID == "" && (u.Person == nil || u.Person.Ref != key.Ref) {
+			err = sql.ErrNoRows // erased while this transaction waited: the ref names nobody now
+		}
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUserNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find user: %w", err)
 	}
+	tx.noteLoaded(&u.Learner)
 	return u, nil
 }
 
@@ -176,10 +189,11 @@ func (tx *Tx) checkUnique(ctx context.Context, self lethe.LearnerID, p *lethe.Pe
 }
 
 // uniqueErr turns a unique violation that slipped past checkUnique (a race on
-// a database with concurrent writers) into a conflict.
+// a database with concurrent writers) into a lost race: the transaction runs
+// again, and checkUnique then names the taken field.
 func (tx *Tx) uniqueErr(err error, what string) error {
 	if tx.db.dialect.isUniqueViolation(err) {
-		return lethe.Errorf(lethe.EConflict, "A user with this ref or email already exists.")
+		return &racedError{err: lethe.Errorf(lethe.EConflict, "A user with this ref or email already exists.")}
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
@@ -223,6 +237,9 @@ func (tx *Tx) createUser(ctx context.Context, id lethe.LearnerID, ref string, f 
 	if err != nil {
 		return nil, fmt.Errorf("insert learner: %w", err)
 	}
+	if err := tx.recordCount(ctx, &u.Learner); err != nil {
+		return nil, err
+	}
 	args := append([]any{tenant, string(u.ID)}, personArgs(u.Person)...)
 	_, err = tx.ExecContext(ctx, `INSERT INTO people
 		(tenant_id, learner_id, ref, email, email_norm, first_name, last_name, job_title, manager_ref, domain,
@@ -231,7 +248,7 @@ func (tx *Tx) createUser(ctx context.Context, id lethe.LearnerID, ref string, f 
 	if err != nil {
 		return nil, tx.uniqueErr(err, "insert person")
 	}
-	u.State = "" // a new learner: the transition counts it and starts its history
+	u.State = "" // a new learner: its history starts here
 	if err := tx.transition(ctx, u, lethe.StateActive, lethe.ReasonCreated); err != nil {
 		return nil, err
 	}
@@ -247,6 +264,9 @@ func (tx *Tx) saveUser(ctx context.Context, u *lethe.User) error {
 		tenant, string(u.ID), string(u.State), string(u.Role), string(u.LoginMethod), u.SSO, nullMS(u.EndDate), ms(tx.now))
 	if err != nil {
 		return fmt.Errorf("update learner: %w", err)
+	}
+	if err := tx.recordCount(ctx, &u.Learner); err != nil {
+		return err
 	}
 	if u.Person == nil {
 		return nil
@@ -357,6 +377,10 @@ func (tx *Tx) eraseUser(ctx context.Context, u *lethe.User) (*lethe.Erasure, err
 	if err := tx.transition(ctx, u, lethe.StateDeleted, lethe.ReasonErased); err != nil {
 		return nil, err
 	}
+	u.EndDate, u.SSO = nil, false
+	if err := tx.recordCount(ctx, &u.Learner); err != nil {
+		return nil, err
+	}
 	erased, _ := json.Marshal(e.Erased)
 	kept, _ := json.Marshal(e.Kept)
 	_, err = tx.ExecContext(ctx, `INSERT INTO erasures (tenant_id, learner_id, erased_at, source, actor, erased, kept)
@@ -449,12 +473,6 @@ func (s *UserService) RecordLogin(ctx context.Context, key lethe.UserKey) (u *le
 			return lethe.Errorf(lethe.EConflict, "A suspended user cannot sign in.")
 		}
 		if u.FirstLoginAt == nil {
-			if err := tx.addCount(ctx, u.State, false, -1); err != nil {
-				return err
-			}
-			if err := tx.addCount(ctx, u.State, true, +1); err != nil {
-				return err
-			}
 			u.FirstLoginAt = &tx.now
 		}
 		u.LastLoginAt, u.UpdatedAt = &tx.now, tx.now
@@ -462,6 +480,9 @@ func (s *UserService) RecordLogin(ctx context.Context, key lethe.UserKey) (u *le
 			WHERE tenant_id = $1 AND id = $2`, string(tx.actor.TenantID), string(u.ID), ms(*u.FirstLoginAt), ms(tx.now))
 		if err != nil {
 			return fmt.Errorf("record login: %w", err)
+		}
+		if err := tx.recordCount(ctx, &u.Learner); err != nil {
+			return err
 		}
 		return tx.resolveManagers(ctx, []*lethe.User{u})
 	})

@@ -34,16 +34,18 @@ CREATE TABLE learners (
 CREATE INDEX learners_status ON learners (tenant_id, state, end_date, first_login_at);
 CREATE INDEX learners_updated ON learners (tenant_id, updated_at);
 
--- Learner counts per tenant, state and sign-in, changed in the transaction of
--- every transition, so search totals need no count over a million rows. The
+-- Learner counts per tenant, state, sign-in and end day (the UTC day of the
+-- end date, or -1099511627776 for none), changed in the transaction of every
+-- write to a learner, so search totals need no count over a million rows. The
 -- slot spreads concurrent writers of one tenant over several rows.
 CREATE TABLE learner_counts (
     tenant_id TEXT NOT NULL,
     state     TEXT NOT NULL,
     logged_in INTEGER NOT NULL,
+    end_day   INTEGER NOT NULL,
     slot      INTEGER NOT NULL,
     n         INTEGER NOT NULL,
-    PRIMARY KEY (tenant_id, state, logged_in, slot)
+    PRIMARY KEY (tenant_id, state, logged_in, end_day, slot)
 );
 
 -- The personal data of a learner. Hard-deleted on erasure.
