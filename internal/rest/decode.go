@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lethehq/lethe"
 )
@@ -184,7 +185,9 @@ func decodeUserFields(obj map[string]json.RawMessage) (lethe.UserFields, error) 
 			f.AdditionalFields = json.RawMessage("null")
 		} else {
 			var m map[string]json.RawMessage
-			if json.Unmarshal(raw, &m) != nil {
+			if json.Unmarshal(raw, &m) != nil || !utf8.Valid(raw) {
+				// Stored as written, so it must be UTF-8 as JSON requires
+				// (PostgreSQL refuses anything else).
 				return f, typeError("additionalFields", "a JSON object")
 			}
 			compact := new(bytes.Buffer)

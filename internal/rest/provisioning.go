@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/lethehq/lethe"
 )
@@ -26,6 +27,9 @@ func decodeProvisioningEvent(body []byte) (lethe.ProvisioningEvent, error) {
 	}
 	if len(*id) > 200 {
 		return ev, lethe.FieldErrorf(lethe.EInvalid, "id", "too_long", "id must be at most 200 characters")
+	}
+	if strings.IndexFunc(*id, unicode.IsControl) >= 0 {
+		return ev, lethe.FieldErrorf(lethe.EInvalid, "id", "invalid", "id must not contain control characters")
 	}
 	ev.ID = strings.TrimSpace(*id)
 	if ts, err := optString(obj, "timestamp"); err != nil {

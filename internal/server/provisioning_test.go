@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -220,4 +221,70 @@ func TestProvisioning_Decode(t *testing.T) {
 		body := envelope(t, "e", "user_joined", map[string]any{"ref": "r", "firstName": "F", "lastName": "L", "email": "r@example.com"})
 		s.MustEvent(t, s.A, body, "e", "user_joined", "created", false)
 	})
+}
+
+// TestProvisioning_ReplayConcurrent delivers one event many times at once,
+// as a retrying sender may: it is applied exactly once, and every delivery
+// answers 200 with the same outcome and user, all but one as a replay.
+func TestProvisioning_ReplayConcurrent(t *testing.T) {
+	const n = 20
+	s := MustStartServer(t)
+	s.MustCreateUser(t, s.A, "known", nil)
+	cases := []struct {
+		name, body, eventType, outcome string
+	}{
+		{"OKJoinedCreates", envelope(t, "evt-c-1", "user_joined", map[string]any{
+			"ref": "fresh", "email": "fresh@example.com", "firstName": "Fresh", "lastName": "Joiner",
+		}), "user_joined", "created"},
+		{"OKUpdated", envelope(t, "evt-c-2", "user_updated", map[string]any{"ref": "known", "jobTitle": "Busy"}),
+			"user_updated", "updated"},
+		{"OKSuspended", envelope(t, "evt-c-3", "user_suspended", map[string]any{"ref": "known"}),
+			"user_suspended", "suspended"},
+		{"OKDeleted", envelope(t, "evt-c-4", "user_deleted", map[string]any{"ref": "known"}),
+			"user_deleted", "erased"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			reqs := make([]*http.Request, n)
+			for i := range reqs {
+				reqs[i] = s.NewRequest(t, s.A, "POST", "/rest/v1/webhooks", c.body)
+			}
+			var userID string
+			applied := 0
+			for i, res := range s.SendAll(t, reqs) {
+				if res.Status != http.StatusOK {
+					t.Fatalf("delivery %d: %s", i, res)
+				}
+				got := res.Object(t)
+				if userID == "" {
+					userID = MustID(t, map[string]any{"id": got["userId"]})
+				}
+				if got["replayed"] == false {
+					applied++
+				}
+				got["replayed"] = nil
+				MustDiff(t, fmt.Sprintf("delivery %d", i), map[string]any{
+					"success": true, "id": got["id"], "eventType": c.eventType, "outcome": c.outcome, "userId": userID, "replayed": nil,
+				}, got)
+			}
+			if applied != 1 {
+				t.Fatalf("%d deliveries applied the event, want exactly 1", applied)
+			}
+			// The status history shows the event once.
+			hist := s.MustOK(t, s.A, http.StatusOK, "GET", "/lethe/v1/users/"+userID+"/status-history", "")["results"].([]any)
+			reasons := []string{}
+			for _, h := range hist {
+				reasons = append(reasons, h.(map[string]any)["reason"].(string))
+			}
+			want := map[string][]string{
+				"created": {"created"}, "updated": {"created"}, "suspended": {"created", "suspended"},
+				"erased": {"created", "suspended", "erased"},
+			}[c.outcome]
+			MustDiff(t, "history reasons", want, reasons)
+		})
+	}
+	page := s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/users", "")
+	if got := page["pagination"].(map[string]any)["totalResults"]; got != 2.0 {
+		t.Errorf("totalResults = %v, want 2 (known, erased, and fresh)", got)
+	}
 }

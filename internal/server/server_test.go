@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -23,11 +22,16 @@ import (
 	"github.com/lethehq/lethe/internal/rest"
 	"github.com/lethehq/lethe/internal/server"
 	"github.com/lethehq/lethe/internal/sqldb"
+	"github.com/lethehq/lethe/internal/testdb"
 )
 
+// TestMain runs the whole suite on SQLite, and again on PostgreSQL when
+// LETHE_TEST_POSTGRES_DSN is set.
+func TestMain(m *testing.M) { testdb.Main(m) }
+
 // The harness runs the real server (the wiring of cmd/lethe/serve.go) on a
-// temporary SQLite database, over real HTTP on loopback, with a clock the
-// test controls.
+// fresh database of the current kind (testdb.DSN), over real HTTP on
+// loopback, with a clock the test controls.
 
 // t0 is the clock's start; every response time in these tests derives from it.
 var t0 = time.Date(2025, 3, 1, 9, 0, 0, 123e6, time.UTC)
@@ -84,7 +88,7 @@ type Tenant struct{ ID, Key string }
 // testServer is one running server with two tenants, A and B.
 type testServer struct {
 	URL    string
-	Dir    string // holds the database files
+	DSN    string // the database: a SQLite file or a PostgreSQL URL
 	Clock  *testClock
 	Logs   *syncBuffer
 	A, B   Tenant
@@ -100,9 +104,14 @@ type testServer struct {
 // and B. It is stopped when the test ends.
 func MustStartServer(tb testing.TB) *testServer {
 	tb.Helper()
+	return MustStartServerDSN(tb, testdb.DSN(tb))
+}
+
+// MustStartServerDSN is MustStartServer on the database dsn names.
+func MustStartServerDSN(tb testing.TB, dsn string) *testServer {
+	tb.Helper()
 	ctx := context.Background()
-	dir := tb.TempDir()
-	db, err := sqldb.Open(ctx, filepath.Join(dir, "lethe.db"))
+	db, err := sqldb.Open(ctx, dsn)
 	if err != nil {
 		tb.Fatalf("open database: %v", err)
 	}
@@ -122,7 +131,7 @@ func MustStartServer(tb testing.TB) *testServer {
 	})
 	hs := httptest.NewServer(srv.Handler())
 	s := &testServer{
-		URL: hs.URL, Dir: dir, Clock: clock, Logs: logs, db: db, tenants: tenants, http: hs,
+		URL: hs.URL, DSN: dsn, Clock: clock, Logs: logs, db: db, tenants: tenants, http: hs,
 		client: &http.Client{
 			Timeout: 20 * time.Second,
 			// Redirects are answers under test, never followed.
@@ -618,4 +627,63 @@ func TestServer_RefPaths(t *testing.T) {
 		s.MustCreateUser(t, s.A, "x/y", map[string]any{"email": "xy@example.com"})
 		MustError(t, s.Do(t, s.A, "GET", "/rest/v1/users/ref/x/y", ""), http.StatusNotFound, "not_found")
 	})
+}
+
+// MustResidue stops the server and reports which canaries can still be read
+// anywhere the database keeps data (testdb.Residue). On SQLite it looks
+// after the database is closed (its WAL checkpointed); on PostgreSQL after
+// the erased rows were vacuumed (Scrub) and the personal-data tables
+// rewritten (RewritePersonalData), which is what an operator runs to leave
+// no byte in free page space.
+func MustResidue(tb testing.TB, s *testServer, canaries ...string) []string {
+	tb.Helper()
+	if s.db.Dialect() == "postgres" {
+		ctx := context.Background()
+		if err := s.db.Scrub(ctx); err != nil {
+			tb.Fatalf("scrub: %v", err)
+		}
+		if err := s.db.RewritePersonalData(ctx); err != nil {
+			tb.Fatalf("rewrite personal data: %v", err)
+		}
+	}
+	s.Close()
+	return testdb.Residue(tb, s.DSN, canaries...)
+}
+
+// SendAll sends every request at once (each from its own goroutine, released
+// together) and returns the answers in the order of reqs. A request that
+// gets no answer fails the test.
+func (s *testServer) SendAll(tb testing.TB, reqs []*http.Request) []*response {
+	tb.Helper()
+	out := make([]*response, len(reqs))
+	errs := make([]error, len(reqs))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, req := range reqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			res, err := s.client.Do(req)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer res.Body.Close()
+			b, err := io.ReadAll(res.Body)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			out[i] = &response{Status: res.StatusCode, Header: res.Header, Body: b}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			tb.Fatalf("request %d (%s %s): %v", i, reqs[i].Method, reqs[i].URL, err)
+		}
+	}
+	return out
 }

@@ -43,15 +43,29 @@ func (s *ProvisioningService) ApplyProvisioningEvent(ctx context.Context, ev let
 		}
 		out, err = tx.applyEvent(ctx, ev)
 		if err != nil {
+			// Another delivery of this event may have been applied while
+			// this one waited for the user's lock: then its outcome is the
+			// answer, found when the transaction runs again.
+			var n int
+			if tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM provisioning_events WHERE tenant_id = $1 AND event_id = $2`,
+				tenant, ev.ID).Scan(&n) == nil && n > 0 {
+				return &racedError{err: err}
+			}
 			return err
 		}
+		recorded := hash
 		if out.Outcome == lethe.OutcomeErased {
-			hash = nil // nothing derived from the erased person's data is kept
+			recorded = nil // nothing derived from the erased person's data is kept
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO provisioning_events
 			(tenant_id, event_id, body_hash, event_type, outcome, learner_id, received_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			tenant, ev.ID, hash, string(ev.Type), out.Outcome, string(out.UserID), ms(tx.now))
+			tenant, ev.ID, recorded, string(ev.Type), out.Outcome, string(out.UserID), ms(tx.now))
+		if s.db.dialect.isUniqueViolation(err) {
+			// A concurrent delivery of this event committed first: run again
+			// to answer its outcome as a replay.
+			return &racedError{err: lethe.Errorf(lethe.EConflict, "This event is being applied by another delivery; retry.")}
+		}
 		if err != nil {
 			return fmt.Errorf("record provisioning event: %w", err)
 		}

@@ -121,8 +121,11 @@ func (s *TenantService) Authenticate(ctx context.Context, id lethe.TenantID, key
 	var t lethe.Tenant
 	var stored []byte
 	var created int64
-	err := s.db.read.QueryRowContext(ctx, `SELECT id, name, created_at, api_key_hash FROM tenants WHERE id = $1`, string(id)).
-		Scan(&t.ID, &t.Name, &created, &stored)
+	err := sql.ErrNoRows // no tenant has an invalid id; PostgreSQL would refuse some (NUL bytes, bad UTF-8)
+	if validTenantID(id) {
+		err = s.db.read.QueryRowContext(ctx, `SELECT id, name, created_at, api_key_hash FROM tenants WHERE id = $1`, string(id)).
+			Scan(&t.ID, &t.Name, &created, &stored)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		stored = dummyHash
 	} else if err != nil {

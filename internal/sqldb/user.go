@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lethehq/lethe"
 )
@@ -67,6 +68,11 @@ func (tx *Tx) findUser(ctx context.Context, key lethe.UserKey) (*lethe.User, err
 	} else {
 		q += `p.ref = $2`
 		arg = key.Ref
+	}
+	if !utf8.ValidString(arg) || strings.ContainsRune(arg, 0) {
+		// No stored id or ref holds these, and PostgreSQL refuses them as
+		// text: answer as SQLite does, not with a database error.
+		return nil, errUserNotFound
 	}
 	if tx.write {
 		q += tx.db.dialect.forUpdate
