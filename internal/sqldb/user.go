@@ -529,25 +529,26 @@ func statusClause(statuses []lethe.Status, now int64, indexed bool, args *[]any)
 		*args = append(*args, now)
 	}
 	nowArg := "$" + strconv.Itoa(len(*args))
-	state := "l.state"
+	// Expressions over the columns hide them from every index.
+	state, end, login := "l.state", "l.end_date", "l.first_login_at"
 	if !indexed {
-		state = "(l.state || '')"
+		state, end, login = "(l.state || '')", "(l.end_date + 0)", "(l.first_login_at + 0)"
 	}
-	notEnded := "(l.end_date IS NULL OR l.end_date > " + nowArg + ")"
+	notEnded := "(" + end + " IS NULL OR " + end + " > " + nowArg + ")"
 	var ors []string
 	if want[lethe.StatusInactive] {
 		ors = append(ors, state+" IN ('suspended', 'deleted')")
 	}
 	if want[lethe.StatusExpired] {
-		ors = append(ors, "("+state+" = 'active' AND l.end_date <= "+nowArg+")")
+		ors = append(ors, "("+state+" = 'active' AND "+end+" <= "+nowArg+")")
 	}
 	switch {
 	case want[lethe.StatusNew] && want[lethe.StatusActive]:
 		ors = append(ors, "("+state+" = 'active' AND "+notEnded+")")
 	case want[lethe.StatusNew]:
-		ors = append(ors, "("+state+" = 'active' AND "+notEnded+" AND l.first_login_at IS NULL)")
+		ors = append(ors, "("+state+" = 'active' AND "+notEnded+" AND "+login+" IS NULL)")
 	case want[lethe.StatusActive]:
-		ors = append(ors, "("+state+" = 'active' AND "+notEnded+" AND l.first_login_at IS NOT NULL)")
+		ors = append(ors, "("+state+" = 'active' AND "+notEnded+" AND "+login+" IS NOT NULL)")
 	}
 	return "(" + strings.Join(ors, " OR ") + ")"
 }
