@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,8 +55,65 @@ func Main(m *testing.M) {
 		if c := m.Run(); c != 0 {
 			code = c
 		}
+		dropDatabase()
 	}
 	os.Exit(code)
+}
+
+// Each test process makes its own PostgreSQL database (and each test its own
+// schema in it), so one package's open transactions never keep another
+// package's erased rows from being vacuumed.
+var (
+	dbOnce sync.Once
+	dbName string
+	dbErr  error
+)
+
+func processDatabase() (string, error) {
+	dbOnce.Do(func() {
+		b := make([]byte, 6)
+		rand.Read(b)
+		name := "lethe_test_" + hex.EncodeToString(b)
+		admin, err := sql.Open("pgx", os.Getenv(EnvDSN))
+		if err != nil {
+			dbErr = err
+			return
+		}
+		defer admin.Close()
+		if _, dbErr = admin.Exec("CREATE DATABASE " + name); dbErr == nil {
+			dbName = name
+		}
+	})
+	return dbName, dbErr
+}
+
+func dropDatabase() {
+	if dbName == "" {
+		return
+	}
+	admin, err := sql.Open("pgx", os.Getenv(EnvDSN))
+	if err != nil {
+		return
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("DROP DATABASE " + dbName + " WITH (FORCE)"); err != nil {
+		fmt.Fprintf(os.Stderr, "testdb: drop database %s: %v\n", dbName, err)
+	}
+}
+
+// processDSN is the URL of this process's test database.
+func processDSN(tb testing.TB) *url.URL {
+	tb.Helper()
+	name, err := processDatabase()
+	if err != nil {
+		tb.Fatalf("testdb: create database: %v", err)
+	}
+	u, err := url.Parse(os.Getenv(EnvDSN))
+	if err != nil {
+		tb.Fatalf("testdb: %s: %v", EnvDSN, err)
+	}
+	u.Path = "/" + name
+	return u
 }
 
 func ping(dsn string) error {
@@ -88,10 +146,7 @@ func DSN(tb testing.TB) string {
 			tb.Errorf("testdb: drop schema: %v", err)
 		}
 	})
-	u, err := url.Parse(os.Getenv(EnvDSN))
-	if err != nil {
-		tb.Fatalf("testdb: %s: %v", EnvDSN, err)
-	}
+	u := processDSN(tb)
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
@@ -108,11 +163,11 @@ func Schema(tb testing.TB, dsn string) string {
 	return u.Query().Get("search_path")
 }
 
-// Admin returns a connection to the PostgreSQL test server outside any test
-// schema, closed when the test ends.
+// Admin returns a connection to this process's PostgreSQL test database
+// outside any test schema, closed when the test ends.
 func Admin(tb testing.TB) *sql.DB {
 	tb.Helper()
-	db, err := sql.Open("pgx", os.Getenv(EnvDSN))
+	db, err := sql.Open("pgx", processDSN(tb).String())
 	if err != nil {
 		tb.Fatalf("testdb: %v", err)
 	}
