@@ -1,9 +1,12 @@
 package main
 
 // End-to-end tests: they run the real program through run, exactly as main
-// does, on 127.0.0.1:0 with a temporary database, and drive the server only
+// does, on 127.0.0.1:0 with a fresh database, and drive the server only
 // through the public SDK in client/. The user scenarios are in
-// users_test.go.
+// users_test.go. Every test runs on SQLite, and again on PostgreSQL when
+// LETHE_TEST_POSTGRES_DSN is set (see internal/testdb); database_test.go
+// holds what differs by database (several servers on one PostgreSQL, the
+// pool, the rewrite of erased rows, migrations).
 
 import (
 	"bufio"
@@ -14,7 +17,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -23,7 +25,12 @@ import (
 	"time"
 
 	"github.com/lethehq/lethe/client"
+	"github.com/lethehq/lethe/internal/testdb"
 )
+
+// TestMain runs the end-to-end tests on SQLite, and again on PostgreSQL when
+// LETHE_TEST_POSTGRES_DSN is set.
+func TestMain(m *testing.M) { testdb.Main(m) }
 
 // noEnv is the environment of every test run: nothing from the machine's
 // LETHE_* variables leaks in.
@@ -89,7 +96,7 @@ func (b *logBuffer) records(tb testing.TB) []map[string]any {
 type testServer struct {
 	URL      string // e.g. http://127.0.0.1:41234
 	Addr     string
-	DBPath   string
+	DSN      string // the --db value: a SQLite file path or a postgres:// URL
 	TenantID string
 	APIKey   string
 	Client   *client.Client // authenticated as the tenant
@@ -105,28 +112,36 @@ type testServer struct {
 	personal []string // personal values sent to the server; see remember
 }
 
-// MustRunMain starts `lethe serve` on 127.0.0.1:0 with a new database in a
-// temporary folder, creates a tenant with `lethe tenant create` and returns
-// the server with an SDK client for that tenant. When the test ends, the
-// server is shut down as on SIGTERM: run must return nil, and the log must
-// hold none of the personal values the test registered with remember.
+// MustRunMain starts `lethe serve` on 127.0.0.1:0 with a fresh database of
+// the current kind (testdb.DSN), creates a tenant with `lethe tenant create`
+// and returns the server with an SDK client for that tenant. When the test
+// ends, the server is shut down as on SIGTERM: run must return nil, and the
+// log must hold none of the personal values the test registered with
+// remember.
 func MustRunMain(tb testing.TB) *testServer {
 	tb.Helper()
-	srv := mustServe(tb, filepath.Join(tb.TempDir(), "lethe.db"))
-	srv.TenantID, srv.APIKey = MustCreateTenant(tb, srv.DBPath, "Test organisation")
+	return MustRunMainOn(tb, testdb.DSN(tb))
+}
+
+// MustRunMainOn is MustRunMain on a given database: a fresh one from
+// testdb.DSN, possibly with extra connection parameters.
+func MustRunMainOn(tb testing.TB, dsn string) *testServer {
+	tb.Helper()
+	srv := mustServe(tb, dsn)
+	srv.TenantID, srv.APIKey = MustCreateTenant(tb, srv.DSN, "Test organisation")
 	srv.Client = srv.NewClient(srv.TenantID, srv.APIKey)
 	return srv
 }
 
-// mustServe runs `lethe serve` on dbPath, with any extra flags, until the
-// test ends.
-func mustServe(tb testing.TB, dbPath string, extra ...string) *testServer {
+// mustServe runs `lethe serve --db dsn`, with any extra flags, until the
+// test ends. dsn is a SQLite file path or a postgres:// URL.
+func mustServe(tb testing.TB, dsn string, extra ...string) *testServer {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	srv := &testServer{DBPath: dbPath, logs: newLogBuffer(), cancel: cancel, done: make(chan error, 1)}
+	srv := &testServer{DSN: dsn, logs: newLogBuffer(), cancel: cancel, done: make(chan error, 1)}
 	var stdout bytes.Buffer
 	go func() {
-		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dbPath}, extra...)
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, extra...)
 		srv.done <- run(ctx, args, noEnv, &syncWriter{w: &stdout}, srv.logs)
 	}()
 	select {
@@ -235,11 +250,12 @@ func cli(tb testing.TB, args ...string) (stdout, stderr string, err error) {
 	return out.String(), errOut.String(), err
 }
 
-// MustCreateTenant runs `lethe tenant create --json` on dbPath (also while a
-// server runs on it) and returns the new tenant's id and API key.
-func MustCreateTenant(tb testing.TB, dbPath, name string) (id, key string) {
+// MustCreateTenant runs `lethe tenant create --json` on the database dsn
+// (also while a server runs on it) and returns the new tenant's id and API
+// key.
+func MustCreateTenant(tb testing.TB, dsn, name string) (id, key string) {
 	tb.Helper()
-	stdout, stderr, err := cli(tb, "tenant", "create", "--db", dbPath, "--name", name, "--json")
+	stdout, stderr, err := cli(tb, "tenant", "create", "--db", dsn, "--name", name, "--json")
 	if err != nil {
 		tb.Fatalf("tenant create: %v\n%s", err, stderr)
 	}
@@ -259,7 +275,13 @@ func TestRun_Serve(t *testing.T) {
 	t.Parallel()
 	t.Run("OKShutdownAndReopen", func(t *testing.T) {
 		t.Parallel()
-		srv := MustRunMain(t)
+		// On PostgreSQL the server's connections carry an application name,
+		// so the test can see that shutdown closes every one of them.
+		dsn, app := testdb.DSN(t), ""
+		if testdb.Kind() == "postgres" {
+			dsn, app = withAppName(t, dsn)
+		}
+		srv := MustRunMainOn(t, dsn)
 		ref := "reopen-EMP-1"
 		f := personFields("Reopenia", "Persistent", "reopenia.persistent@example.com")
 		srv.rememberFields(ref, f)
@@ -276,16 +298,22 @@ func TestRun_Serve(t *testing.T) {
 		if _, err := srv.Client.GetUser(t.Context(), created.ID); err == nil {
 			t.Error("the server still answers after run returned")
 		}
-		// A clean shutdown checkpoints the WAL into the database file.
-		if fi, err := os.Stat(srv.DBPath + "-wal"); err == nil && fi.Size() != 0 {
-			t.Errorf("WAL holds %d bytes after shutdown, want it checkpointed", fi.Size())
+		switch testdb.Kind() {
+		case "sqlite":
+			// A clean shutdown checkpoints the WAL into the database file.
+			if fi, err := os.Stat(srv.DSN + "-wal"); err == nil && fi.Size() != 0 {
+				t.Errorf("WAL holds %d bytes after shutdown, want it checkpointed", fi.Size())
+			}
+		case "postgres":
+			// A clean shutdown closes the pool: no connection is left open.
+			mustNoBackends(t, app)
 		}
 
-		stdout, stderr, err := cli(t, "migrate", "--db", srv.DBPath)
+		stdout, stderr, err := cli(t, "migrate", "--db", srv.DSN)
 		if err != nil || !strings.HasPrefix(stdout, "schema at version ") {
 			t.Fatalf("migrate on the reopened database: %v %q %q", err, stdout, stderr)
 		}
-		again := mustServe(t, srv.DBPath)
+		again := mustServe(t, srv.DSN)
 		got, err := again.NewClient(srv.TenantID, srv.APIKey).GetUserByRef(t.Context(), ref)
 		if err != nil {
 			t.Fatalf("after restart: %v", err)
@@ -386,35 +414,41 @@ func TestRun_Serve(t *testing.T) {
 		if err := srv.Stop(); err != nil {
 			t.Fatal(err)
 		}
-		var all []byte
-		for _, p := range []string{srv.DBPath, srv.DBPath + "-wal"} {
-			b, err := os.ReadFile(p)
-			if err != nil && !errors.Is(err, os.ErrNotExist) {
-				t.Fatal(err)
-			}
-			all = append(all, b...)
+		keptEmail := "keepsake.remaining@example.com"
+		erased := []string{"GONE-0001", "Vanishia", "Obliviate", "vanishia.obliviate@example.com", "Chief Forgetting Officer"}
+		canaries := append([]string{keptEmail}, erased...)
+		var found []string
+		switch testdb.Kind() {
+		case "sqlite":
+			// secure_delete overwrote the row; shutdown checkpointed the WAL.
+			found = testdb.Residue(t, srv.DSN, canaries...)
+		case "postgres":
+			// Erasures are followed by a VACUUM, which may leave bytes in
+			// free page space; the periodic rewrite (serve
+			// --rewrite-interval, see TestRun_RewriteInterval) removes them.
+			found = mustPostgresResidue(t, srv.DSN, erased, canaries...)
 		}
 		// The kept user proves the search would find text if it were there.
-		if !bytes.Contains(all, []byte("keepsake.remaining@example.com")) {
-			t.Fatal("the kept user's email is not in the database file: the check below proves nothing")
+		if !slices.Contains(found, keptEmail) {
+			t.Fatal("the kept user's email is not in the database: the check below proves nothing")
 		}
-		for _, v := range []string{"GONE-0001", "Vanishia", "Obliviate", "vanishia.obliviate@example.com", "Chief Forgetting Officer"} {
-			if bytes.Contains(all, []byte(v)) {
-				t.Errorf("erased value %q is still in the database files", v)
+		for _, v := range erased {
+			if slices.Contains(found, v) {
+				t.Errorf("erased value %q is still readable in the database (%s)", v, testdb.Kind())
 			}
 		}
 	})
 	t.Run("ErrAddrInUse", func(t *testing.T) {
 		t.Parallel()
 		srv := MustRunMain(t)
-		_, _, err := cli(t, "serve", "--addr", srv.Addr, "--db", filepath.Join(t.TempDir(), "other.db"))
+		_, _, err := cli(t, "serve", "--addr", srv.Addr, "--db", testdb.DSN(t))
 		if err == nil || isUsageError(err) {
 			t.Errorf("serve on a busy address = %v, want a runtime error", err)
 		}
 	})
 	t.Run("ErrUnexpectedArgs", func(t *testing.T) {
 		t.Parallel()
-		_, _, err := cli(t, "serve", "--db", filepath.Join(t.TempDir(), "x.db"), "extra")
+		_, _, err := cli(t, "serve", "--db", testdb.DSN(t), "extra")
 		if !isUsageError(err) {
 			t.Errorf("serve extra = %v, want a usage error", err)
 		}
@@ -546,8 +580,8 @@ func TestRun_Tenant(t *testing.T) {
 	t.Run("OKList", func(t *testing.T) {
 		t.Parallel()
 		srv := MustRunMain(t)
-		otherID, _ := MustCreateTenant(t, srv.DBPath, "Second Org")
-		stdout, stderr, err := cli(t, "tenant", "list", "--db", srv.DBPath, "--json")
+		otherID, _ := MustCreateTenant(t, srv.DSN, "Second Org")
+		stdout, stderr, err := cli(t, "tenant", "list", "--db", srv.DSN, "--json")
 		if err != nil {
 			t.Fatalf("tenant list: %v %s", err, stderr)
 		}
@@ -567,7 +601,7 @@ func TestRun_Tenant(t *testing.T) {
 		if strings.Contains(stdout, srv.APIKey) {
 			t.Error("tenant list prints the API key")
 		}
-		table, _, err := cli(t, "tenant", "list", "--db", srv.DBPath)
+		table, _, err := cli(t, "tenant", "list", "--db", srv.DSN)
 		if err != nil || !strings.HasPrefix(table, "TENANT ID") || !strings.Contains(table, "Second Org") {
 			t.Errorf("tenant list (table) = %q, %v", table, err)
 		}
@@ -579,7 +613,7 @@ func TestRun_Tenant(t *testing.T) {
 		if _, err := srv.Client.SearchUsers(ctx, client.SearchParams{}); err != nil {
 			t.Fatalf("before rotation: %v", err)
 		}
-		stdout, stderr, err := cli(t, "tenant", "rotate-key", "--db", srv.DBPath, "--json", srv.TenantID)
+		stdout, stderr, err := cli(t, "tenant", "rotate-key", "--db", srv.DSN, "--json", srv.TenantID)
 		if err != nil {
 			t.Fatalf("rotate-key: %v %s", err, stderr)
 		}
@@ -597,7 +631,7 @@ func TestRun_Tenant(t *testing.T) {
 		if _, err := srv.NewClient(srv.TenantID, out.APIKey).SearchUsers(ctx, client.SearchParams{}); err != nil {
 			t.Errorf("new key after rotation: %v", err)
 		}
-		text, _, err := cli(t, "tenant", "rotate-key", "--db", srv.DBPath, srv.TenantID)
+		text, _, err := cli(t, "tenant", "rotate-key", "--db", srv.DSN, srv.TenantID)
 		if err != nil || !strings.Contains(text, "new api key: lethe_") {
 			t.Errorf("rotate-key (text) = %q, %v", text, err)
 		}
@@ -609,7 +643,7 @@ func TestRun_Tenant(t *testing.T) {
 		f := personFields("Isolda", "Tenantova", "isolda.tenantova@example.com")
 		srv.rememberFields("ISO-1", f)
 		u := mustCreate(t, srv, "ISO-1", f)
-		otherID, otherKey := MustCreateTenant(t, srv.DBPath, "Other")
+		otherID, otherKey := MustCreateTenant(t, srv.DSN, "Other")
 		other := srv.NewClient(otherID, otherKey)
 		if _, err := other.GetUserByRef(ctx, "ISO-1"); !client.IsNotFound(err) {
 			t.Errorf("other tenant, by ref: %v, want 404", err)
@@ -635,7 +669,7 @@ func TestRun_Tenant(t *testing.T) {
 	})
 	t.Run("ErrRotateUnknownTenant", func(t *testing.T) {
 		t.Parallel()
-		db := filepath.Join(t.TempDir(), "lethe.db")
+		db := testdb.DSN(t)
 		_, _, err := cli(t, "tenant", "rotate-key", "--db", db, "no-such-tenant")
 		if err == nil || isUsageError(err) || !strings.Contains(err.Error(), "not found") {
 			t.Errorf("rotate-key of an unknown tenant = %v, want a not-found error", err)
@@ -643,14 +677,14 @@ func TestRun_Tenant(t *testing.T) {
 	})
 	t.Run("ErrCreateWithoutName", func(t *testing.T) {
 		t.Parallel()
-		_, _, err := cli(t, "tenant", "create", "--db", filepath.Join(t.TempDir(), "lethe.db"))
+		_, _, err := cli(t, "tenant", "create", "--db", testdb.DSN(t))
 		if !isUsageError(err) {
 			t.Errorf("tenant create without --name = %v, want a usage error", err)
 		}
 	})
 	t.Run("ErrCreateDuplicateID", func(t *testing.T) {
 		t.Parallel()
-		db := filepath.Join(t.TempDir(), "lethe.db")
+		db := testdb.DSN(t)
 		if _, _, err := cli(t, "tenant", "create", "--db", db, "--name", "A", "--id", "acme"); err != nil {
 			t.Fatal(err)
 		}

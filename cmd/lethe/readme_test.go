@@ -8,17 +8,19 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lethehq/lethe/internal/testdb"
 )
 
 // TestReadme_Tour runs every curl example of the README, in order, against
-// `lethe serve --demo`, so the tour stays true verbatim. An example answers
-// 2xx unless its line ends in a "# NNN" comment, or the next line shows the
-// expected JSON body as a "# {...}" comment, which must then match exactly.
+// `lethe serve --demo` on each database, so the tour stays true verbatim. An
+// example answers 2xx unless its line ends in a "# NNN" comment, or the next
+// line shows the expected JSON body as a "# {...}" comment, which must then
+// match exactly.
 func TestReadme_Tour(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -28,7 +30,7 @@ func TestReadme_Tour(t *testing.T) {
 	if len(examples) < 10 {
 		t.Fatalf("found %d curl examples in the README, want the whole tour", len(examples))
 	}
-	srv := mustServe(t, filepath.Join(t.TempDir(), "lethe.db"), "--demo")
+	srv := mustServe(t, testdb.DSN(t), "--demo")
 	for i, ex := range examples {
 		t.Run(fmt.Sprintf("%02d_%s", i+1, ex.method), func(t *testing.T) {
 			t.Log(ex.cmd)
