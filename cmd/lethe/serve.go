@@ -33,7 +33,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
 
-	db, err := sqldb.Open(ctx, *dsn, sqldb.WithMaxConns(*pool))
+	db, err := sqldb.Open(ctx, *dsn, sqldb.WithMaxConns(*pool), sqldb.WithLogger(logger))
 	if err != nil {
 		return err
 	}
@@ -72,9 +72,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	return srv.Serve(ctx, ln)
 }
 
-// rewriteLoop rewrites the personal-data tables every interval when people
-// were erased since the last rewrite, so no erased byte stays in free page
-// space (see docs/deploy.md).
+// rewriteLoop rewrites the personal-data tables every interval when anyone
+// was erased since the last rewrite (by any process: the marks are in the
+// database), so no erased byte stays in free page space (see docs/deploy.md).
 func rewriteLoop(ctx context.Context, db *sqldb.DB, every time.Duration, logger *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -84,7 +84,12 @@ func rewriteLoop(ctx context.Context, db *sqldb.DB, every time.Duration, logger 
 			return
 		case <-t.C:
 		}
-		if !db.ErasedSinceRewrite() {
+		due, err := db.RewriteDue(ctx)
+		if err != nil {
+			logger.Error("rewrite personal data", "error", err.Error())
+			continue
+		}
+		if !due {
 			continue
 		}
 		start := time.Now()

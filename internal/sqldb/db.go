@@ -8,8 +8,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/lethehq/lethe"
@@ -28,21 +28,20 @@ type DB struct {
 	Now func() time.Time
 
 	scrubSoon chan struct{}
-	// erasedSince is set by erasures and cleared by RewritePersonalData.
-	erasedSince atomic.Bool
-	stop        chan struct{}
-	wg          sync.WaitGroup
+	logger    *slog.Logger
+	stop      chan struct{}
+	wg        sync.WaitGroup
 }
 
 // Open opens the database named by dsn (a postgres:// URL or a SQLite file
 // path), applies pending migrations and loads the server secret.
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
-	o := options{maxConns: 10}
+	o := options{maxConns: 10, logger: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	d := dialectFor(dsn)
-	db := &DB{dialect: d, Now: time.Now, scrubSoon: make(chan struct{}, 1), stop: make(chan struct{})}
+	db := &DB{dialect: d, Now: time.Now, scrubSoon: make(chan struct{}, 1), stop: make(chan struct{}), logger: o.logger}
 	var err error
 	if db.write, db.read, db.closePool, err = d.open(ctx, dsn, o); err != nil {
 		return nil, err
@@ -181,7 +180,6 @@ func (db *DB) writeTxOnce(ctx context.Context, actor lethe.Actor, fn func(tx *Tx
 		return db.classify(fmt.Errorf("commit: %w", err))
 	}
 	if tx.erased {
-		db.erasedSince.Store(true)
 		db.scheduleScrub()
 	}
 	return nil
@@ -243,7 +241,9 @@ func (db *DB) scrubLoop() {
 			return
 		case <-time.After(scrubBatch):
 		}
-		_ = db.Scrub(context.Background())
+		if err := db.Scrub(context.Background()); err != nil {
+			db.logger.Error("scrub erased rows", "error", err.Error())
+		}
 	}
 }
 
@@ -265,19 +265,41 @@ func (db *DB) Scrub(ctx context.Context) error {
 // until that space is reused; the rewrite leaves none. It locks the tables
 // while it runs, so run it off-peak (see docs/deploy.md).
 func (db *DB) RewritePersonalData(ctx context.Context) error {
-	db.erasedSince.Store(false)
+	start := ms(db.Now())
 	for _, q := range db.dialect.rewrite {
 		if _, err := db.write.ExecContext(ctx, q); err != nil {
-			db.erasedSince.Store(true)
 			return fmt.Errorf("rewrite personal data: %w", err)
 		}
 	}
-	return nil
+	_, err := db.write.ExecContext(ctx, `INSERT INTO maintenance (name, at) VALUES ('rewrite', $1)
+		ON CONFLICT (name) DO UPDATE SET at = excluded.at`, start)
+	return err
 }
 
-// ErasedSinceRewrite reports whether this process erased anyone since its
-// last RewritePersonalData.
-func (db *DB) ErasedSinceRewrite() bool { return db.erasedSince.Load() }
+// RewriteDue reports whether anyone, in any tenant and through any process,
+// was erased since the last RewritePersonalData began.
+func (db *DB) RewriteDue(ctx context.Context) (bool, error) {
+	var last int64
+	err := db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(at), 0) FROM maintenance WHERE name = 'rewrite'`).Scan(&last)
+	if err != nil {
+		return false, fmt.Errorf("read last rewrite: %w", err)
+	}
+	tenants, err := NewTenantService(db).FindTenants(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, t := range tenants {
+		var n int
+		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM erasures
+			WHERE tenant_id = $1 AND erased_at >= $2 LIMIT 1) e`, string(t.ID), last).Scan(&n); err != nil {
+			return false, fmt.Errorf("find erasures: %w", err)
+		}
+		if n > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
 
 // Time helpers: every time is stored as UTC Unix milliseconds.
 

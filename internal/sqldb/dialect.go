@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -49,10 +50,15 @@ type dialect struct {
 // options are the tunables of Open.
 type options struct {
 	maxConns int
+	logger   *slog.Logger
 }
 
 // Option changes how Open connects.
 type Option func(*options)
+
+// WithLogger sets where background work (the scrub after erasures) reports
+// failures; by default nowhere.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithMaxConns sets the size of the PostgreSQL connection pool (default 10).
 // SQLite ignores it: it has one writer and a small reader pool.

@@ -247,12 +247,18 @@ func (tx *Tx) createUser(ctx context.Context, id lethe.LearnerID, ref string, f 
 		return nil, err
 	}
 	args := append([]any{tenant, string(u.ID)}, personArgs(u.Person)...)
-	_, err = tx.ExecContext(ctx, `INSERT INTO people
+	// DO NOTHING rather than a unique violation: PostgreSQL would write the
+	// clashing ref or email into its own server log.
+	res, err := tx.ExecContext(ctx, `INSERT INTO people
 		(tenant_id, learner_id, ref, email, email_norm, first_name, last_name, job_title, manager_ref, domain,
 		 time_zone, language_code, start_date, additional_fields)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, args...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING`, args...)
 	if err != nil {
 		return nil, tx.uniqueErr(err, "insert person")
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		// A concurrent create took the ref or email after checkUnique.
+		return nil, &racedError{err: lethe.Errorf(lethe.EConflict, "A user with this ref or email already exists.")}
 	}
 	u.State = "" // a new learner: its history starts here
 	if err := tx.transition(ctx, u, lethe.StateActive, lethe.ReasonCreated); err != nil {

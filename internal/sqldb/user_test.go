@@ -1,6 +1,7 @@
 package sqldb_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
+	"github.com/lethehq/lethe/internal/testdb"
 )
 
 // TestUserService_FindUsers_StatusFilter checks that the SQL status filters
@@ -184,5 +186,38 @@ func TestUserService_TenantScope(t *testing.T) {
 	}
 	if _, err := users.FindUser(t.Context(), lethe.ByID(u.ID)); lethe.ErrorCode(err) != lethe.EUnauthenticated {
 		t.Fatalf("no actor: %v, want unauthenticated", err)
+	}
+}
+
+func TestDB_RewriteDue(t *testing.T) {
+	dsn := testdb.DSN(t)
+	a, b := MustOpenDSN(t, dsn), MustOpenDSN(t, dsn) // two processes on one database
+	clk := &clock{t: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}
+	a.Now, b.Now = clk.now, clk.now
+	ctx := MustTenant(t, a, "acme")
+	due := func(db *sqldb.DB) bool {
+		t.Helper()
+		d, err := db.RewriteDue(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if due(a) || due(b) {
+		t.Fatal("a rewrite is due before anyone was erased")
+	}
+	MustCreateUser(t, ctx, a, "EMP1", lethe.UserFields{})
+	if _, err := sqldb.NewUserService(a).EraseUser(ctx, lethe.ByRef("EMP1")); err != nil {
+		t.Fatal(err)
+	}
+	if !due(b) {
+		t.Fatal("an erasure through one process does not make the rewrite due for another")
+	}
+	clk.t = clk.t.Add(time.Second)
+	if err := b.RewritePersonalData(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if due(a) || due(b) {
+		t.Fatal("the rewrite is still due after it ran")
 	}
 }

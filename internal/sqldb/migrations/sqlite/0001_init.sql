@@ -101,6 +101,16 @@ CREATE TABLE erasures (
     FOREIGN KEY (tenant_id, learner_id) REFERENCES learners (tenant_id, id)
 );
 
+-- Finds erasures since the last rewrite of the personal-data tables.
+CREATE INDEX erasures_at ON erasures (tenant_id, erased_at);
+
+-- Server-wide maintenance marks, e.g. when the personal-data tables were last
+-- rewritten (see DB.RewritePersonalData).
+CREATE TABLE maintenance (
+    name TEXT PRIMARY KEY,
+    at   INTEGER NOT NULL
+);
+
 -- Idempotency of inbound provisioning events: the envelope id and a keyed
 -- hash of the body, never the body. body_hash is cleared when the learner is
 -- erased, so nothing derived from personal data remains.
