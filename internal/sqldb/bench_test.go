@@ -39,9 +39,7 @@ func benchTenant(b *testing.B) (*sqldb.DB, context.Context) {
 	v, _ := benchOnce.LoadOrStore(testdb.Kind(), &benchDB{})
 	bd := v.(*benchDB)
 	bd.once.Do(func() {
-		// The seeded database outlives single benchmarks; it is dropped with
-		// the process's temporary files (SQLite) or its schema (PostgreSQL,
-		// dropped when this first benchmark's cleanup runs at the very end).
+		// The database lives until the end of the benchmark that seeded it.
 		dsn := testdb.DSN(b)
 		bd.db, bd.err = sqldb.Open(context.Background(), dsn)
 		if bd.err != nil {
@@ -68,6 +66,8 @@ func benchTenant(b *testing.B) (*sqldb.DB, context.Context) {
 // page of 100 with a status filter, totals included. It reports the p99
 // latency next to the mean.
 func BenchmarkUserService_FindUsers(b *testing.B) {
+	// Seeded here, not in a sub-benchmark, whose end would drop the database.
+	db, ctx := benchTenant(b)
 	for _, c := range []struct {
 		name     string
 		statuses []lethe.Status
@@ -82,7 +82,6 @@ func BenchmarkUserService_FindUsers(b *testing.B) {
 		{"status=active/page=50", []lethe.Status{lethe.StatusActive}, 50},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			db, ctx := benchTenant(b)
 			users := sqldb.NewUserService(db)
 			lat := make([]time.Duration, 0, b.N)
 			b.ResetTimer()

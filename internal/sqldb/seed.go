@@ -37,6 +37,9 @@ func (db *DB) SeedUsers(ctx context.Context, n int, seed uint64) error {
 					return err
 				}
 			}
+			if err := ins.flush(ctx); err != nil {
+				return err
+			}
 			return tx.recount(ctx)
 		})
 		if err != nil {
@@ -46,34 +49,99 @@ func (db *DB) SeedUsers(ctx context.Context, n int, seed uint64) error {
 	return nil
 }
 
-// seedStmts are the prepared inserts of SeedUsers: one row per call is the
-// fastest portable form (SQLite binds many-row parameter lists slowly).
-type seedStmts struct{ learner, person, history *sql.Stmt }
+// bulkInsert inserts rows through one statement per batch of rows. SQLite
+// binds long parameter lists slowly, so it gets batches of one row through a
+// prepared statement; PostgreSQL gets hundreds of rows per statement.
+type bulkInsert struct {
+	tx    *Tx
+	head  string // INSERT INTO t (a, b, …) VALUES
+	cols  int
+	batch int
+	rows  int
+	args  []any
+	stmt  *sql.Stmt
+}
+
+func (tx *Tx) bulk(head string, cols int) *bulkInsert {
+	batch := 1
+	if tx.db.dialect.name == "postgres" {
+		batch = 500
+	}
+	return &bulkInsert{tx: tx, head: head, cols: cols, batch: batch}
+}
+
+func (b *bulkInsert) add(vals ...any) {
+	b.args = append(b.args, vals...)
+	b.rows++
+}
+
+func (b *bulkInsert) flush(ctx context.Context) error {
+	if b.rows == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(b.head)
+	for r := 0; r < b.rows; r++ {
+		if r > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteByte('(')
+		for c := 0; c < b.cols; c++ {
+			if c > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("$" + strconv.Itoa(r*b.cols+c+1))
+		}
+		q.WriteByte(')')
+	}
+	var err error
+	if b.batch == 1 {
+		if b.stmt == nil {
+			if b.stmt, err = b.tx.PrepareContext(ctx, q.String()); err != nil {
+				return err
+			}
+		}
+		_, err = b.stmt.ExecContext(ctx, b.args...)
+	} else {
+		_, err = b.tx.ExecContext(ctx, q.String(), b.args...)
+	}
+	b.rows, b.args = 0, b.args[:0]
+	return err
+}
+
+func (b *bulkInsert) close() {
+	if b.stmt != nil {
+		b.stmt.Close()
+	}
+}
+
+// seedStmts are the inserts of SeedUsers.
+type seedStmts struct{ learner, person, history *bulkInsert }
 
 func (tx *Tx) prepareSeed(ctx context.Context) (*seedStmts, error) {
-	var s seedStmts
-	var err error
-	if s.learner, err = tx.PrepareContext(ctx, `INSERT INTO learners (tenant_id, id, state, role, login_method, sso,
-		end_date, first_login_at, last_login_at, created_at, updated_at, deleted_at)
-		VALUES ($1, $2, $3, 'learner', 'email', $4, $5, $6, $6, $7, $8, $9)`); err != nil {
-		return nil, err
+	return &seedStmts{
+		learner: tx.bulk(`INSERT INTO learners (tenant_id, id, state, role, login_method, sso, end_date,
+			first_login_at, last_login_at, created_at, updated_at, deleted_at) VALUES `, 12),
+		person: tx.bulk(`INSERT INTO people (tenant_id, learner_id, ref, email, email_norm, first_name,
+			last_name, job_title, manager_ref) VALUES `, 9),
+		history: tx.bulk(`INSERT INTO status_history (tenant_id, learner_id, seq, from_state, to_state, reason,
+			actor, source, at) VALUES `, 9),
+	}, nil
+}
+
+// flush writes the batched rows, learners first (people refer to them).
+func (s *seedStmts) flush(ctx context.Context) error {
+	for _, b := range []*bulkInsert{s.learner, s.person, s.history} {
+		if err := b.flush(ctx); err != nil {
+			return err
+		}
 	}
-	if s.person, err = tx.PrepareContext(ctx, `INSERT INTO people (tenant_id, learner_id, ref, email, email_norm,
-		first_name, last_name, job_title, manager_ref) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)`); err != nil {
-		return nil, err
-	}
-	if s.history, err = tx.PrepareContext(ctx, `INSERT INTO status_history (tenant_id, learner_id, seq, from_state,
-		to_state, reason, actor, source, at) VALUES ($1, $2, 1, NULL, 'active', 'created', 'seed', 'cli', $3)`); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return nil
 }
 
 func (s *seedStmts) close() {
-	for _, st := range []*sql.Stmt{s.learner, s.person, s.history} {
-		if st != nil {
-			st.Close()
-		}
+	for _, b := range []*bulkInsert{s.learner, s.person, s.history} {
+		b.close()
 	}
 }
 
@@ -93,24 +161,23 @@ func (s *seedStmts) user(ctx context.Context, tenant string, rng *rand.Rand, i i
 		state, deletedAt = "deleted", ms(created.Add(48*time.Hour))
 	}
 	updated := created.Add(time.Duration(rng.IntN(1000)) * time.Hour)
-	if _, err := s.learner.ExecContext(ctx, tenant, id, state, false, endDate, firstLogin, ms(created), ms(updated), deletedAt); err != nil {
-		return err
+	s.learner.add(tenant, id, state, "learner", "email", false, endDate, firstLogin, firstLogin,
+		ms(created), ms(updated), deletedAt)
+	s.history.add(tenant, id, 1, nil, "active", lethe.ReasonCreated, "seed", string(lethe.SourceCLI), ms(created))
+	if state != "deleted" {
+		ref := fmt.Sprintf("S%08d", i)
+		var manager any
+		if i > 0 && rng.IntN(5) == 0 {
+			manager = fmt.Sprintf("S%08d", rng.IntN(i))
+		}
+		email := strings.ToLower(ref) + "@seed.example"
+		s.person.add(tenant, id, ref, email, email, "First"+strconv.Itoa(i%997), "Last"+strconv.Itoa(i%991),
+			"Role "+strconv.Itoa(i%50), manager)
 	}
-	if _, err := s.history.ExecContext(ctx, tenant, id, ms(created)); err != nil {
-		return err
-	}
-	if state == "deleted" {
+	if s.learner.rows < s.learner.batch {
 		return nil
 	}
-	ref := fmt.Sprintf("S%08d", i)
-	var manager any
-	if i > 0 && rng.IntN(5) == 0 {
-		manager = fmt.Sprintf("S%08d", rng.IntN(i))
-	}
-	email := strings.ToLower(ref) + "@seed.example"
-	_, err := s.person.ExecContext(ctx, tenant, id, ref, email, "First"+strconv.Itoa(i%997), "Last"+strconv.Itoa(i%991),
-		"Role "+strconv.Itoa(i%50), manager)
-	return err
+	return s.flush(ctx)
 }
 
 // seedID is a time-ordered id whose random half is the row number, so seeded

@@ -221,3 +221,29 @@ func TestDB_RewriteDue(t *testing.T) {
 		t.Fatal("the rewrite is still due after it ran")
 	}
 }
+
+func TestDB_SeedUsers(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := MustTenant(t, db, "acme")
+	if err := db.SeedUsers(ctx, 1234, 7); err != nil {
+		t.Fatal(err)
+	}
+	users := sqldb.NewUserService(db)
+	all, total, err := users.FindUsers(ctx, lethe.UserFilter{Limit: 2000})
+	if err != nil || total != 1234 || len(all) != 1234 {
+		t.Fatalf("seeded %d users (total %d), %v; want 1234", len(all), total, err)
+	}
+	// The counts rebuilt after the load agree with the users themselves.
+	now := db.Now()
+	for _, st := range lethe.AllStatuses {
+		want := 0
+		for _, u := range all {
+			if lethe.StatusAt(&u.Learner, now) == st {
+				want++
+			}
+		}
+		if _, got, err := users.FindUsers(ctx, lethe.UserFilter{Statuses: []lethe.Status{st}, Limit: 1}); err != nil || got != want || want == 0 {
+			t.Errorf("status %s: total %d (%v), want %d (> 0)", st, got, err, want)
+		}
+	}
+}
