@@ -29,6 +29,10 @@ type dialect struct {
 	name string // also the migrations folder
 	// open returns the write and read pools (the same pool on PostgreSQL).
 	open func(ctx context.Context, dsn string, o options) (write, read *sql.DB, closeFn func(), err error)
+	// steerPlans: the dialect's planner needs telling when a status filter
+	// matches many rows (SQLite, see statusClause); PostgreSQL's statistics
+	// let it choose well by itself, and hiding columns would blind them.
+	steerPlans bool
 	// lockMigrations serialises migrating processes.
 	lockMigrations string
 	// forUpdate locks the learner row read in a write transaction, so
@@ -65,9 +69,10 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
 
 var sqliteDialect = dialect{
-	name:      "sqlite",
-	open:      openSQLite,
-	forUpdate: "", // write transactions are immediate: the whole database is locked
+	name:       "sqlite",
+	open:       openSQLite,
+	forUpdate:  "", // write transactions are immediate: the whole database is locked
+	steerPlans: true,
 	isUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {

@@ -580,7 +580,7 @@ func (s *UserService) FindUsers(ctx context.Context, f lethe.UserFilter) (users 
 			if f.Statuses != nil {
 				total = counts.sum(f.Statuses)
 			}
-			indexed = total*denseShare < all
+			indexed = total*denseShare < all || !s.db.dialect.steerPlans
 		}
 		args := []any{string(tx.actor.TenantID)}
 		where := " WHERE l.tenant_id = $1"
