@@ -7,37 +7,29 @@ import (
 	"github.com/lethehq/lethe"
 )
 
-// userJSON is the vendor's full User (search results and get by id).
+// userJSON is the vendor's full User (search results and get by id): the
+// BasicUser fields and more.
 type userJSON struct {
-	ID               string              `json:"id"`
-	Ref              *string             `json:"ref"`
-	FirstName        *string             `json:"firstName"`
-	LastName         *string             `json:"lastName"`
-	Email            *string             `json:"email"`
-	Role             *string             `json:"role"`
-	Status           string              `json:"status"`
-	Positions        []positionJSON      `json:"positions"`
-	AdditionalFields json.RawMessage     `json:"additionalFields"`
-	LanguageCode     *string             `json:"languageCode"`
-	Deleted          bool                `json:"deleted"`
-	Compliance       int                 `json:"compliance"`
-	Level            int                 `json:"level"`
-	FirstLogin       *string             `json:"firstLogin"`
-	LastLogin        *string             `json:"lastLogin"`
-	Tags             map[string][]string `json:"tags"`
-	UsersFollowing   []string            `json:"usersFollowing"`
-	TagsFollowing    []string            `json:"tagsFollowing"`
-	CreatedAt        *string             `json:"createdAt"`
-	UpdatedAt        *string             `json:"updatedAt"`
-	HasPicture       bool                `json:"hasPicture"`
-	TimeZone         *string             `json:"timeZone"`
-	Summary          *string             `json:"summary"`
-	Relevancy        int                 `json:"relevancy"`
-	Rank             rankJSON            `json:"rank"`
-	AgreedTerms      *bool               `json:"agreedTerms"`
-	Onboarded        *bool               `json:"onboarded"`
-	Audiences        []string            `json:"audiences"`
-	SingleSignOn     bool                `json:"singleSignOn"`
+	basicUserJSON
+	Deleted        bool                `json:"deleted"`
+	Compliance     int                 `json:"compliance"`
+	Level          int                 `json:"level"`
+	FirstLogin     *string             `json:"firstLogin"`
+	LastLogin      *string             `json:"lastLogin"`
+	Tags           map[string][]string `json:"tags"`
+	UsersFollowing []string            `json:"usersFollowing"`
+	TagsFollowing  []string            `json:"tagsFollowing"`
+	CreatedAt      *string             `json:"createdAt"`
+	UpdatedAt      *string             `json:"updatedAt"`
+	HasPicture     bool                `json:"hasPicture"`
+	TimeZone       *string             `json:"timeZone"`
+	Summary        *string             `json:"summary"`
+	Relevancy      int                 `json:"relevancy"`
+	Rank           rankJSON            `json:"rank"`
+	AgreedTerms    *bool               `json:"agreedTerms"`
+	Onboarded      *bool               `json:"onboarded"`
+	Audiences      []string            `json:"audiences"`
+	SingleSignOn   bool                `json:"singleSignOn"`
 }
 
 type rankJSON struct {
@@ -141,11 +133,12 @@ func positions(u *lethe.User, now time.Time) []positionJSON {
 
 func toUserJSON(u *lethe.User, now time.Time) userJSON {
 	out := userJSON{
-		ID: string(u.ID), Status: string(lethe.StatusAt(&u.Learner, now)), Positions: positions(u, now),
-		AdditionalFields: additional(u.Person), Deleted: u.Deleted(),
-		Tags: map[string][]string{"skills": {}}, UsersFollowing: []string{}, TagsFollowing: []string{},
+		basicUserJSON: basicUserJSON{
+			ID: string(u.ID), Status: string(lethe.StatusAt(&u.Learner, now)), Positions: positions(u, now),
+			AdditionalFields: additional(u.Person), Role: strPtr(string(u.Role)),
+		},
+		Deleted: u.Deleted(), Tags: map[string][]string{"skills": {}}, UsersFollowing: []string{}, TagsFollowing: []string{},
 		CreatedAt: formatTimePtr(&u.CreatedAt), UpdatedAt: formatTimePtr(&u.UpdatedAt), Audiences: []string{},
-		Role: strPtr(string(u.Role)),
 	}
 	if p := u.Person; p != nil {
 		out.Ref, out.FirstName, out.LastName, out.Email = &p.Ref, &p.FirstName, &p.LastName, strPtr(p.Email)
@@ -157,12 +150,7 @@ func toUserJSON(u *lethe.User, now time.Time) userJSON {
 }
 
 func toBasicUserJSON(u *lethe.User, now time.Time) basicUserJSON {
-	full := toUserJSON(u, now)
-	return basicUserJSON{
-		ID: full.ID, Ref: full.Ref, FirstName: full.FirstName, LastName: full.LastName, Email: full.Email,
-		Role: full.Role, Status: full.Status, Positions: full.Positions, AdditionalFields: full.AdditionalFields,
-		LanguageCode: full.LanguageCode,
-	}
+	return toUserJSON(u, now).basicUserJSON
 }
 
 func toLifecycleJSON(u *lethe.User) lifecycleJSON {
