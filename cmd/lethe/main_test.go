@@ -631,7 +631,7 @@ func TestRun_Tenant(t *testing.T) {
 		if _, err := srv.NewClient(srv.TenantID, out.APIKey).SearchUsers(ctx, client.SearchParams{}); err != nil {
 			t.Errorf("new key after rotation: %v", err)
 		}
-		text, _, err := cli(t, "tenant", "rotate-key", "--db", srv.DSN, srv.TenantID)
+		text, _, err := cli(t, "tenant", "rotate-key", srv.TenantID, "--db", srv.DSN) // flags may follow the id
 		if err != nil || !strings.Contains(text, "new api key: lethe_") {
 			t.Errorf("rotate-key (text) = %q, %v", text, err)
 		}

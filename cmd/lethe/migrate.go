@@ -11,8 +11,12 @@ import (
 func runMigrate(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "migrate")
 	dsn := fs.String("db", envOr(e, "LETHE_DB", defaultDB), "database: a SQLite file path or a postgres:// URL")
-	if err := parseFlags(fs, args); err != nil {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(pos) != 0 {
+		return usageError{"migrate: unexpected arguments"}
 	}
 	db, err := sqldb.Open(ctx, *dsn)
 	if err != nil {

@@ -22,10 +22,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	rewrite := fs.Duration("rewrite-interval", 24*time.Hour,
 		"PostgreSQL: how often to rewrite the personal-data tables after erasures (VACUUM FULL); 0 disables")
 	demo := fs.Bool("demo", false, "create the demo tenant and sample users (idempotent)")
-	if err := parseFlags(fs, args); err != nil {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
+	if len(pos) != 0 {
 		return usageError{"serve: unexpected arguments"}
 	}
 	if *pool < 1 {

@@ -24,7 +24,8 @@ func runTenant(ctx context.Context, e env, args []string) error {
 		name = fs.String("name", "", "the tenant's display name (required)")
 		id = fs.String("id", "", "the tenant id (default: generated)")
 	}
-	if err := parseFlags(fs, args[1:]); err != nil {
+	pos, err := parseFlags(fs, args[1:])
+	if err != nil {
 		return err
 	}
 	open := func() (*sqldb.DB, *sqldb.TenantService, error) {
@@ -54,7 +55,7 @@ func runTenant(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "tenant id: %s\napi key:   %s\n(the key is shown once; keep it safe)\n", t.ID, key)
 		return nil
 	case "list":
-		if fs.NArg() != 0 {
+		if len(pos) != 0 {
 			return usageError{"tenant list: unexpected arguments"}
 		}
 		db, svc, err := open()
@@ -80,7 +81,7 @@ func runTenant(ctx context.Context, e env, args []string) error {
 		}
 		return tw.Flush()
 	case "rotate-key":
-		if fs.NArg() != 1 {
+		if len(pos) != 1 {
 			return usageError{"tenant rotate-key: give exactly one tenant id"}
 		}
 		db, svc, err := open()
@@ -88,12 +89,12 @@ func runTenant(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		defer db.Close()
-		key, err := svc.RotateTenantKey(ctx, lethe.TenantID(fs.Arg(0)))
+		key, err := svc.RotateTenantKey(ctx, lethe.TenantID(pos[0]))
 		if err != nil {
 			return fmt.Errorf("tenant rotate-key: %s", lethe.ErrorMessage(err))
 		}
 		if *asJSON {
-			return json.NewEncoder(e.stdout).Encode(map[string]string{"tenantId": fs.Arg(0), "apiKey": key})
+			return json.NewEncoder(e.stdout).Encode(map[string]string{"tenantId": pos[0], "apiKey": key})
 		}
 		fmt.Fprintf(e.stdout, "new api key: %s\n(the old key no longer works)\n", key)
 		return nil
