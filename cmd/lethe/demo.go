@@ -28,7 +28,7 @@ func strp(s string) *string { return &s }
 
 // setUpDemo creates the demo tenant and its sample users the first time, and
 // resets the demo key on every start. It is idempotent.
-func setUpDemo(ctx context.Context, tenants *sqldb.TenantService, users *sqldb.UserService) error {
+func setUpDemo(ctx context.Context, db *sqldb.DB, tenants *sqldb.TenantService, users *sqldb.UserService) error {
 	_, _, err := tenants.CreateTenant(ctx, demoTenantID, "Demo organisation")
 	switch lethe.ErrorCode(err) {
 	case "":
@@ -75,6 +75,42 @@ func setUpDemo(ctx context.Context, tenants *sqldb.TenantService, users *sqldb.U
 			if err := s.after(ctx, users, s.id); err != nil {
 				return err
 			}
+		}
+	}
+	return setUpDemoCompliance(ctx, db)
+}
+
+// Fixed ids of the demo's compliance records, named in the README.
+const (
+	demoAssignmentID = "650000000000000000000b01"
+	demoContentID    = "650000000000000000000c01"
+)
+
+// setUpDemoCompliance creates a structure and an audience of three users
+// with an assignment, two of whose enrolments are completed.
+func setUpDemoCompliance(ctx context.Context, db *sqldb.DB) error {
+	audiences := sqldb.NewAudienceService(db)
+	org, err := audiences.CreateAudience(ctx, lethe.AudienceFields{Name: strp("Demo organisation"), Reference: strp("DEMO")})
+	if err != nil {
+		return err
+	}
+	team, err := audiences.CreateAudience(ctx, lethe.AudienceFields{Name: strp("Safety training"), Reference: strp("SAFETY"),
+		ParentID: &org.ID})
+	if err != nil {
+		return err
+	}
+	if _, err := audiences.AddMembers(ctx, team.ID, []string{"EMP001", "EMP002", "EMP004"}); err != nil {
+		return err
+	}
+	content, recurrence := demoContentID, 365
+	if _, err := sqldb.NewAssignmentService(db).CreateAssignmentWithID(ctx, demoAssignmentID, lethe.AssignmentFields{
+		AudienceID: &team.ID, ContentID: &content, Recurrence: &recurrence}); err != nil {
+		return err
+	}
+	completions := sqldb.NewCompletionService(db)
+	for _, id := range []lethe.LearnerID{"650000000000000000000001", "650000000000000000000002"} {
+		if _, _, err := completions.CreateCompletion(ctx, id, content, db.Now()); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -46,7 +46,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}()
 	tenants, users := sqldb.NewTenantService(db), sqldb.NewUserService(db)
 	if *demo {
-		if err := setUpDemo(ctx, tenants, users); err != nil {
+		if err := setUpDemo(ctx, db, tenants, users); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		fmt.Fprintf(e.stdout, "Demo tenant ready.\n  tenant id: %s\n  api key:   %s\n  try: curl -u %s:%s http://%s/rest/v1/users\n",
@@ -58,6 +58,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 		Tenants: tenants,
 		REST: &rest.Handler{
 			Users: users, Provisioning: sqldb.NewProvisioningService(db), Logger: logger,
+			Audiences: sqldb.NewAudienceService(db), Assignments: sqldb.NewAssignmentService(db),
+			Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
 			Now: func() time.Time { return db.Now() },
 		},
 		Ready: db.Ping,

@@ -295,3 +295,31 @@ func newPage[T any](results []T, total int, p paging) pageJSON[T] {
 		TotalResults: total, TotalPages: (total + p.perPage - 1) / p.perPage, Page: p.page, PerPage: p.perPage,
 	}}
 }
+
+// queryTime reads a date or date-time query parameter.
+func queryTime(q map[string][]string, name string) (*time.Time, error) {
+	v := strings.TrimSpace(first(q, name))
+	if v == "" {
+		return nil, nil
+	}
+	t, err := parseTime(v)
+	if err != nil {
+		return nil, lethe.FieldErrorf(lethe.EInvalid, name, "invalid", "%s must be a date (YYYY-MM-DD) or an ISO 8601 date-time", name)
+	}
+	return &t, nil
+}
+
+// queryBool reads a boolean query parameter: true or false.
+func queryBool(q map[string][]string, name string) (*bool, error) {
+	switch strings.ToLower(strings.TrimSpace(first(q, name))) {
+	case "":
+		return nil, nil
+	case "true":
+		b := true
+		return &b, nil
+	case "false":
+		b := false
+		return &b, nil
+	}
+	return nil, lethe.FieldErrorf(lethe.EInvalid, name, "invalid", "%s must be true or false", name)
+}

@@ -434,3 +434,178 @@ func TestPaging_Parse(t *testing.T) {
 		})
 	}
 }
+
+// complianceBodySeeds are bodies for the audience, member, manager,
+// assignment and completion decoders, valid and not.
+var complianceBodySeeds = []string{
+	`{"name":"Org","reference":"ORG"}`, `{"name":"Team","parentId":"ORG","category":"audience"}`,
+	`{"name":" ","category":"team"}`, `{"name":5}`, `{"name":"x","category":null,"parentId":null}`,
+	`["ada@example.com","EMP42","650000000000000000000001"]`, `[]`, `[1]`, `[null]`, `["a",["b"]]`,
+	`[{"reference":"ada","permissions":{"audienceManager":{"manageContent":true},"administrator":{"canAddAudienceManagers":true}}}]`,
+	`[{"reference":""}]`, `[{"permissions":{}}]`, `[{"reference":"a","permissions":{"peopleManager":{"manage":"yes"}}}]`, `["a"]`,
+	`{"audienceId":"TEAM","contentId":"c00000000000000000000001","alternativeContentIds":["C00000000000000000000002"],
+	  "hideAlternativeContent":true,"completionPeriod":30,"recurrence":365}`,
+	`{"audienceId":"TEAM","contentId":"x"}`, `{"audienceId":"TEAM","contentId":"c00000000000000000000001","completionPeriod":1.5}`,
+	`{"audienceId":"TEAM","contentId":"c00000000000000000000001","recurrence":null,"completionPeriod":null}`,
+	`{"audienceId":"TEAM","contentId":"c00000000000000000000001","completionPeriod":1e300}`,
+	`{"audienceId":"TEAM","alternativeContentIds":"x"}`, `{"audienceId":""}`, `{"audienceId":5}`,
+	`{"userId":"650000000000000000000001","contentId":"c00000000000000000000001","completedAt":"2025-03-01"}`,
+	`{"userId":"x","contentId":"c00000000000000000000001","completedAt":"2025-03-01T10:00:00+02:00"}`,
+	`{"userId":"650000000000000000000001","contentId":"c00000000000000000000001","completedAt":""}`,
+	``, `{}`, `null`, `{`, `"s"`, "[\"\xff\"]", `["\u0000"]`, strings.Repeat(`[`, 20000),
+}
+
+func FuzzDecodeAudience(f *testing.F) {
+	for _, s := range complianceBodySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, create := range []bool{true, false} {
+			fields, err := decodeAudienceFields(body, create)
+			if err != nil {
+				mustClientError(t, err)
+				continue
+			}
+			if create && (fields.Name == nil || strings.TrimSpace(*fields.Name) == "") {
+				t.Fatal("create without a name")
+			}
+			if fields.Category != nil && (!create || !fields.Category.Valid()) {
+				t.Fatalf("category %v accepted (create %v)", *fields.Category, create)
+			}
+		}
+	})
+}
+
+func FuzzDecodeMembers(f *testing.F) {
+	for _, s := range complianceBodySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		users, err := decodeMembers(body)
+		if err != nil {
+			mustClientError(t, err)
+			return
+		}
+		if len(users) == 0 || len(users) > lethe.MaxMembersPerRequest {
+			t.Fatalf("%d users accepted", len(users))
+		}
+	})
+}
+
+func FuzzDecodeManagers(f *testing.F) {
+	for _, s := range complianceBodySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		grants, err := decodeManagers(body)
+		if err != nil {
+			mustClientError(t, err)
+			return
+		}
+		if len(grants) == 0 || len(grants) > lethe.MaxMembersPerRequest {
+			t.Fatalf("%d managers accepted", len(grants))
+		}
+		for _, g := range grants {
+			if g.Reference == "" {
+				t.Fatal("manager without reference")
+			}
+		}
+	})
+}
+
+func FuzzDecodeAssignment(f *testing.F) {
+	for _, s := range complianceBodySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, create := range []bool{true, false} {
+			a, err := decodeAssignmentFields(body, create)
+			if err != nil {
+				mustClientError(t, err)
+				continue
+			}
+			if a.AudienceID == nil || *a.AudienceID == "" || (create && a.ContentID == nil) {
+				t.Fatalf("required member missing: %+v", a)
+			}
+			if a.ContentID != nil {
+				if id, ok := lethe.ParseID(*a.ContentID); !ok || id != *a.ContentID {
+					t.Fatalf("content id %q", *a.ContentID)
+				}
+			}
+			for _, p := range []*int{a.CompletionPeriod, a.Recurrence} {
+				if p != nil && (*p < 0 || *p > lethe.MaxPeriodDays) {
+					t.Fatalf("period %d out of range", *p)
+				}
+			}
+			if a.CompletionPeriod != nil && *a.CompletionPeriod == 0 {
+				t.Fatal("completion period 0")
+			}
+			if a.AlternativeContentIDs != nil && len(*a.AlternativeContentIDs) > lethe.MaxAlternativeContentIDs {
+				t.Fatal("too many alternatives")
+			}
+		}
+		if aud, err := decodeDeleteAssignment(body); err != nil {
+			mustClientError(t, err)
+		} else if aud == "" || strings.TrimSpace(aud) != aud {
+			t.Fatalf("audienceId %q", aud)
+		}
+	})
+}
+
+func FuzzDecodeCreateCompletion(f *testing.F) {
+	for _, s := range complianceBodySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		c, err := decodeCreateCompletion(body)
+		if err != nil {
+			mustClientError(t, err)
+			return
+		}
+		if _, ok := lethe.ParseID(string(c.learner)); !ok {
+			t.Fatalf("user id %q", c.learner)
+		}
+		if _, ok := lethe.ParseID(c.contentID); !ok || c.completedAt.IsZero() || c.completedAt.Location() != time.UTC {
+			t.Fatalf("completion %+v", c)
+		}
+	})
+}
+
+func FuzzParseComplianceLists(f *testing.F) {
+	for _, s := range []string{
+		"", "page=2&perPage=50", "perPage=1000", "perPage=101", "perPage=0", "limit=5", "apiControlled=true",
+		"apiControlled=yes", "updatedSince=2025-01-01", "updatedSince=x", "audienceId=TEAM", "status=open", "status=late",
+		"updatedAtFrom=2025-01-01&updatedAtTo=2025-02-01", "updatedAtTo=2025-02-01", "isRPL=false", "isRPL=1",
+		"completedDateRangeStart=2025-01-01&completedDateRangeEnd=2025-01-31", "completedDateRangeEnd=9999-12-31",
+		"contentId=C00000000000000000000001&userId=x", "%zz", "status=%00",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		check := func(err error, offset, limit, max int) {
+			t.Helper()
+			if err != nil {
+				mustClientError(t, err)
+				return
+			}
+			if limit < 1 || limit > max || offset < 0 {
+				t.Fatalf("paging offset %d limit %d (max %d)", offset, limit, max)
+			}
+		}
+		al, err := parseAudienceList(q)
+		check(err, al.filter.Offset, al.filter.Limit, 1000)
+		as, err := parseAssignmentList(q)
+		check(err, as.Offset, as.Limit, 100)
+		el, err := parseEnrolmentList(q)
+		check(err, el.Offset, el.Limit, 100)
+		if err == nil && el.UpdatedTo != nil && el.UpdatedFrom == nil {
+			t.Fatal("updatedAtTo without updatedAtFrom")
+		}
+		cl, err := parseCompletionList(q)
+		check(err, cl.Offset, cl.Limit, 1000)
+	})
+}

@@ -12,6 +12,10 @@ import (
 type Handler struct {
 	Users        lethe.UserService
 	Provisioning lethe.ProvisioningService
+	Audiences    lethe.AudienceService
+	Assignments  lethe.AssignmentService
+	Enrolments   lethe.EnrolmentService
+	Completions  lethe.CompletionService
 	Logger       *slog.Logger
 	// Now is the clock used to derive statuses in responses.
 	Now func() time.Time

@@ -16,6 +16,9 @@ type tenantAUsers struct {
 	suspendedRef, suspendedID string
 	erasedID                  string
 	joinedEnvelope            string // an event A has applied
+	// Compliance records: a structure and an audience (live user as member
+	// and manager), an assignment, the live user's enrolment and completion.
+	orgID, audienceID, assignmentID, enrolmentID, completionID string
 }
 
 // seedTenantA gives tenant A a live, a suspended and an erased user, and a
@@ -36,6 +39,16 @@ func seedTenantA(t *testing.T, s *testServer) tenantAUsers {
 
 	a.erasedID = MustID(t, s.MustCreateUser(t, s.A, "a-erased", nil))
 	s.MustOK(t, s.A, http.StatusOK, "DELETE", "/rest/v2/users/ref/a-erased", "")
+
+	a.orgID = MustID(t, s.MustCreateAudience(t, s.A, map[string]any{"name": "A org", "reference": "A-ORG"}))
+	a.audienceID = MustID(t, s.MustCreateAudience(t, s.A, map[string]any{"name": "A team", "reference": "A-TEAM", "parentId": a.orgID}))
+	s.MustOK(t, s.A, http.StatusOK, "POST", "/rest/v1/audiences/A-TEAM/members", MustJSON(t, []string{a.liveID}))
+	s.MustOK(t, s.A, http.StatusOK, "POST", "/rest/v1/audiences/A-TEAM/managers", MustJSON(t, []map[string]any{{"reference": a.liveID}}))
+	a.assignmentID = MustID(t, s.MustOK(t, s.A, http.StatusCreated, "POST", "/rest/v1/assignments",
+		`{"audienceId":"A-TEAM","contentId":"`+contentA+`"}`))
+	a.completionID = s.MustOK(t, s.A, http.StatusCreated, "POST", "/rest/v1/learning/completions",
+		`{"userId":"`+a.liveID+`","contentId":"`+contentA+`","completedAt":"`+T0+`"}`)["statementId"].(string)
+	a.enrolmentID = s.enrolmentOf(t, s.A, a.assignmentID, a.liveID)["id"].(string)
 	return a
 }
 
@@ -58,35 +71,51 @@ func snapshotA(t *testing.T, s *testServer, a tenantAUsers) map[string]string {
 	get("/rest/v1/users/ref/" + EncodeURIComponent(a.liveRef))
 	get("/rest/v1/users/ref/" + a.suspendedRef)
 	get("/lethe/v1/erasures/" + a.erasedID)
+	for _, p := range []string{"/rest/v1/audiences", "/rest/v1/audiences/" + a.orgID, "/rest/v1/audiences/A-TEAM",
+		"/rest/v1/audiences/A-TEAM/members", "/rest/v1/audiences/A-TEAM/managers", "/rest/v1/assignments",
+		"/rest/v1/assignments/" + a.assignmentID, "/rest/v1/assignments/" + a.assignmentID + "/enrolments",
+		"/rest/v1/learning/completions", "/rest/v1/learning/completions/" + a.completionID} {
+		get(p)
+	}
 	return out
 }
 
 var pathParam = regexp.MustCompile(`\{([^}]*)\}`)
 
 // expandPaths fills a route pattern with tenant A's ids and refs: one path
-// per user that can be named there. An unknown parameter fails the test, so
-// a new route with a new parameter forces an update here.
+// per combination of the values that can be named there. An unknown
+// parameter fails the test, so a new route with a new parameter forces an
+// update here.
 func expandPaths(t *testing.T, pattern string, a tenantAUsers) []string {
 	t.Helper()
-	params := pathParam.FindAllStringSubmatch(pattern, -1)
-	switch {
-	case len(params) == 0:
-		return []string{pattern}
-	case len(params) > 1:
-		t.Fatalf("route %s: more than one path parameter; extend expandPaths", pattern)
-	}
-	var values []string
-	switch params[0][1] {
-	case "ref":
-		values = []string{EncodeURIComponent(a.liveRef), a.suspendedRef, "a-erased"}
-	case "id", "userId":
-		values = []string{a.liveID, a.suspendedID, a.erasedID}
-	default:
-		t.Fatalf("route %s: unknown path parameter %q; extend expandPaths", pattern, params[0][0])
-	}
-	var out []string
-	for _, v := range values {
-		out = append(out, strings.Replace(pattern, params[0][0], v, 1))
+	out := []string{pattern}
+	for _, p := range pathParam.FindAllStringSubmatch(pattern, -1) {
+		var values []string
+		switch name := p[1]; {
+		case name == "ref":
+			values = []string{EncodeURIComponent(a.liveRef), a.suspendedRef, "a-erased"}
+		case name == "id" && strings.HasPrefix(pattern, "/rest/v1/learning/completions/"):
+			values = []string{a.completionID}
+		case name == "id" || name == "userId":
+			values = []string{a.liveID, a.suspendedID, a.erasedID}
+		case name == "audienceId":
+			values = []string{a.audienceID, "A-TEAM", a.orgID}
+		case name == "user":
+			values = []string{a.liveID, EncodeURIComponent(a.liveRef), "alice%40example.com"}
+		case name == "assignmentId":
+			values = []string{a.assignmentID}
+		case name == "enrolmentId":
+			values = []string{a.enrolmentID}
+		default:
+			t.Fatalf("route %s: unknown path parameter %q; extend expandPaths", pattern, p[0])
+		}
+		var next []string
+		for _, o := range out {
+			for _, v := range values {
+				next = append(next, strings.Replace(o, p[0], v, 1))
+			}
+		}
+		out = next
 	}
 	return out
 }
@@ -159,6 +188,74 @@ func TestServer_TenantIsolation(t *testing.T) {
 				t.Errorf("user_joined in B = %v; want a new user", got)
 			}
 		},
+		"GET /rest/v1/audiences": func(t *testing.T, b Tenant, method, path string) {
+			for _, q := range []string{"", "?apiControlled=true", "?updatedSince=2000-01-01&perPage=1000"} {
+				got := s.MustOK(t, b, http.StatusOK, method, path+q, "")
+				if n := len(got["results"].([]any)); n != 0 || got["pagination"].(map[string]any)["totalResults"] != 0.0 {
+					t.Errorf("B's audiences %s = %v", q, got)
+				}
+			}
+		},
+		"POST /rest/v1/audiences": func(t *testing.T, b Tenant, method, path string) {
+			for _, parent := range []string{a.orgID, "A-ORG"} {
+				MustError(t, s.Do(t, b, method, path, `{"name":"x","parentId":"`+parent+`"}`), http.StatusUnprocessableEntity, "invalid", "parentId")
+			}
+			got := s.MustOK(t, b, http.StatusCreated, method, path, `{"name":"B org","reference":"A-ORG"}`)
+			if got["id"] == a.orgID {
+				t.Error("B's audience has A's id")
+			}
+		},
+		"GET /rest/v1/audiences/{audienceId}":         notFound(s, ""),
+		"PATCH /rest/v1/audiences/{audienceId}":       notFound(s, `{"name":"Mallory","parentId":"A-ORG"}`),
+		"DELETE /rest/v1/audiences/{audienceId}":      notFound(s, ""),
+		"GET /rest/v1/audiences/{audienceId}/members": notFound(s, ""),
+		"POST /rest/v1/audiences/{audienceId}/members": func(t *testing.T, b Tenant, method, path string) {
+			notFound(s, MustJSON(t, []string{a.liveID}))(t, b, method, path)
+			// A's users are unknown in B's own audience.
+			s.MustCreateAudience(t, b, map[string]any{"name": "B", "reference": "B-ORG"})
+			res := s.Do(t, b, method, "/rest/v1/audiences/B-ORG/members", MustJSON(t, []string{a.liveID, a.liveRef, "alice@example.com"}))
+			MustStatus(t, res, http.StatusMultiStatus)
+			if got := res.Object(t)["success"].(map[string]any)["count"]; got != 0.0 {
+				t.Errorf("B added A's users: %s", res.Body)
+			}
+			s.MustOK(t, b, http.StatusOK, "DELETE", "/rest/v1/audiences/B-ORG", "")
+		},
+		"PATCH /rest/v1/audiences/{audienceId}/members":          notFound(s, MustJSON(t, []string{a.liveID})),
+		"DELETE /rest/v1/audiences/{audienceId}/members/{user}":  notFound(s, ""),
+		"GET /rest/v1/audiences/{audienceId}/managers":           notFound(s, ""),
+		"POST /rest/v1/audiences/{audienceId}/managers":          notFound(s, `[{"reference":"`+a.liveID+`"}]`),
+		"PATCH /rest/v1/audiences/{audienceId}/managers":         notFound(s, `[{"reference":"`+a.liveID+`"}]`),
+		"DELETE /rest/v1/audiences/{audienceId}/managers/{user}": notFound(s, ""),
+		"GET /rest/v1/assignments": func(t *testing.T, b Tenant, method, path string) {
+			for _, q := range []string{"", "?audienceId=" + a.audienceID, "?audienceId=A-TEAM", "?updatedSince=2000-01-01"} {
+				if got := s.MustArray(t, b, method, path+q, ""); len(got) != 0 {
+					t.Errorf("B's assignments %s = %v", q, got)
+				}
+			}
+		},
+		"POST /rest/v1/assignments": func(t *testing.T, b Tenant, method, path string) {
+			for _, aud := range []string{a.audienceID, "A-TEAM"} {
+				MustError(t, s.Do(t, b, method, path, `{"audienceId":"`+aud+`","contentId":"`+contentA+`"}`),
+					http.StatusUnprocessableEntity, "invalid", "audienceId")
+			}
+		},
+		"GET /rest/v1/assignments/{assignmentId}":                          notFound(s, ""),
+		"PATCH /rest/v1/assignments/{assignmentId}":                        notFound(s, `{"audienceId":"A-TEAM","completionPeriod":1}`),
+		"DELETE /rest/v1/assignments/{assignmentId}":                       notFound(s, `{"audienceId":"A-TEAM"}`),
+		"GET /rest/v1/assignments/{assignmentId}/enrolments":               notFound(s, ""),
+		"GET /rest/v1/assignments/{assignmentId}/enrolments/{enrolmentId}": notFound(s, ""),
+		"GET /rest/v1/learning/completions": func(t *testing.T, b Tenant, method, path string) {
+			for _, q := range []string{"", "?userId=" + a.liveID, "?contentId=" + contentA} {
+				if got := s.MustArray(t, b, method, path+q, ""); len(got) != 0 {
+					t.Errorf("B's completions %s = %v", q, got)
+				}
+			}
+		},
+		"GET /rest/v1/learning/completions/{id}": notFound(s, ""),
+		"POST /rest/v1/learning/completions": func(t *testing.T, b Tenant, method, path string) {
+			MustError(t, s.Do(t, b, method, path, `{"userId":"`+a.liveID+`","contentId":"`+contentA+`","completedAt":"`+T0+`"}`),
+				http.StatusNotFound, "not_found")
+		},
 		"POST /lethe/v1/users/{id}/reactivate": func(t *testing.T, b Tenant, method, path string) {
 			MustError(t, s.Do(t, b, method, path, `{"firstName":"Mallory"}`), http.StatusNotFound, "not_found")
 		},
@@ -195,5 +292,13 @@ func TestServer_TenantIsolation(t *testing.T) {
 		if !seen[key] {
 			t.Errorf("case %s names no route: remove it", key)
 		}
+	}
+}
+
+// notFound is an isolation case for a route that must answer 404 to B.
+func notFound(s *testServer, body string) func(t *testing.T, b Tenant, method, path string) {
+	return func(t *testing.T, b Tenant, method, path string) {
+		t.Helper()
+		MustError(t, s.Do(t, b, method, path, body), http.StatusNotFound, "not_found")
 	}
 }

@@ -125,6 +125,8 @@ func MustStartServerDSN(tb testing.TB, dsn string) *testServer {
 		Tenants: tenants,
 		REST: &rest.Handler{
 			Users: users, Provisioning: sqldb.NewProvisioningService(db), Logger: logger,
+			Audiences: sqldb.NewAudienceService(db), Assignments: sqldb.NewAssignmentService(db),
+			Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
 			Now: func() time.Time { return db.Now() },
 		},
 		Ready: db.Ping,
@@ -697,3 +699,5 @@ func (s *testServer) SendAll(tb testing.TB, reqs []*http.Request) []*response {
 	}
 	return out
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

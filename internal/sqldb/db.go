@@ -26,6 +26,10 @@ type DB struct {
 
 	// Now is the clock. Tests replace it; it is read once per transaction.
 	Now func() time.Time
+	// ObserveWrite, when set (by benchmarks, before use), is told how long
+	// each committed write transaction ran, from begin to commit: how long
+	// it held SQLite's write lock.
+	ObserveWrite func(time.Duration)
 
 	scrubSoon chan struct{}
 	logger    *slog.Logger
@@ -166,6 +170,7 @@ func (db *DB) rawWriteTx(ctx context.Context, actor lethe.Actor, fn func(tx *Tx)
 }
 
 func (db *DB) writeTxOnce(ctx context.Context, actor lethe.Actor, fn func(tx *Tx) error) error {
+	start := time.Now()
 	stx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return db.classify(fmt.Errorf("begin: %w", err))
@@ -178,6 +183,9 @@ func (db *DB) writeTxOnce(ctx context.Context, actor lethe.Actor, fn func(tx *Tx
 	}
 	if err := stx.Commit(); err != nil {
 		return db.classify(fmt.Errorf("commit: %w", err))
+	}
+	if db.ObserveWrite != nil {
+		db.ObserveWrite(time.Since(start))
 	}
 	if tx.erased {
 		db.scheduleScrub()

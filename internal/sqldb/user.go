@@ -380,6 +380,10 @@ func (tx *Tx) eraseUser(ctx context.Context, u *lethe.User) (*lethe.Erasure, err
 	}
 	n, _ = res.RowsAffected()
 	e.Erased["provisioningEventHashes"] = int(n)
+	// Memberships and manager roles go; enrolments and completions stay.
+	if err := tx.eraseMemberships(ctx, u.ID, e); err != nil {
+		return nil, err
+	}
 	// The learner keeps only what describes the account, not the person.
 	_, err = tx.ExecContext(ctx, `UPDATE learners SET state = 'deleted', sso = $4, end_date = NULL,
 		updated_at = $3, deleted_at = $3 WHERE tenant_id = $1 AND id = $2`, tenant, id, ms(tx.now), false)
