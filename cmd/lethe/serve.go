@@ -44,7 +44,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		}
 		logger.Info("stopped")
 	}()
-	tenants, users := sqldb.NewTenantService(db), sqldb.NewUserService(db)
+	tenants, users, assignments := sqldb.NewTenantService(db), sqldb.NewUserService(db), sqldb.NewAssignmentService(db)
 	if *demo {
 		if err := setUpDemo(ctx, db, tenants, users); err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -58,7 +58,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		Tenants: tenants,
 		REST: &rest.Handler{
 			Users: users, Provisioning: sqldb.NewProvisioningService(db), Logger: logger,
-			Audiences: sqldb.NewAudienceService(db), Assignments: sqldb.NewAssignmentService(db),
+			Audiences: sqldb.NewAudienceService(db), Assignments: assignments,
 			Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
 			Now: func() time.Time { return db.Now() },
 		},
@@ -72,7 +72,27 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if *rewrite > 0 && db.Dialect() == "postgres" {
 		go rewriteLoop(ctx, db, *rewrite, logger)
 	}
+	go resumeLoop(ctx, assignments, time.Minute, logger)
 	return srv.Serve(ctx, ln)
+}
+
+// resumeLoop finishes, at start and then every interval, the enrolments of
+// new assignments whose batches a stopped process left unfinished.
+func resumeLoop(ctx context.Context, assignments *sqldb.AssignmentService, every time.Duration, logger *slog.Logger) {
+	for {
+		n, err := assignments.ResumeEnrolments(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Error("resume enrolments", "error", err.Error())
+		case n > 0:
+			logger.Info("resumed enrolments", "assignments", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
 }
 
 // rewriteLoop rewrites the personal-data tables every interval when anyone

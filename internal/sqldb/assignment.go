@@ -199,32 +199,116 @@ func (s *AssignmentService) CreateAssignmentWithID(ctx context.Context, id strin
 		}
 		la = liveAssignment{id: a.ID, completionPeriod: a.CompletionPeriod}
 		after, done, err = tx.enrolBatch(ctx, la, aud.ID, "", s.EnrolBatch)
-		return err
+		if err != nil || done {
+			return err
+		}
+		return tx.setEnrolCursor(ctx, a.ID, after)
 	})
 	if err != nil {
 		return nil, err
 	}
-	// The rest of a large audience, one short transaction at a time. The
-	// assignment is visible already: members added meanwhile are enrolled
-	// by AddMembers, and each batch skips whoever has an enrolment.
-	ctx = context.WithoutCancel(ctx)
-	for !done {
-		err = s.db.writeTx(ctx, func(tx *Tx) error {
-			var err error
-			// Deleted meanwhile: stop.
-			cur, err := tx.findAssignment(ctx, la.id)
-			if err != nil || cur.Deleted() {
-				done = true
-				return err
-			}
-			after, done, err = tx.enrolBatch(ctx, la, a.AudienceID, after, s.EnrolBatch)
-			return err
-		})
-		if err != nil {
+	// The rest of a large audience, one short transaction at a time. If the
+	// process stops meanwhile, ResumeEnrolments carries on from the cursor.
+	if !done {
+		if err := s.enrolRest(context.WithoutCancel(ctx), la, a.AudienceID, after); err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// setEnrolCursor records how far the enrolment of an assignment's audience
+// has come; an empty after means it is complete.
+func (tx *Tx) setEnrolCursor(ctx context.Context, id, after string) error {
+	var cursor any
+	if after != "" {
+		cursor = after
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE assignments SET enrol_cursor = $3 WHERE tenant_id = $1 AND id = $2`,
+		string(tx.actor.TenantID), id, cursor)
+	if err != nil {
+		return fmt.Errorf("record enrolment progress: %w", err)
+	}
+	return nil
+}
+
+// enrolRest enrols the members after `after`, one transaction of EnrolBatch
+// at a time, moving the cursor with each. The assignment is visible already:
+// members added meanwhile are enrolled by AddMembers, and each batch skips
+// whoever has an enrolment, so a batch done twice changes nothing.
+func (s *AssignmentService) enrolRest(ctx context.Context, la liveAssignment, audienceID, after string) error {
+	for done := false; !done; {
+		err := s.db.writeTx(ctx, func(tx *Tx) error {
+			cur, err := tx.findAssignment(ctx, la.id)
+			if err != nil {
+				return err
+			}
+			if cur.Deleted() { // deleted meanwhile: nothing more to enrol
+				done = true
+				return tx.setEnrolCursor(ctx, la.id, "")
+			}
+			var next string
+			if next, done, err = tx.enrolBatch(ctx, la, audienceID, after, s.EnrolBatch); err != nil {
+				return err
+			}
+			if done {
+				next = ""
+			}
+			after = next
+			return tx.setEnrolCursor(ctx, la.id, next)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ResumeEnrolments finishes the enrolments of every assignment, in every
+// tenant, whose batches were cut short (the process stopped between two).
+// It answers how many assignments it resumed. Safe to run from several
+// processes at once: batches skip existing enrolments.
+func (s *AssignmentService) ResumeEnrolments(ctx context.Context) (int, error) {
+	tenants, err := NewTenantService(s.db).FindTenants(ctx)
+	if err != nil {
+		return 0, err
+	}
+	resumed := 0
+	for _, t := range tenants {
+		tctx := lethe.WithActor(ctx, lethe.Actor{TenantID: t.ID, Source: lethe.SourcePolicy, Name: "resume-enrolments"})
+		type pending struct {
+			la       liveAssignment
+			audience string
+			after    string
+		}
+		var todo []pending
+		err := s.db.readTx(tctx, func(tx *Tx) error {
+			rows, err := tx.QueryContext(ctx, `SELECT id, audience_id, completion_period, enrol_cursor FROM assignments
+				WHERE tenant_id = $1 AND enrol_cursor IS NOT NULL`, string(t.ID))
+			if err != nil {
+				return fmt.Errorf("find unfinished enrolments: %w", err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var p pending
+				if err := rows.Scan(&p.la.id, &p.audience, &p.la.completionPeriod, &p.after); err != nil {
+					return err
+				}
+				todo = append(todo, p)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return resumed, err
+		}
+		for _, p := range todo {
+			if err := s.enrolRest(tctx, p.la, p.audience, p.after); err != nil {
+				return resumed, err
+			}
+			resumed++
+		}
+	}
+	return resumed, nil
 }
 
 // enrolBatch enrols up to n members of the audience whose learner id sorts

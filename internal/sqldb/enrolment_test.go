@@ -1,6 +1,7 @@
 package sqldb_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
+	"github.com/lethehq/lethe/internal/testdb"
 )
 
 // TestEnrolmentService_StatusFilter checks that the SQL status filters agree
@@ -112,5 +114,88 @@ func TestEnrolmentService_StatusFilter(t *testing.T) {
 		if !seen[st] {
 			t.Errorf("no enrolment was %s at any moment: the test proves little", st)
 		}
+	}
+}
+
+// TestAssignmentService_ResumeEnrolments: the enrolments of a large audience
+// are written in batches after the assignment; a process that stops between
+// two batches leaves a cursor, and ResumeEnrolments finishes the work
+// without enrolling anyone twice.
+func TestAssignmentService_ResumeEnrolments(t *testing.T) {
+	dsn := testdb.DSN(t)
+	db := MustOpenDSN(t, dsn)
+	ctx := MustTenant(t, db, "acme")
+	audiences, enrolments := sqldb.NewAudienceService(db), sqldb.NewEnrolmentService(db)
+	assignments := sqldb.NewAssignmentService(db)
+	assignments.EnrolBatch = 10
+	org, err := audiences.CreateAudience(ctx, lethe.AudienceFields{Name: strp("Org")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aud, err := audiences.CreateAudience(ctx, lethe.AudienceFields{Name: strp("Team"), ParentID: &org.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []string
+	for i := range 35 {
+		refs = append(refs, fmt.Sprintf("R%02d", i))
+		MustCreateUser(t, ctx, db, refs[i], lethe.UserFields{})
+	}
+	if _, err := audiences.AddMembers(ctx, aud.ID, refs); err != nil {
+		t.Fatal(err)
+	}
+	content := "c00000000000000000000001"
+	a, err := assignments.CreateAssignment(ctx, lethe.AssignmentFields{AudienceID: &aud.ID, ContentID: &content})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		t.Helper()
+		got, _, err := enrolments.FindEnrolments(ctx, lethe.EnrolmentFilter{AssignmentID: a.ID, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := map[lethe.LearnerID]bool{}
+		for _, e := range got {
+			ids[e.LearnerID] = true
+		}
+		if len(ids) != len(got) {
+			t.Fatalf("%d enrolments for %d learners: someone is enrolled twice", len(got), len(ids))
+		}
+		return len(got)
+	}
+	if n := count(); n != 35 {
+		t.Fatalf("after create: %d enrolments, want 35", n)
+	}
+	// The state a stop after the second batch leaves: the last 15 members
+	// have no enrolment, and the cursor names the 20th.
+	raw := rawDB(t, dsn)
+	var cursor string
+	if err := raw.QueryRow(`SELECT learner_id FROM audience_members WHERE tenant_id = 'acme' AND audience_id = $1
+		ORDER BY learner_id LIMIT 1 OFFSET 19`, aud.ID).Scan(&cursor); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DELETE FROM enrolment_history WHERE tenant_id = 'acme' AND enrolment_id IN
+			(SELECT id FROM enrolments WHERE tenant_id = 'acme' AND assignment_id = $1 AND learner_id > $2)`,
+		`DELETE FROM enrolments WHERE tenant_id = 'acme' AND assignment_id = $1 AND learner_id > $2`,
+		`UPDATE assignments SET enrol_cursor = $2 WHERE tenant_id = 'acme' AND id = $1`,
+	} {
+		if _, err := raw.Exec(q, a.ID, cursor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(); n != 20 {
+		t.Fatalf("after the simulated stop: %d enrolments, want 20", n)
+	}
+	resumed, err := assignments.ResumeEnrolments(context.Background())
+	if err != nil || resumed != 1 {
+		t.Fatalf("ResumeEnrolments = %d, %v; want 1", resumed, err)
+	}
+	if n := count(); n != 35 {
+		t.Fatalf("after resuming: %d enrolments, want 35", n)
+	}
+	if resumed, err := assignments.ResumeEnrolments(context.Background()); err != nil || resumed != 0 {
+		t.Fatalf("second ResumeEnrolments = %d, %v; want 0: the cursor was not cleared", resumed, err)
 	}
 }

@@ -51,6 +51,11 @@ CREATE TABLE assignments (
     deleted_at               INTEGER,
     created_at               INTEGER NOT NULL,
     updated_at               INTEGER NOT NULL,
+    -- The learner id after which audience members may still lack an
+    -- enrolment, while the enrolments of a new assignment are being
+    -- written in batches; NULL once every member has one. A restarted
+    -- server resumes from here (AssignmentService.ResumeEnrolments).
+    enrol_cursor             TEXT,
     PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX assignments_audience ON assignments (tenant_id, audience_id);
