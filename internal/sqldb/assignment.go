@@ -32,7 +32,7 @@ var errAssignmentNotFound = lethe.Errorf(lethe.ENotFound, "Assignment not found.
 const assignmentColumns = `id, audience_id, primary_content_id, alternative_content_ids, hide_alternative_content,
 	completion_period, recurrence, deleted_at, created_at, updated_at`
 
-func scanAssignment(row interface{ Scan(...any) error }) (*lethe.Assignment, error) {
+func scanAssignment(row rowScanner) (*lethe.Assignment, error) {
 	var a lethe.Assignment
 	var alt string
 	var recurrence, deleted sql.NullInt64
@@ -347,20 +347,11 @@ func (tx *Tx) enrolBatch(ctx context.Context, a liveAssignment, audienceID, afte
 
 // learnerIDs runs a query that answers one learner id per row.
 func (tx *Tx) learnerIDs(ctx context.Context, q string, args ...any) ([]lethe.LearnerID, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
+	ids, err := queryAll(ctx, tx, func(r rowScanner) (id lethe.LearnerID, err error) { return id, r.Scan(&id) }, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find learners: %w", err)
 	}
-	defer rows.Close()
-	var out []lethe.LearnerID
-	for rows.Next() {
-		var id lethe.LearnerID
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return ids, nil
 }
 
 // FindAssignmentByID implements lethe.AssignmentService.
@@ -392,21 +383,12 @@ func (s *AssignmentService) FindAssignments(ctx context.Context, f lethe.Assignm
 			args = append(args, ms(*f.UpdatedSince))
 			where += ` AND updated_at >= $` + strconv.Itoa(len(args))
 		}
-		args = append(args, f.Limit, f.Offset)
-		rows, err := tx.QueryContext(ctx, `SELECT `+assignmentColumns+` FROM assignments`+where+` ORDER BY id LIMIT $`+
-			strconv.Itoa(len(args)-1)+` OFFSET $`+strconv.Itoa(len(args)), args...)
+		page := pageClause(&args, f.Limit, f.Offset)
+		out, err = queryAll(ctx, tx, scanAssignment, `SELECT `+assignmentColumns+` FROM assignments`+where+` ORDER BY id`+page, args...)
 		if err != nil {
 			return fmt.Errorf("find assignments: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanAssignment(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
+		return nil
 	})
 	return out, -1, err
 }

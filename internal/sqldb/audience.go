@@ -31,7 +31,7 @@ const audienceColumns = `a.id, a.reference, a.name, a.category, a.type, a.api_co
 
 const audienceFrom = ` FROM audiences a LEFT JOIN audiences p ON p.tenant_id = a.tenant_id AND p.id = a.parent_id`
 
-func scanAudience(row interface{ Scan(...any) error }) (*lethe.Audience, error) {
+func scanAudience(row rowScanner) (*lethe.Audience, error) {
 	var a lethe.Audience
 	var ref, pid, pname, pref sql.NullString
 	var created, updated int64
@@ -196,21 +196,12 @@ func (s *AudienceService) FindAudiences(ctx context.Context, f lethe.AudienceFil
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM audiences a`+where, args...).Scan(&total); err != nil {
 			return fmt.Errorf("count audiences: %w", err)
 		}
-		args = append(args, f.Limit, f.Offset)
-		rows, err := tx.QueryContext(ctx, `SELECT `+audienceColumns+audienceFrom+where+` ORDER BY a.id LIMIT $`+
-			strconv.Itoa(len(args)-1)+` OFFSET $`+strconv.Itoa(len(args)), args...)
+		page := pageClause(&args, f.Limit, f.Offset)
+		out, err = queryAll(ctx, tx, scanAudience, `SELECT `+audienceColumns+audienceFrom+where+` ORDER BY a.id`+page, args...)
 		if err != nil {
 			return fmt.Errorf("find audiences: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanAudience(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
+		return nil
 	})
 	return out, total, err
 }
@@ -324,23 +315,10 @@ func (s *AudienceService) DeleteAudience(ctx context.Context, key string) error 
 		if children > 0 {
 			return lethe.Errorf(lethe.EConflict, "The audience has child audiences; delete or move them first.")
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+assignmentColumns+` FROM assignments
+		live, err := queryAll(ctx, tx, scanAssignment, `SELECT `+assignmentColumns+` FROM assignments
 			WHERE tenant_id = $1 AND audience_id = $2 AND deleted_at IS NULL`, tenant, a.ID)
 		if err != nil {
 			return fmt.Errorf("find assignments: %w", err)
-		}
-		var live []*lethe.Assignment
-		for rows.Next() {
-			as, err := scanAssignment(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			live = append(live, as)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 		for _, as := range live {
 			if err := tx.archiveAssignment(ctx, as); err != nil {

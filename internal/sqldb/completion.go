@@ -27,7 +27,7 @@ var errCompletionNotFound = lethe.Errorf(lethe.ENotFound, "Completion not found.
 const completionColumns = `c.id, c.learner_id, c.content_id, c.completed_at, c.is_rpl, c.completion_type, c.created_at,
 	EXISTS (SELECT 1 FROM enrolment_history h WHERE h.tenant_id = $1 AND h.completion_id = c.id)`
 
-func scanCompletion(row interface{ Scan(...any) error }) (*lethe.Completion, error) {
+func scanCompletion(row rowScanner) (*lethe.Completion, error) {
 	var c lethe.Completion
 	var completed, created int64
 	if err := row.Scan(&c.ID, &c.LearnerID, &c.ContentID, &completed, &c.IsRPL, &c.Type, &created, &c.HadDueDate); err != nil {
@@ -86,21 +86,12 @@ func (s *CompletionService) FindCompletions(ctx context.Context, f lethe.Complet
 		if f.CompletedUntil != nil {
 			add("completed_at <=", ms(*f.CompletedUntil))
 		}
-		args = append(args, f.Limit, f.Offset)
-		rows, err := tx.QueryContext(ctx, `SELECT `+completionColumns+` FROM completions c`+where+` ORDER BY c.id LIMIT $`+
-			strconv.Itoa(len(args)-1)+` OFFSET $`+strconv.Itoa(len(args)), args...)
+		page := pageClause(&args, f.Limit, f.Offset)
+		out, err = queryAll(ctx, tx, scanCompletion, `SELECT `+completionColumns+` FROM completions c`+where+` ORDER BY c.id`+page, args...)
 		if err != nil {
 			return fmt.Errorf("find completions: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			c, err := scanCompletion(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, c)
-		}
-		return rows.Err()
+		return nil
 	})
 	return out, -1, err
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -341,4 +342,31 @@ func nullStr(s string) any {
 func (db *DB) Analyze(ctx context.Context) error {
 	_, err := db.write.ExecContext(ctx, "ANALYZE")
 	return err
+}
+
+// rowScanner is what scanning functions read from: *sql.Row or *sql.Rows.
+type rowScanner interface{ Scan(dest ...any) error }
+
+// queryAll runs q in tx and scans every row with scan.
+func queryAll[T any](ctx context.Context, tx *Tx, scan func(rowScanner) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// pageClause appends limit and offset to args and returns the SQL that uses them.
+func pageClause(args *[]any, limit, offset int) string {
+	*args = append(*args, limit, offset)
+	return ` LIMIT $` + strconv.Itoa(len(*args)-1) + ` OFFSET $` + strconv.Itoa(len(*args))
 }

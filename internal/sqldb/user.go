@@ -30,7 +30,7 @@ const userColumns = `l.id, l.state, l.role, l.login_method, l.sso, l.end_date, l
 
 const userFrom = ` FROM learners l LEFT JOIN people p ON p.tenant_id = l.tenant_id AND p.learner_id = l.id`
 
-func scanUser(row interface{ Scan(...any) error }) (*lethe.User, error) {
+func scanUser(row rowScanner) (*lethe.User, error) {
 	var u lethe.User
 	var endDate, firstLogin, lastLogin, deletedAt, startDate sql.NullInt64
 	var created, updated int64
@@ -605,23 +605,11 @@ func (s *UserService) FindUsers(ctx context.Context, f lethe.UserFilter) (users 
 		}
 		// The page's ids are picked first, so rows skipped by the offset cost
 		// an index step each, not a join.
-		args = append(args, f.Limit, f.Offset)
-		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+userFrom+` WHERE l.tenant_id = $1 AND l.id IN
-			(SELECT l.id FROM learners l`+where+` ORDER BY l.id LIMIT $`+strconv.Itoa(len(args)-1)+
-			` OFFSET $`+strconv.Itoa(len(args))+`) ORDER BY l.id`, args...)
+		page := pageClause(&args, f.Limit, f.Offset)
+		users, err = queryAll(ctx, tx, scanUser, `SELECT `+userColumns+userFrom+` WHERE l.tenant_id = $1 AND l.id IN
+			(SELECT l.id FROM learners l`+where+` ORDER BY l.id`+page+`) ORDER BY l.id`, args...)
 		if err != nil {
 			return fmt.Errorf("find users: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return fmt.Errorf("scan user: %w", err)
-			}
-			users = append(users, u)
-		}
-		if err := rows.Err(); err != nil {
-			return err
 		}
 		return tx.resolveManagers(ctx, users)
 	})
