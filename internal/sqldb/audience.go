@@ -578,32 +578,43 @@ func (tx *Tx) findOne(ctx context.Context, key string) (lethe.LearnerID, bool, e
 	return u.id, ok, nil
 }
 
-// RemoveMember implements lethe.AudienceService.
+// RemoveMember implements lethe.AudienceService. The learner's enrolments
+// in the audience's assignments become unassigned.
 func (s *AudienceService) RemoveMember(ctx context.Context, key, user string) error {
 	return s.db.writeTx(ctx, func(tx *Tx) error {
-		a, err := tx.findAudience(ctx, key)
+		a, id, err := tx.removeFrom(ctx, key, user, "The user is not a member of the audience.",
+			`DELETE FROM audience_members WHERE tenant_id = $1 AND audience_id = $2 AND learner_id = $3`)
 		if err != nil {
 			return err
-		}
-		id, ok, err := tx.findOne(ctx, user)
-		if err != nil {
-			return err
-		}
-		notMember := lethe.Errorf(lethe.ENotFound, "The user is not a member of the audience.")
-		if !ok {
-			return notMember
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM audience_members WHERE tenant_id = $1 AND audience_id = $2 AND learner_id = $3`,
-			string(tx.actor.TenantID), a.ID, string(id))
-		if err != nil {
-			return fmt.Errorf("remove member: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return notMember
 		}
 		_, err = tx.markEnrolments(ctx, lethe.EventUnassigned, "e.audience_id = $3 AND e.learner_id = $4", a.ID, string(id))
 		return err
 	})
+}
+
+// removeFrom runs del, which deletes the row of one learner ($3) of one
+// audience ($2), for the user named by user (an email, ref or id) and the
+// audience named by key. ENotFound with notFound when there is no such row.
+func (tx *Tx) removeFrom(ctx context.Context, key, user, notFound, del string) (*lethe.Audience, lethe.LearnerID, error) {
+	a, err := tx.findAudience(ctx, key)
+	if err != nil {
+		return nil, "", err
+	}
+	id, ok, err := tx.findOne(ctx, user)
+	if err != nil {
+		return nil, "", err
+	}
+	if !ok {
+		return nil, "", lethe.Errorf(lethe.ENotFound, "%s", notFound)
+	}
+	res, err := tx.ExecContext(ctx, del, string(tx.actor.TenantID), a.ID, string(id))
+	if err != nil {
+		return nil, "", fmt.Errorf("remove: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, "", lethe.Errorf(lethe.ENotFound, "%s", notFound)
+	}
+	return a, id, nil
 }
 
 // FindMembers implements lethe.AudienceService.
@@ -722,27 +733,9 @@ func (s *AudienceService) ReplaceManagers(ctx context.Context, key string, grant
 // RemoveManager implements lethe.AudienceService.
 func (s *AudienceService) RemoveManager(ctx context.Context, key, user string) error {
 	return s.db.writeTx(ctx, func(tx *Tx) error {
-		a, err := tx.findAudience(ctx, key)
-		if err != nil {
-			return err
-		}
-		id, ok, err := tx.findOne(ctx, user)
-		if err != nil {
-			return err
-		}
-		notManager := lethe.Errorf(lethe.ENotFound, "The user is not a manager of the audience.")
-		if !ok {
-			return notManager
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM audience_managers WHERE tenant_id = $1 AND audience_id = $2 AND learner_id = $3`,
-			string(tx.actor.TenantID), a.ID, string(id))
-		if err != nil {
-			return fmt.Errorf("remove manager: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return notManager
-		}
-		return nil
+		_, _, err := tx.removeFrom(ctx, key, user, "The user is not a manager of the audience.",
+			`DELETE FROM audience_managers WHERE tenant_id = $1 AND audience_id = $2 AND learner_id = $3`)
+		return err
 	})
 }
 
