@@ -28,6 +28,13 @@ func TestClient_ComplianceScenario(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The content assigned below.
+	for _, id := range []string{e2eContent, e2eAlternative} {
+		if _, err := c.CreateContent(ctx, client.ContentFields{ID: client.Ptr(id), Title: client.Ptr("Content " + id), Type: client.Ptr("video")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// Structure, audience, update, list.
 	org, err := c.CreateAudience(ctx, client.AudienceFields{Name: client.Ptr("Organisation"), Reference: client.Ptr("E2E-ORG")})
 	if err != nil || org.Category != client.CategoryStructure || !org.APIControlled || org.Type != "manual" || org.Parent != nil {

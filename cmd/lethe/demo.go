@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/lethehq/lethe"
@@ -77,7 +78,56 @@ func setUpDemo(ctx context.Context, db *sqldb.DB, tenants *sqldb.TenantService, 
 			}
 		}
 	}
-	return setUpDemoCompliance(ctx, db)
+	if err := setUpDemoContent(ctx, db); err != nil {
+		return err
+	}
+	if err := setUpDemoCompliance(ctx, db); err != nil {
+		return err
+	}
+	return setUpDemoActivities(ctx, db)
+}
+
+// setUpDemoContent creates a small catalogue of several types, with fixed
+// ids named in the README.
+func setUpDemoContent(ctx context.Context, db *sqldb.DB) error {
+	contents := sqldb.NewContentService(db)
+	for _, c := range []struct {
+		id, title, typ string
+		minutes        int
+		tags           []string
+	}{
+		{demoContentID, "Fire safety", "video", 15, []string{"safety", "compliance"}},
+		{"650000000000000000000c02", "Secure coding", "elearning", 45, []string{"security", "engineering"}},
+		{"650000000000000000000c03", "Data protection in practice", "article", 10, []string{"compliance", "privacy"}},
+		{"650000000000000000000c04", "Incident response quiz", "quiz", 5, []string{"security"}},
+		{"650000000000000000000c05", "Onboarding pathway", "pathway", 120, []string{"onboarding"}},
+	} {
+		title, typ, official, tags := c.title, c.typ, true, c.tags
+		minutes := &c.minutes
+		if _, err := contents.CreateContent(ctx, c.id, lethe.ContentFields{Title: &title, Type: &typ, IsOfficial: &official,
+			Tags: &tags, DurationMinutes: &minutes}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setUpDemoActivities records a few weeks of activity of the demo users.
+func setUpDemoActivities(ctx context.Context, db *sqldb.DB) error {
+	now := db.Now().UTC().Truncate(time.Minute)
+	learners := []lethe.LearnerID{"650000000000000000000001", "650000000000000000000002"}
+	content := []string{demoContentID, "650000000000000000000c02", "650000000000000000000c03", "650000000000000000000c04"}
+	types := []string{"viewed", "started", "progressed", "liked", "viewed", "shared"}
+	var batch []lethe.NewActivity
+	for i := range 60 {
+		batch = append(batch, lethe.NewActivity{
+			ClientID: fmt.Sprintf("demo-%03d", i), User: lethe.ByID(learners[i%len(learners)]), Type: types[i%len(types)],
+			Date: now.Add(-time.Duration(60-i) * 37 * time.Hour), ContextType: "content", ContextID: content[i%len(content)],
+			Data: []byte(`{"source":{"source":"feed"}}`),
+		})
+	}
+	_, err := sqldb.NewActivityService(db).IngestActivities(ctx, batch)
+	return err
 }
 
 // Fixed ids of the demo's compliance records, named in the README.

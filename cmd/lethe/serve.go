@@ -60,6 +60,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 			Users: users, Provisioning: sqldb.NewProvisioningService(db), Logger: logger,
 			Audiences: sqldb.NewAudienceService(db), Assignments: assignments,
 			Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
+			Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
+			Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 			Now: func() time.Time { return db.Now() },
 		},
 		Ready: db.Ping,

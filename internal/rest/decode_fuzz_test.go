@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lethehq/lethe"
 )
@@ -607,5 +608,107 @@ func FuzzParseComplianceLists(f *testing.F) {
 		}
 		cl, err := parseCompletionList(q)
 		check(err, cl.Offset, cl.Limit, 1000)
+	})
+}
+
+// contentActivitySeeds are bodies for the content and activity decoders.
+var contentActivitySeeds = []string{
+	`{"title":"Fire","type":"video","description":"<p>x</p>","tags":["a"],"duration":{"value":15,"unit":"minutes"},"isOfficial":true,"author":"650000000000000000000001"}`,
+	`{"id":"C00000000000000000000001","title":"x","type":"file","duration":null,"tags":null,"author":""}`,
+	`{"title":"x","type":"video","duration":{"value":-1}}`, `{"title":"x","type":"video","duration":{"value":1.5}}`,
+	`{"title":"x","type":"video","duration":{"value":1e300,"unit":"hours"}}`, `{"title":"x","type":"video","duration":[]}`,
+	`{"title":5}`, `{"tags":"a"}`, `{"tags":[1]}`, `{"id":"nothex"}`, `{"title":"\u0000"}`,
+	`{"activities":[{"id":"a1","type":"viewed","userId":"650000000000000000000001","date":"2025-03-01T08:00:00.123Z",
+	  "contextType":"content","contextId":"C00000000000000000000001","name":"n","data":{"source":{"source":"feed"}},"with":{"u":1}}]}`,
+	`{"activities":[{"id":"a1","type":"loggedin","userRef":"emp-1","date":"2025-03-01 08:00:00"}]}`,
+	`{"activities":[{"id":"a1","type":"completed","userId":"650000000000000000000001","date":"2025-03-01","contextType":"content","contextId":"x"}]}`,
+	`{"activities":[{"id":"","type":"viewed"}]}`, `{"activities":[{"id":"a","type":"danced"}]}`, `{"activities":[]}`,
+	`{"activities":[1]}`, `{"activities":{}}`, `{"activities":[{"id":"a","type":"viewed","userId":"650000000000000000000001","date":"x"}]}`,
+	`{"activities":[{"id":"a","type":"viewed","userId":"650000000000000000000001","date":"2025-03-01","data":[1]}]}`,
+	`{"activities":[{"id":"\u0000","type":"viewed","userId":"650000000000000000000001","date":"2025-03-01"}]}`,
+	``, `{}`, `null`, `{`, `[]`, "{\"title\":\"\xff\"}",
+}
+
+func FuzzDecodeContent(f *testing.F) {
+	for _, s := range contentActivitySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, create := range []bool{true, false} {
+			id, fields, err := decodeContent(body, create)
+			if err != nil {
+				mustClientError(t, err)
+				continue
+			}
+			if _, ok := lethe.ParseID(id); id != "" && (!create || !ok) {
+				t.Fatalf("id %q accepted (create %v)", id, create)
+			}
+			if d := fields.DurationMinutes; d != nil && *d != nil && (**d < 0 || **d > 1_000_000) {
+				t.Fatalf("duration %d accepted", **d)
+			}
+		}
+	})
+}
+
+func FuzzDecodeActivities(f *testing.F) {
+	for _, s := range contentActivitySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		batch, err := decodeActivities(body)
+		if err != nil {
+			mustClientError(t, err)
+			return
+		}
+		if len(batch) == 0 || len(batch) > lethe.MaxActivityBatch {
+			t.Fatalf("%d activities accepted", len(batch))
+		}
+		for i, a := range batch {
+			if a.ClientID == "" || !lethe.IsActivityType(a.Type) || a.Date.IsZero() || (a.User.ID == "" && a.User.Ref == "") {
+				t.Fatalf("activity %d accepted: %+v", i, a)
+			}
+			for _, s := range []string{a.ClientID, a.Name, a.ContextID, a.ContextType, a.User.Ref} {
+				if strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+					t.Fatalf("activity %d holds text PostgreSQL refuses: %+v", i, a)
+				}
+			}
+			for _, raw := range []json.RawMessage{a.Data, a.With} {
+				var m map[string]any
+				if raw != nil && (json.Unmarshal(raw, &m) != nil || m == nil) {
+					t.Fatalf("activity %d data/with not an object: %s", i, raw)
+				}
+			}
+		}
+	})
+}
+
+func FuzzParseContentActivityLists(f *testing.F) {
+	for _, s := range []string{"types=video,file&omitTypes=quiz&updatedSince=2025-01-01", "types=podcast", "omitTypes=video",
+		"actions=viewed,completed&omitActions=liked&contentIds=a,b&contentType=content&timestampFrom=2025-03-01+00%3A00%3A00&timestampTo=2025-03-02",
+		"timestampFrom=x", "perPage=200&page=3", "perPage=1001", "contentIds=%00", "contentType=%ff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		if cf, p, err := parseContentList(q); err != nil {
+			mustClientError(t, err)
+		} else if p.perPage < 1 || p.perPage > 1000 || cf.Limit != p.perPage || (len(cf.Types) > 0 && len(cf.OmitTypes) > 0) {
+			t.Fatalf("content filter %+v, paging %+v", cf, p)
+		}
+		if af, p, err := parseActivityList(q); err != nil {
+			mustClientError(t, err)
+		} else {
+			if p.perPage < 1 || p.perPage > 1000 || af.Limit != p.perPage {
+				t.Fatalf("activity paging %+v", p)
+			}
+			for _, s := range append(af.ContentIDs, af.ContentType) {
+				if strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+					t.Fatalf("filter holds text PostgreSQL refuses: %+v", af)
+				}
+			}
+		}
 	})
 }

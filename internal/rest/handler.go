@@ -16,6 +16,10 @@ type Handler struct {
 	Assignments  lethe.AssignmentService
 	Enrolments   lethe.EnrolmentService
 	Completions  lethe.CompletionService
+	Contents     lethe.ContentService
+	Activities   lethe.ActivityService
+	Tags         lethe.TagService // tags, learners' tags and skills, skill levels
+	CPD          lethe.CPDService
 	Logger       *slog.Logger
 	// Now is the clock used to derive statuses in responses.
 	Now func() time.Time

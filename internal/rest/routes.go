@@ -49,6 +49,27 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/rest/v1/learning/completions", h.json(h.listCompletions)},    // bare array of Completion
 		{"GET", "/rest/v1/learning/completions/{id}", h.json(h.getCompletion)}, // object (Completion)
 		{"POST", "/rest/v1/learning/completions", h.json(h.createCompletion)},  // {statementId}: 201 new, 200 existing
+		// Vendor-compatible: content (§5.5). [content and activity block]
+		{"GET", "/rest/v1/contents", h.json(h.listContents)},    // paged envelope of Content
+		{"GET", "/rest/v1/contents/{id}", h.json(h.getContent)}, // object (Content)
+		// Vendor-compatible: activity (§5.6).
+		{"GET", "/rest/v1/activities", h.json(h.listActivities)}, // paged envelope of Activity
+		{"GET", "/rest/v1/activity/{id}", h.json(h.getActivity)}, // object (Activity), singular "activity"
+		// Vendor-compatible: CPD (§5.7). [CPD, tags and skills block]
+		{"GET", "/rest/v1/cpdCategories", h.json(h.listCPDCategories)},                                   // paged envelope
+		{"GET", "/rest/v1/cpdCategories/{categoryId}", h.json(h.getCPDCategory)},                         // object
+		{"GET", "/rest/v1/cpdEntries", h.json(h.listCPDEntries)},                                         // paged envelope
+		{"GET", "/rest/v1/cpdEntries/{logEntryId}", h.json(h.getCPDEntry)},                               // object
+		{"GET", "/rest/v1/cpdRequirementSummaries", h.json(h.listCPDRequirements)},                       // paged envelope
+		{"GET", "/rest/v1/cpdRequirementSummaries/{audienceRequirementId}", h.json(h.getCPDRequirement)}, // object
+		{"GET", "/rest/v1/cpdUserLogSummaries", h.json(h.listCPDUserSummaries)},                          // paged envelope
+		// Vendor-compatible: tags and skills (§5.8).
+		{"GET", "/rest/v1/tags", h.json(h.listTags)},                            // paged envelope of Tag
+		{"GET", "/rest/v1/tags/{tagId}", h.json(h.getTag)},                      // object (Tag)
+		{"POST", "/rest/v1/users/{userId}/tags", h.json(h.addUserTags)},         // {status, message}
+		{"PATCH", "/rest/v1/users/{userId}/tags", h.json(h.removeUserTags)},     // {status, message}
+		{"PATCH", "/rest/v1/users/{userId}/skills", h.json(h.updateUserSkills)}, // {status, message}
+		{"GET", "/rest/v1/skills/levels", h.json(h.getSkillLevels)},             // bare array
 		// Vendor-compatible: inbound provisioning events (§10.1).
 		{"POST", "/rest/v1/webhooks", h.json(h.provisioningEvent)},
 
@@ -57,5 +78,17 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/lethe/v1/users/{id}/logins", h.json(h.recordLogin)},
 		{"GET", "/lethe/v1/users/{id}/status-history", h.json(h.statusHistory)},
 		{"GET", "/lethe/v1/erasures/{userId}", h.json(h.getErasure)},
+		// Lethe's own: CPD, tags and skill levels administration.
+		{"POST", "/lethe/v1/cpd/categories", h.json(h.createCPDCategory)},      // {categoryId, name}, 201
+		{"POST", "/lethe/v1/cpd/requirements", h.json(h.createCPDRequirement)}, // CPD requirement, 201
+		{"POST", "/lethe/v1/cpd/entries", h.json(h.createCPDEntry)},            // CPD entry (isVerified false), 201
+		{"POST", "/lethe/v1/tags", h.json(h.createTag)},                        // Tag, 201; 409 name taken
+		{"PATCH", "/lethe/v1/tags/{tagId}", h.json(h.renameTag)},               // Tag
+		{"PUT", "/lethe/v1/skills/levels", h.json(h.putSkillLevels)},           // bare array of skill levels
+		// Lethe's own: content catalogue and activity ingestion.
+		{"POST", "/lethe/v1/contents", h.json(h.createContent)},               // object (Content), 201
+		{"PATCH", "/lethe/v1/contents/{id}", h.json(h.updateContent)},         // object (Content)
+		{"POST", "/lethe/v1/contents/{id}/archive", h.json(h.archiveContent)}, // object (Content)
+		{"POST", "/lethe/v1/activities", h.json(h.ingestActivities)},          // {received, stored, duplicates}
 	}
 }

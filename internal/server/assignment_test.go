@@ -21,6 +21,8 @@ type complianceFixture struct {
 func (s *testServer) mustComplianceFixture(tb testing.TB, as Tenant, refs ...string) complianceFixture {
 	tb.Helper()
 	f := complianceFixture{users: map[string]string{}}
+	s.MustCreateContent(tb, as, contentA, nil)
+	s.MustCreateContent(tb, as, contentB, nil)
 	f.org = MustID(tb, s.MustCreateAudience(tb, as, map[string]any{"name": "Org", "reference": "ORG"}))
 	f.aud = MustID(tb, s.MustCreateAudience(tb, as, map[string]any{"name": "Team", "parentId": f.org, "reference": "TEAM"}))
 	for _, r := range refs {

@@ -19,6 +19,9 @@ type tenantAUsers struct {
 	// Compliance records: a structure and an audience (live user as member
 	// and manager), an assignment, the live user's enrolment and completion.
 	orgID, audienceID, assignmentID, enrolmentID, completionID string
+	cpd                                                        cpdTagsA // see isolation_cpdtags_test.go
+	// Content and activity: contentA and an activity of the live user.
+	activityID string
 }
 
 // seedTenantA gives tenant A a live, a suspended and an erased user, and a
@@ -40,6 +43,7 @@ func seedTenantA(t *testing.T, s *testServer) tenantAUsers {
 	a.erasedID = MustID(t, s.MustCreateUser(t, s.A, "a-erased", nil))
 	s.MustOK(t, s.A, http.StatusOK, "DELETE", "/rest/v2/users/ref/a-erased", "")
 
+	s.MustCreateContent(t, s.A, contentA, nil)
 	a.orgID = MustID(t, s.MustCreateAudience(t, s.A, map[string]any{"name": "A org", "reference": "A-ORG"}))
 	a.audienceID = MustID(t, s.MustCreateAudience(t, s.A, map[string]any{"name": "A team", "reference": "A-TEAM", "parentId": a.orgID}))
 	s.MustOK(t, s.A, http.StatusOK, "POST", "/rest/v1/audiences/A-TEAM/members", MustJSON(t, []string{a.liveID}))
@@ -49,6 +53,10 @@ func seedTenantA(t *testing.T, s *testServer) tenantAUsers {
 	a.completionID = s.MustOK(t, s.A, http.StatusCreated, "POST", "/rest/v1/learning/completions",
 		`{"userId":"`+a.liveID+`","contentId":"`+contentA+`","completedAt":"`+T0+`"}`)["statementId"].(string)
 	a.enrolmentID = s.enrolmentOf(t, s.A, a.assignmentID, a.liveID)["id"].(string)
+	seedTenantACPDTags(t, s, &a)
+	s.MustOK(t, s.A, http.StatusOK, "POST", "/lethe/v1/activities", `{"activities":[{"id":"a-act-1","type":"viewed","userId":"`+
+		a.liveID+`","date":"`+T0+`","contextType":"content","contextId":"`+contentA+`","name":"Alice viewed"}]}`)
+	a.activityID = s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/activities", "")["results"].([]any)[0].(map[string]any)["id"].(string)
 	return a
 }
 
@@ -74,7 +82,11 @@ func snapshotA(t *testing.T, s *testServer, a tenantAUsers) map[string]string {
 	for _, p := range []string{"/rest/v1/audiences", "/rest/v1/audiences/" + a.orgID, "/rest/v1/audiences/A-TEAM",
 		"/rest/v1/audiences/A-TEAM/members", "/rest/v1/audiences/A-TEAM/managers", "/rest/v1/assignments",
 		"/rest/v1/assignments/" + a.assignmentID, "/rest/v1/assignments/" + a.assignmentID + "/enrolments",
-		"/rest/v1/learning/completions", "/rest/v1/learning/completions/" + a.completionID} {
+		"/rest/v1/learning/completions", "/rest/v1/learning/completions/" + a.completionID,
+		"/rest/v1/contents", "/rest/v1/contents/" + contentA, "/rest/v1/activities", "/rest/v1/activity/" + a.activityID} {
+		get(p)
+	}
+	for _, p := range cpdTagsPaths(a) {
 		get(p)
 	}
 	return out
@@ -91,23 +103,31 @@ func expandPaths(t *testing.T, pattern string, a tenantAUsers) []string {
 	out := []string{pattern}
 	for _, p := range pathParam.FindAllStringSubmatch(pattern, -1) {
 		var values []string
-		switch name := p[1]; {
-		case name == "ref":
-			values = []string{EncodeURIComponent(a.liveRef), a.suspendedRef, "a-erased"}
-		case name == "id" && strings.HasPrefix(pattern, "/rest/v1/learning/completions/"):
-			values = []string{a.completionID}
-		case name == "id" || name == "userId":
-			values = []string{a.liveID, a.suspendedID, a.erasedID}
-		case name == "audienceId":
-			values = []string{a.audienceID, "A-TEAM", a.orgID}
-		case name == "user":
-			values = []string{a.liveID, EncodeURIComponent(a.liveRef), "alice%40example.com"}
-		case name == "assignmentId":
-			values = []string{a.assignmentID}
-		case name == "enrolmentId":
-			values = []string{a.enrolmentID}
-		default:
-			t.Fatalf("route %s: unknown path parameter %q; extend expandPaths", pattern, p[0])
+		if v, ok := cpdTagsPathValues(p[1], a); ok {
+			values = v
+		} else {
+			switch name := p[1]; {
+			case name == "ref":
+				values = []string{EncodeURIComponent(a.liveRef), a.suspendedRef, "a-erased"}
+			case name == "id" && strings.HasPrefix(pattern, "/rest/v1/learning/completions/"):
+				values = []string{a.completionID}
+			case name == "id" && strings.Contains(pattern, "/contents/"):
+				values = []string{contentA}
+			case name == "id" && strings.HasPrefix(pattern, "/rest/v1/activity/"):
+				values = []string{a.activityID}
+			case name == "id" || name == "userId":
+				values = []string{a.liveID, a.suspendedID, a.erasedID}
+			case name == "audienceId":
+				values = []string{a.audienceID, "A-TEAM", a.orgID}
+			case name == "user":
+				values = []string{a.liveID, EncodeURIComponent(a.liveRef), "alice%40example.com"}
+			case name == "assignmentId":
+				values = []string{a.assignmentID}
+			case name == "enrolmentId":
+				values = []string{a.enrolmentID}
+			default:
+				t.Fatalf("route %s: unknown path parameter %q; extend expandPaths", pattern, p[0])
+			}
 		}
 		var next []string
 		for _, o := range out {
@@ -256,6 +276,46 @@ func TestServer_TenantIsolation(t *testing.T) {
 			MustError(t, s.Do(t, b, method, path, `{"userId":"`+a.liveID+`","contentId":"`+contentA+`","completedAt":"`+T0+`"}`),
 				http.StatusNotFound, "not_found")
 		},
+		// Content and activity.
+		"GET /rest/v1/contents": func(t *testing.T, b Tenant, method, path string) {
+			for _, q := range []string{"", "?types=video,file", "?updatedSince=2000-01-01&perPage=1000"} {
+				got := s.MustOK(t, b, http.StatusOK, method, path+q, "")
+				if n := len(got["results"].([]any)); n != 0 || got["pagination"].(map[string]any)["totalResults"] != 0.0 {
+					t.Errorf("B's contents %s = %v", q, got)
+				}
+			}
+		},
+		"GET /rest/v1/contents/{id}":           notFound(s, ""),
+		"PATCH /lethe/v1/contents/{id}":        notFound(s, `{"title":"Mallory"}`),
+		"POST /lethe/v1/contents/{id}/archive": notFound(s, ""),
+		"GET /rest/v1/activity/{id}":           notFound(s, ""),
+		"POST /lethe/v1/contents": func(t *testing.T, b Tenant, method, path string) {
+			// A's content id is free in B: B's own item, A's stays as it is.
+			got := s.MustOK(t, b, http.StatusCreated, method, path, `{"id":"`+contentA+`","title":"Mallory","type":"video"}`)
+			if got["title"] != "Mallory" || len(got["contentHistory"].([]any)) != 1 {
+				t.Errorf("B's content = %v", got)
+			}
+		},
+		"GET /rest/v1/activities": func(t *testing.T, b Tenant, method, path string) {
+			for _, q := range []string{"", "?contentIds=" + contentA, "?timestampFrom=2000-01-01+00%3A00%3A00&perPage=1000"} {
+				got := s.MustOK(t, b, http.StatusOK, method, path+q, "")
+				if n := len(got["results"].([]any)); n != 0 || got["pagination"].(map[string]any)["totalResults"] != 0.0 {
+					t.Errorf("B's activities %s = %v", q, got)
+				}
+			}
+		},
+		"POST /lethe/v1/activities": func(t *testing.T, b Tenant, method, path string) {
+			for _, user := range []string{`"userId":"` + a.liveID + `"`, `"userRef":"` + a.suspendedRef + `"`} {
+				res := s.Do(t, b, method, path, `{"activities":[{"id":"x1","type":"loggedin",`+user+`,"date":"`+T0+`"}]}`)
+				MustError(t, res, http.StatusUnprocessableEntity, "invalid", "activities[0]."+strings.SplitN(user[1:], `"`, 2)[0])
+			}
+			// A's client id is free in B.
+			bob := MustID(t, s.MustCreateUser(t, b, "b-bob", nil))
+			got := s.MustOK(t, b, http.StatusOK, method, path, `{"activities":[{"id":"a-act-1","type":"viewed","userId":"`+bob+`","date":"`+T0+`"}]}`)
+			if got["stored"] != 1.0 {
+				t.Errorf("B's ingestion = %v", got)
+			}
+		},
 		"POST /lethe/v1/users/{id}/reactivate": func(t *testing.T, b Tenant, method, path string) {
 			MustError(t, s.Do(t, b, method, path, `{"firstName":"Mallory"}`), http.StatusNotFound, "not_found")
 		},
@@ -270,6 +330,9 @@ func TestServer_TenantIsolation(t *testing.T) {
 		},
 	}
 
+	for k, v := range cpdTagsIsolationCases(s, a) {
+		cases[k] = v
+	}
 	routes := (&rest.Handler{}).Routes()
 	seen := map[string]bool{}
 	for i, rt := range routes {

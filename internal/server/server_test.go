@@ -127,6 +127,8 @@ func MustStartServerDSN(tb testing.TB, dsn string) *testServer {
 			Users: users, Provisioning: sqldb.NewProvisioningService(db), Logger: logger,
 			Audiences: sqldb.NewAudienceService(db), Assignments: sqldb.NewAssignmentService(db),
 			Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
+			Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
+			Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 			Now: func() time.Time { return db.Now() },
 		},
 		Ready: db.Ping,

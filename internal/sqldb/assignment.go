@@ -122,6 +122,20 @@ func applyAssignment(a *lethe.Assignment, f lethe.AssignmentFields) {
 	}
 }
 
+// requireAssignmentContent checks that the content an assignment names
+// exists: ENotFound naming the field otherwise.
+func (tx *Tx) requireAssignmentContent(ctx context.Context, a *lethe.Assignment) error {
+	if err := tx.requireContent(ctx, "contentId", a.PrimaryContentID); err != nil {
+		return err
+	}
+	for i, id := range a.AlternativeContentIDs {
+		if err := tx.requireContent(ctx, "alternativeContentIds["+strconv.Itoa(i)+"]", id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func lowerID(s string) string {
 	if id, ok := lethe.ParseID(s); ok {
 		return id
@@ -187,6 +201,9 @@ func (s *AssignmentService) CreateAssignmentWithID(ctx context.Context, id strin
 			AlternativeContentIDs: []string{}, CreatedAt: tx.now, UpdatedAt: tx.now}
 		applyAssignment(a, f)
 		if err := validateAssignment(a); err != nil {
+			return err
+		}
+		if err := tx.requireAssignmentContent(ctx, a); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO assignments (tenant_id, id, audience_id, primary_content_id,
@@ -426,6 +443,9 @@ func (s *AssignmentService) UpdateAssignment(ctx context.Context, id string, f l
 		f.HideAlternativeContent = nil // not part of the vendor's update
 		applyAssignment(a, f)
 		if err := validateAssignment(a); err != nil {
+			return err
+		}
+		if err := tx.requireAssignmentContent(ctx, a); err != nil {
 			return err
 		}
 		if a.PrimaryContentID == before.PrimaryContentID && altJSON(a.AlternativeContentIDs) == altJSON(before.AlternativeContentIDs) &&

@@ -104,41 +104,49 @@ func (s *CompletionService) CreateCompletion(ctx context.Context, learner lethe.
 	}
 	at = at.UTC().Truncate(time.Millisecond)
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		created = false
-		if at.After(tx.now.Add(lethe.MaxCompletionSkew)) {
-			return lethe.FieldErrorf(lethe.EInvalid, "completedAt", "future", "completedAt must not be in the future")
-		}
-		if _, err := tx.findLiveUser(ctx, lethe.ByID(learner)); err != nil {
-			return err
-		}
-		tenant := string(tx.actor.TenantID)
-		var id string
-		err := tx.QueryRowContext(ctx, `SELECT id FROM completions WHERE tenant_id = $1 AND learner_id = $2
-			AND content_id = $3 AND completed_at = $4`, tenant, string(learner), content, ms(at)).Scan(&id)
-		if err == nil {
-			c, err = tx.findCompletion(ctx, id)
-			return err
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("find completion: %w", err)
-		}
-		c = &lethe.Completion{ID: lethe.NewID(tx.now), LearnerID: learner, ContentID: content, CompletedAt: at,
-			Type: lethe.CompletionManual, CreatedAt: tx.now}
-		res, err := tx.ExecContext(ctx, `INSERT INTO completions (tenant_id, id, learner_id, content_id, completed_at,
-			is_rpl, completion_type, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-			tenant, c.ID, string(learner), content, ms(at), false, c.Type, ms(tx.now))
-		if err != nil {
-			return fmt.Errorf("insert completion: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			// A concurrent request recorded it: answer that one.
-			return &racedError{err: lethe.Errorf(lethe.EConflict, "The completion was recorded concurrently; retry.")}
-		}
-		created = true
-		c.HadDueDate, err = tx.completeEnrolments(ctx, c)
+		c, created, err = tx.createCompletion(ctx, learner, content, at)
 		return err
 	})
 	return c, created, err
+}
+
+// createCompletion is CreateCompletion in tx, for a valid content id and a
+// time truncated to milliseconds.
+func (tx *Tx) createCompletion(ctx context.Context, learner lethe.LearnerID, content string, at time.Time) (*lethe.Completion, bool, error) {
+	if at.After(tx.now.Add(lethe.MaxCompletionSkew)) {
+		return nil, false, lethe.FieldErrorf(lethe.EInvalid, "completedAt", "future", "completedAt must not be in the future")
+	}
+	if _, err := tx.findLiveUser(ctx, lethe.ByID(learner)); err != nil {
+		return nil, false, err
+	}
+	if err := tx.requireContent(ctx, "contentId", content); err != nil {
+		return nil, false, err
+	}
+	tenant := string(tx.actor.TenantID)
+	var id string
+	err := tx.QueryRowContext(ctx, `SELECT id FROM completions WHERE tenant_id = $1 AND learner_id = $2
+		AND content_id = $3 AND completed_at = $4`, tenant, string(learner), content, ms(at)).Scan(&id)
+	if err == nil {
+		c, err := tx.findCompletion(ctx, id)
+		return c, false, err
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, false, fmt.Errorf("find completion: %w", err)
+	}
+	c := &lethe.Completion{ID: lethe.NewID(tx.now), LearnerID: learner, ContentID: content, CompletedAt: at,
+		Type: lethe.CompletionManual, CreatedAt: tx.now}
+	res, err := tx.ExecContext(ctx, `INSERT INTO completions (tenant_id, id, learner_id, content_id, completed_at,
+		is_rpl, completion_type, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		tenant, c.ID, string(learner), content, ms(at), false, c.Type, ms(tx.now))
+	if err != nil {
+		return nil, false, fmt.Errorf("insert completion: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		// A concurrent request recorded it: answer that one.
+		return nil, false, &racedError{err: lethe.Errorf(lethe.EConflict, "The completion was recorded concurrently; retry.")}
+	}
+	c.HadDueDate, err = tx.completeEnrolments(ctx, c)
+	return c, true, err
 }
 
 // completeEnrolments completes the learner's enrolments that c fulfils:

@@ -56,6 +56,7 @@ func benchAudience(b *testing.B, db *sqldb.DB, ctx context.Context) *lethe.Audie
 func BenchmarkAudienceService_AddMembers(b *testing.B) {
 	db := MustOpenDSN(b, testdb.DSN(b))
 	ctx := MustTenant(b, db, "bench")
+	MustCreateContent(b, ctx, db, "c00000000000000000000001", "c00000000000000000000002")
 	const seeded = 20_000 // 17,000 can be members
 	if err := db.SeedUsers(ctx, seeded, 1); err != nil {
 		b.Fatal(err)
@@ -101,6 +102,7 @@ func BenchmarkAudienceService_AddMembers(b *testing.B) {
 func BenchmarkAssignmentService_CreateAssignment(b *testing.B) {
 	db := MustOpenDSN(b, testdb.DSN(b))
 	ctx := MustTenant(b, db, "bench")
+	MustCreateContent(b, ctx, db, "c00000000000000000000001", "c00000000000000000000002")
 	n := benchMembers()
 	// Seeded users: 85% can be members (the rest are suspended or erased).
 	seeded := n * 100 / 85

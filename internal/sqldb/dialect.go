@@ -111,8 +111,8 @@ var postgresDialect = dialect{
 	// INDEX_CLEANUP ON: by default (AUTO) a VACUUM skips the indexes when
 	// under 2% of a table's pages hold dead rows, which leaves one erased
 	// person's email and ref as live index entries in a large table.
-	scrub:   []string{"VACUUM (INDEX_CLEANUP ON) people", "VACUUM (INDEX_CLEANUP ON) provisioning_events", "VACUUM (INDEX_CLEANUP ON) learners"},
-	rewrite: []string{"VACUUM FULL people", "VACUUM FULL provisioning_events"},
+	scrub:   []string{"VACUUM (INDEX_CLEANUP ON) people", "VACUUM (INDEX_CLEANUP ON) provisioning_events", "VACUUM (INDEX_CLEANUP ON) learners", "VACUUM (INDEX_CLEANUP ON) cpd_entries", "VACUUM (INDEX_CLEANUP ON) activities"},
+	rewrite: []string{"VACUUM FULL people", "VACUUM FULL provisioning_events", "VACUUM FULL cpd_entries"},
 }
 
 // dialectFor picks the dialect of a --db value: a postgres:// or

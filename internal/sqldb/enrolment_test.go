@@ -22,6 +22,7 @@ func TestEnrolmentService_StatusFilter(t *testing.T) {
 	clk := &clock{t: start}
 	db.Now = clk.now
 	ctx := MustTenant(t, db, "acme")
+	MustCreateContent(t, ctx, db, "c00000000000000000000001", "c00000000000000000000002")
 	audiences, assignments := sqldb.NewAudienceService(db), sqldb.NewAssignmentService(db)
 	enrolments, completions := sqldb.NewEnrolmentService(db), sqldb.NewCompletionService(db)
 	org, err := audiences.CreateAudience(ctx, lethe.AudienceFields{Name: strp("Org")})
@@ -125,6 +126,7 @@ func TestAssignmentService_ResumeEnrolments(t *testing.T) {
 	dsn := testdb.DSN(t)
 	db := MustOpenDSN(t, dsn)
 	ctx := MustTenant(t, db, "acme")
+	MustCreateContent(t, ctx, db, "c00000000000000000000001", "c00000000000000000000002")
 	audiences, enrolments := sqldb.NewAudienceService(db), sqldb.NewEnrolmentService(db)
 	assignments := sqldb.NewAssignmentService(db)
 	assignments.EnrolBatch = 10

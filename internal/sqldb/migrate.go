@@ -97,7 +97,14 @@ func (db *DB) applyMigration(ctx context.Context, m migration, latest int) error
 	if current > latest {
 		return fmt.Errorf("database schema version %d is newer than this binary supports (%d): upgrade lethe", current, latest)
 	}
-	if m.version <= current {
+	// Applied is decided per version, not by the highest one, so a
+	// migration merged with a lower number than one already applied still
+	// runs.
+	var applied int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&applied); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if applied > 0 {
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {

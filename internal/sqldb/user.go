@@ -384,6 +384,18 @@ func (tx *Tx) eraseUser(ctx context.Context, u *lethe.User) (*lethe.Erasure, err
 	if err := tx.eraseMemberships(ctx, u.ID, e); err != nil {
 		return nil, err
 	}
+	// Interests and skills go; CPD entries stay with their description cleared.
+	if err := tx.eraseTagsAndSkills(ctx, u.ID, e); err != nil {
+		return nil, err
+	}
+	// Activities stay; their free text (name, data, with) can name a person.
+	res, err = tx.ExecContext(ctx, `UPDATE activities SET name = NULL, data = NULL, with_data = NULL
+		WHERE tenant_id = $1 AND learner_id = $2`, tenant, id)
+	if err != nil {
+		return nil, fmt.Errorf("clear activity text: %w", err)
+	}
+	n, _ = res.RowsAffected()
+	e.Erased["activityText"], e.Kept["activities"] = int(n), int(n)
 	// The learner keeps only what describes the account, not the person.
 	_, err = tx.ExecContext(ctx, `UPDATE learners SET state = 'deleted', sso = $4, end_date = NULL,
 		updated_at = $3, deleted_at = $3 WHERE tenant_id = $1 AND id = $2`, tenant, id, ms(tx.now), false)

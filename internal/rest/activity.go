@@ -1,0 +1,314 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lethehq/lethe"
+)
+
+// activityJSON is the vendor's Activity (§6.11); date always has
+// milliseconds and Z, which the Airbyte connector requires.
+type activityJSON struct {
+	ID          string          `json:"id"`
+	User        string          `json:"user"`
+	Type        string          `json:"type"`
+	Name        *string         `json:"name"`
+	Date        string          `json:"date"`
+	ContextID   *string         `json:"contextId"`
+	ContextType *string         `json:"contextType"`
+	Data        json.RawMessage `json:"data"`
+	With        json.RawMessage `json:"with"`
+}
+
+func optStr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func toActivityJSON(a *lethe.Activity) activityJSON {
+	out := activityJSON{ID: a.ID, User: string(a.LearnerID), Type: a.Type, Name: optStr(a.Name), Date: formatTime(a.Date),
+		ContextID: optStr(a.ContextID), ContextType: optStr(a.ContextType), Data: a.Data, With: a.With}
+	if out.Data == nil {
+		out.Data = json.RawMessage("{}")
+	}
+	if out.With == nil {
+		out.With = json.RawMessage("null")
+	}
+	return out
+}
+
+// parseActivityList reads page, perPage (1-1000, default 20), actions,
+// omitActions, contentIds, contentType, timestampFrom and timestampTo
+// (YYYY-MM-DD hh:mm:ss, a date alone or ISO 8601; a date alone as
+// timestampTo ends at the end of that day).
+func parseActivityList(q map[string][]string) (lethe.ActivityFilter, paging, error) {
+	var f lethe.ActivityFilter
+	p, err := parsePaging(q, 20, 1000)
+	if err != nil {
+		return f, p, err
+	}
+	f.Offset, f.Limit = p.offset(), p.perPage
+	actions := func(name string) ([]string, error) {
+		list := commaList(first(q, name))
+		for i, t := range list {
+			list[i] = strings.ToLower(t)
+			if !lethe.IsActivityType(list[i]) {
+				return nil, lethe.FieldErrorf(lethe.EInvalid, name, "invalid", "%s must list types from %s", name, strings.Join(lethe.ActivityTypes, ", "))
+			}
+		}
+		return list, nil
+	}
+	if f.Actions, err = actions("actions"); err != nil {
+		return f, p, err
+	}
+	if len(f.Actions) == 0 {
+		if f.OmitActions, err = actions("omitActions"); err != nil {
+			return f, p, err
+		}
+	}
+	for _, id := range commaList(first(q, "contentIds")) {
+		f.ContentIDs = append(f.ContentIDs, lowerIDString(id))
+	}
+	if len(f.ContentIDs) > 1000 {
+		return f, p, lethe.FieldErrorf(lethe.EInvalid, "contentIds", "too_many", "contentIds must have at most 1000 items")
+	}
+	f.ContentType = strings.TrimSpace(first(q, "contentType"))
+	for name, vs := range map[string][]string{"contentIds": f.ContentIDs, "contentType": {f.ContentType}} {
+		for _, v := range vs {
+			if strings.ContainsRune(v, 0) || !utf8.ValidString(v) || len(v) > 200 {
+				return f, p, lethe.FieldErrorf(lethe.EInvalid, name, "invalid", "%s holds an invalid value", name)
+			}
+		}
+	}
+	if f.From, err = queryTime(q, "timestampFrom"); err != nil {
+		return f, p, err
+	}
+	if f.To, err = queryTime(q, "timestampTo"); err != nil {
+		return f, p, err
+	}
+	if f.To != nil && len(strings.TrimSpace(first(q, "timestampTo"))) == len("2006-01-02") {
+		end := f.To.Add(lethe.Day - time.Millisecond)
+		f.To = &end
+	}
+	return f, p, nil
+}
+
+func lowerIDString(s string) string {
+	if id, ok := lethe.ParseID(s); ok {
+		return id
+	}
+	return s
+}
+
+// GET /rest/v1/activities: paged envelope.
+func (h *Handler) listActivities(r *http.Request) (int, any, error) {
+	f, p, err := parseActivityList(r.URL.Query())
+	if err != nil {
+		return 0, nil, err
+	}
+	list, total, err := h.Activities.FindActivities(r.Context(), f)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]activityJSON, len(list))
+	for i, a := range list {
+		out[i] = toActivityJSON(a)
+	}
+	return http.StatusOK, newPage(out, total, p), nil
+}
+
+// GET /rest/v1/activity/{id}
+func (h *Handler) getActivity(r *http.Request) (int, any, error) {
+	a, err := h.Activities.FindActivityByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toActivityJSON(a), nil
+}
+
+// maxClientID bounds the client-supplied activity id.
+const maxClientID = 200
+
+// decodeActivities reads {"activities": [...]}: 1 to MaxActivityBatch items,
+// each {id, type, userId or userRef, date, contextType, contextId, name,
+// data, with}. Any bad item fails the whole batch, naming
+// activities[i].field.
+func decodeActivities(body []byte) ([]lethe.NewActivity, error) {
+	obj, err := decodeObject(body, false)
+	if err != nil {
+		return nil, err
+	}
+	raw, ok := obj["activities"]
+	if !ok || isNull(raw) {
+		return nil, lethe.FieldErrorf(lethe.EInvalid, "activities", "required", "activities is required")
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, typeError("activities", "an array of objects")
+	}
+	if len(items) == 0 {
+		return nil, lethe.FieldErrorf(lethe.EInvalid, "activities", "required", "activities must have at least one item")
+	}
+	if len(items) > lethe.MaxActivityBatch {
+		return nil, lethe.FieldErrorf(lethe.EInvalid, "activities", "too_many", "activities must have at most %d items", lethe.MaxActivityBatch)
+	}
+	out := make([]lethe.NewActivity, len(items))
+	for i, item := range items {
+		prefix := "activities[" + strconv.Itoa(i) + "]"
+		o, err := decodeObject(item, false)
+		if err != nil {
+			return nil, typeError(prefix, "an object")
+		}
+		if out[i], err = decodeActivity(o, prefix+"."); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func decodeActivity(o map[string]json.RawMessage, prefix string) (lethe.NewActivity, error) {
+	var a lethe.NewActivity
+	str := func(name string, max int) (string, error) {
+		raw, ok := o[name]
+		if !ok || isNull(raw) {
+			return "", nil
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", typeError(prefix+name, "a string")
+		}
+		s = strings.TrimSpace(s)
+		if strings.ContainsRune(s, 0) {
+			return "", lethe.FieldErrorf(lethe.EInvalid, prefix+name, "invalid", "%s%s must not contain NUL", prefix, name)
+		}
+		if utf8.RuneCountInString(s) > max {
+			return "", lethe.FieldErrorf(lethe.EInvalid, prefix+name, "too_long", "%s%s must have at most %d characters", prefix, name, max)
+		}
+		return s, nil
+	}
+	var err error
+	if a.ClientID, err = str("id", maxClientID); err != nil {
+		return a, err
+	}
+	if a.ClientID == "" {
+		return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"id", "required", "%sid is required", prefix)
+	}
+	if id, ok := lethe.ParseID(a.ClientID); ok {
+		a.ClientID = id
+	}
+	if a.Type, err = str("type", 50); err != nil {
+		return a, err
+	}
+	a.Type = strings.ToLower(a.Type)
+	if a.Type == "" {
+		return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"type", "required", "%stype is required", prefix)
+	}
+	if !lethe.IsActivityType(a.Type) {
+		return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"type", "invalid", "%stype must be one of %s", prefix, strings.Join(lethe.ActivityTypes, ", "))
+	}
+	userID, err := str("userId", 24)
+	if err != nil {
+		return a, err
+	}
+	userRef, err := str("userRef", 500)
+	if err != nil {
+		return a, err
+	}
+	switch {
+	case userID != "":
+		id, ok := lethe.ParseID(userID)
+		if !ok {
+			return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"userId", "invalid", "%suserId must be 24 hexadecimal characters", prefix)
+		}
+		a.User = lethe.ByID(lethe.LearnerID(id))
+	case userRef != "":
+		a.User = lethe.ByRef(userRef)
+	default:
+		return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"userId", "required", "%suserId or %suserRef is required", prefix, prefix)
+	}
+	date, err := str("date", 64)
+	if err != nil {
+		return a, err
+	}
+	if date == "" {
+		return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"date", "required", "%sdate is required", prefix)
+	}
+	if a.Date, err = parseTime(date); err != nil {
+		return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"date", "invalid", "%sdate must be an ISO 8601 date-time", prefix)
+	}
+	if a.Date = a.Date.Truncate(time.Millisecond); a.Date.IsZero() {
+		return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"date", "invalid", "%sdate must be an ISO 8601 date-time", prefix)
+	}
+	if a.ContextType, err = str("contextType", 50); err != nil {
+		return a, err
+	}
+	if a.ContextID, err = str("contextId", 200); err != nil {
+		return a, err
+	}
+	a.ContextID = lowerIDString(a.ContextID)
+	if a.Type == "completed" && a.ContextType == "content" {
+		if _, ok := lethe.ParseID(a.ContextID); !ok {
+			return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"contextId", "invalid", "%scontextId must be a content id of 24 hexadecimal characters", prefix)
+		}
+	}
+	if a.Name, err = str("name", 1000); err != nil {
+		return a, err
+	}
+	for _, m := range []struct {
+		name string
+		dst  *json.RawMessage
+	}{{"data", &a.Data}, {"with", &a.With}} {
+		raw, ok := o[m.name]
+		if !ok || isNull(raw) {
+			continue
+		}
+		var v map[string]json.RawMessage
+		if json.Unmarshal(raw, &v) != nil || !utf8.Valid(raw) {
+			return a, typeError(prefix+m.name, "a JSON object")
+		}
+		compact := new(bytes.Buffer)
+		if err := json.Compact(compact, raw); err != nil {
+			return a, typeError(prefix+m.name, "a JSON object")
+		}
+		if compact.Len() > 16<<10 {
+			return a, lethe.FieldErrorf(lethe.EInvalid, prefix+m.name, "too_long", "%s%s must be at most 16 KiB", prefix, m.name)
+		}
+		*m.dst = compact.Bytes()
+	}
+	return a, nil
+}
+
+// MaxActivityBodyBytes is the largest ingestion body: a full batch with
+// some data per item.
+const MaxActivityBodyBytes = 8 << 20
+
+// POST /lethe/v1/activities: 200 {received, stored, duplicates}.
+func (h *Handler) ingestActivities(r *http.Request) (int, any, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxActivityBodyBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return 0, nil, lethe.Errorf(lethe.ETooLarge, "The request body must be at most 8 MiB.")
+	}
+	if err != nil {
+		return 0, nil, lethe.Errorf(lethe.EBadRequest, "The request body could not be read.")
+	}
+	batch, err := decodeActivities(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	res, err := h.Activities.IngestActivities(r.Context(), batch)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]int{"received": res.Received, "stored": res.Stored, "duplicates": res.Duplicates}, nil
+}

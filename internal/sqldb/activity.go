@@ -1,0 +1,350 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lethehq/lethe"
+)
+
+// ActivityService implements lethe.ActivityService.
+type ActivityService struct{ db *DB }
+
+// NewActivityService returns the activity service of db.
+func NewActivityService(db *DB) *ActivityService { return &ActivityService{db: db} }
+
+var _ lethe.ActivityService = (*ActivityService)(nil)
+
+var errActivityNotFound = lethe.Errorf(lethe.ENotFound, "Activity not found.")
+
+const activityColumns = `a.id, a.client_id, a.learner_id, a.type, a.name, a.date, a.context_type, a.context_id,
+	a.data, a.with_data, a.created_at`
+
+func scanActivity(row rowScanner) (*lethe.Activity, error) {
+	var a lethe.Activity
+	var name, ctxType, ctxID, data, with sql.NullString
+	var date, created int64
+	if err := row.Scan(&a.ID, &a.ClientID, &a.LearnerID, &a.Type, &name, &date, &ctxType, &ctxID,
+		&data, &with, &created); err != nil {
+		return nil, err
+	}
+	a.Name, a.ContextType, a.ContextID = name.String, ctxType.String, ctxID.String
+	if data.Valid {
+		a.Data = []byte(data.String)
+	}
+	if with.Valid {
+		a.With = []byte(with.String)
+	}
+	a.Date, a.CreatedAt = fromMS(date), fromMS(created)
+	return &a, nil
+}
+
+// FindActivityByID implements lethe.ActivityService.
+func (s *ActivityService) FindActivityByID(ctx context.Context, id string) (a *lethe.Activity, err error) {
+	id, ok := lethe.ParseID(id)
+	if !ok {
+		return nil, errActivityNotFound
+	}
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		a, err = scanActivity(tx.QueryRowContext(ctx, `SELECT `+activityColumns+` FROM activities a
+			WHERE a.tenant_id = $1 AND a.id = $2`, string(tx.actor.TenantID), id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return errActivityNotFound
+		}
+		return err
+	})
+	return a, err
+}
+
+// FindActivities implements lethe.ActivityService. Pages are ordered by
+// (date, id), which the activities_date index serves for a time window.
+func (s *ActivityService) FindActivities(ctx context.Context, f lethe.ActivityFilter) (out []*lethe.Activity, total int, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		args := []any{string(tx.actor.TenantID)}
+		where := ` WHERE a.tenant_id = $1`
+		param := func(v any) string {
+			args = append(args, v)
+			return "$" + strconv.Itoa(len(args))
+		}
+		in := func(vs []string) string {
+			ps := make([]string, len(vs))
+			for i, v := range vs {
+				ps[i] = param(v)
+			}
+			return `(` + strings.Join(ps, ", ") + `)`
+		}
+		if f.From != nil {
+			where += ` AND a.date >= ` + param(ms(*f.From))
+		}
+		if f.To != nil {
+			where += ` AND a.date <= ` + param(ms(*f.To))
+		}
+		if len(f.Actions) > 0 {
+			where += ` AND a.type IN ` + in(f.Actions)
+		} else if len(f.OmitActions) > 0 {
+			where += ` AND a.type NOT IN ` + in(f.OmitActions)
+		}
+		if len(f.ContentIDs) > 0 {
+			where += ` AND a.context_id IN ` + in(f.ContentIDs)
+		}
+		if f.ContentType != "" {
+			where += ` AND a.context_type = ` + param(f.ContentType)
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM activities a`+where, args...).Scan(&total); err != nil {
+			return fmt.Errorf("count activities: %w", err)
+		}
+		page := pageClause(&args, f.Limit, f.Offset)
+		out, err = queryAll(ctx, tx, scanActivity, `SELECT `+activityColumns+` FROM activities a`+where+
+			` ORDER BY a.date, a.id`+page, args...)
+		if err != nil {
+			return fmt.Errorf("find activities: %w", err)
+		}
+		return nil
+	})
+	return out, total, err
+}
+
+// IngestActivities implements lethe.ActivityService: one transaction for
+// the batch, all or nothing. Every item is checked first; the new ones are
+// then inserted with ON CONFLICT DO NOTHING RETURNING, so the unique key on
+// (tenant_id, client_id) says which were new (no lookup whose plan depends
+// on statistics), and only those have side effects.
+func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.NewActivity) (res lethe.IngestResult, err error) {
+	if len(batch) > lethe.MaxActivityBatch {
+		return res, lethe.FieldErrorf(lethe.EInvalid, "activities", "too_many", "activities must have at most %d items", lethe.MaxActivityBatch)
+	}
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		res = lethe.IngestResult{Received: len(batch)}
+		tenant := string(tx.actor.TenantID)
+		type item struct {
+			a    lethe.NewActivity
+			u    *lethe.User
+			id   string
+			done bool // stored by an earlier call
+		}
+		items := make([]item, 0, len(batch))
+		inBatch := map[string]bool{}
+		users := map[lethe.UserKey]*lethe.User{}
+		for i, a := range batch {
+			field := "activities[" + strconv.Itoa(i) + "]."
+			if inBatch[a.ClientID] {
+				continue // the same id twice in one batch: the first counts
+			}
+			inBatch[a.ClientID] = true
+			it := item{a: a}
+			u, ok := users[a.User]
+			if !ok {
+				var err error
+				u, err = tx.findUser(ctx, a.User)
+				if lethe.ErrorCode(err) == lethe.ENotFound || (err == nil && u.State == lethe.StateDeleted) {
+					// A replay of an item stored before its user was
+					// erased is a duplicate, not an error.
+					if stored, err := tx.activityIngested(ctx, a.ClientID); err != nil || stored {
+						it.done = true
+						items = append(items, it)
+						continue
+					}
+					name := "userId"
+					if a.User.ID == "" {
+						name = "userRef"
+					}
+					return lethe.FieldErrorf(lethe.EInvalid, field+name, "not_found", "%s%s names no live user", field, name)
+				}
+				if err != nil {
+					return err
+				}
+				users[a.User] = u
+			}
+			it.u = u
+			if a.Date.After(tx.now.Add(lethe.MaxCompletionSkew)) {
+				return lethe.FieldErrorf(lethe.EInvalid, field+"date", "future", "%sdate must not be in the future", field)
+			}
+			if a.Type == "completed" && a.ContextType == "content" {
+				if err := tx.requireContent(ctx, field+"contextId", a.ContextID); err != nil {
+					if lethe.ErrorCode(err) == lethe.ENotFound {
+						return lethe.FieldErrorf(lethe.EInvalid, field+"contextId", "not_found", "%scontextId names no content", field)
+					}
+					return err
+				}
+			}
+			var isHex bool
+			if it.id, isHex = lethe.ParseID(a.ClientID); !isHex {
+				it.id = lethe.NewID(tx.now)
+			}
+			items = append(items, it)
+		}
+		// Insert; the RETURNING rows are the new ones.
+		const head = `INSERT INTO activities (tenant_id, id, client_id, learner_id, type, name, date, context_type,
+			context_id, data, with_data, created_at) VALUES `
+		const tail = ` ON CONFLICT DO NOTHING RETURNING client_id`
+		stored := map[string]bool{}
+		rowsPer := activityRowsSQLite
+		if tx.db.dialect.name == "postgres" {
+			rowsPer = 500
+		}
+		var q strings.Builder
+		var full *sql.Stmt
+		defer func() {
+			if full != nil {
+				full.Close()
+			}
+		}()
+		for start := 0; start < len(items); {
+			args, rows := make([]any, 0, rowsPer*12), 0
+			q.Reset()
+			q.WriteString(head)
+			for ; start < len(items) && rows < rowsPer; start++ {
+				it := items[start]
+				if it.done {
+					continue
+				}
+				if rows > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteByte('(')
+				for c := 1; c <= 12; c++ {
+					if c > 1 {
+						q.WriteString(", ")
+					}
+					q.WriteString("$" + strconv.Itoa(rows*12+c))
+				}
+				q.WriteByte(')')
+				a := it.a
+				args = append(args, tenant, it.id, a.ClientID, string(it.u.ID), a.Type, nullStr(a.Name), ms(a.Date),
+					nullStr(a.ContextType), nullStr(a.ContextID), nullStr(string(a.Data)), nullStr(string(a.With)), ms(tx.now))
+				rows++
+			}
+			if rows == 0 {
+				break
+			}
+			q.WriteString(tail)
+			var rs *sql.Rows
+			var err error
+			if rows == rowsPer {
+				// Every full statement has the same text: parse it once
+				// (SQLite spends more on parsing than on inserting).
+				if full == nil {
+					if full, err = tx.PrepareContext(ctx, q.String()); err != nil {
+						return fmt.Errorf("insert activities: %w", err)
+					}
+				}
+				rs, err = full.QueryContext(ctx, args...)
+			} else {
+				rs, err = tx.QueryContext(ctx, q.String(), args...)
+			}
+			if err != nil {
+				return fmt.Errorf("insert activities: %w", err)
+			}
+			var ids []string
+			for rs.Next() {
+				var id string
+				if err := rs.Scan(&id); err != nil {
+					rs.Close()
+					return fmt.Errorf("insert activities: %w", err)
+				}
+				ids = append(ids, id)
+			}
+			rs.Close()
+			if err := rs.Err(); err != nil {
+				return fmt.Errorf("insert activities: %w", err)
+			}
+			for _, id := range ids {
+				stored[id] = true
+			}
+		}
+		res.Stored = len(stored)
+		res.Duplicates = res.Received - res.Stored
+		// Side effects of the new activities only: logins of one user make
+		// one update (earliest and latest); completions in batch order.
+		type loginSpan struct {
+			u           *lethe.User
+			first, last time.Time
+		}
+		logins := map[lethe.LearnerID]*loginSpan{}
+		var loginOrder []lethe.LearnerID
+		for _, it := range items {
+			if it.done || !stored[it.a.ClientID] {
+				continue
+			}
+			switch a := it.a; {
+			case a.Type == "loggedin":
+				if l, ok := logins[it.u.ID]; !ok {
+					logins[it.u.ID] = &loginSpan{it.u, a.Date, a.Date}
+					loginOrder = append(loginOrder, it.u.ID)
+				} else {
+					l.first, l.last = minTime(l.first, a.Date), maxTime(l.last, a.Date)
+				}
+			case a.Type == "completed" && a.ContextType == "content":
+				if _, _, err := tx.createCompletion(ctx, it.u.ID, a.ContextID, a.Date); err != nil {
+					return err
+				}
+			}
+		}
+		for _, id := range loginOrder {
+			l := logins[id]
+			if err := tx.recordActivityLogin(ctx, l.u, l.first, l.last); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return res, err
+}
+
+// activityRowsSQLite is how many rows one insert statement takes on
+// SQLite: long parameter lists bind slowly there, single rows pay a
+// statement each; 25 measured best (docs/PERFORMANCE.md).
+const activityRowsSQLite = 25
+
+// activityIngested reports whether the client id was ingested before.
+func (tx *Tx) activityIngested(ctx context.Context, clientID string) (bool, error) {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM activities WHERE tenant_id = $1 AND client_id = $2`,
+		string(tx.actor.TenantID), clientID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// recordActivityLogin is RecordLogin over the batch's logins of u, dated
+// first to last: the first login turns a new user active; the first and
+// last logins only move outwards. A login of a user who is not active
+// (suspended) is kept as an activity and changes nothing.
+func (tx *Tx) recordActivityLogin(ctx context.Context, u *lethe.User, first, last time.Time) error {
+	if u.State != lethe.StateActive {
+		return nil
+	}
+	if u.FirstLoginAt == nil || first.Before(*u.FirstLoginAt) {
+		u.FirstLoginAt = &first
+	}
+	if u.LastLoginAt == nil || last.After(*u.LastLoginAt) {
+		u.LastLoginAt = &last
+	}
+	u.UpdatedAt = tx.now
+	_, err := tx.ExecContext(ctx, `UPDATE learners SET first_login_at = $3, last_login_at = $4, updated_at = $5
+		WHERE tenant_id = $1 AND id = $2`, string(tx.actor.TenantID), string(u.ID), ms(*u.FirstLoginAt), ms(*u.LastLoginAt), ms(tx.now))
+	if err != nil {
+		return fmt.Errorf("record login: %w", err)
+	}
+	return tx.recordCount(ctx, &u.Learner)
+}

@@ -1,0 +1,383 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/lethehq/lethe"
+)
+
+// TagService implements lethe.TagService.
+type TagService struct{ db *DB }
+
+// NewTagService returns the tag service of db.
+func NewTagService(db *DB) *TagService { return &TagService{db: db} }
+
+var _ lethe.TagService = (*TagService)(nil)
+
+var errTagNotFound = lethe.Errorf(lethe.ENotFound, "Tag not found.")
+
+func tagKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+func scanTag(row rowScanner) (*lethe.Tag, error) {
+	var t lethe.Tag
+	var created, updated int64
+	if err := row.Scan(&t.ID, &t.Name, &created, &updated); err != nil {
+		return nil, err
+	}
+	t.CreatedAt, t.UpdatedAt = fromMS(created), fromMS(updated)
+	t.ContentIDs, t.Interests, t.Skills = []string{}, []lethe.LearnerID{}, []lethe.LearnerID{}
+	return &t, nil
+}
+
+func (tx *Tx) findTag(ctx context.Context, id string) (*lethe.Tag, error) {
+	id, ok := lethe.ParseID(id)
+	if !ok {
+		return nil, errTagNotFound
+	}
+	t, err := scanTag(tx.QueryRowContext(ctx, `SELECT id, name, created_at, updated_at FROM tags
+		WHERE tenant_id = $1 AND id = $2`, string(tx.actor.TenantID), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errTagNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find tag: %w", err)
+	}
+	return t, nil
+}
+
+// fillTagLearners sets Interests and Skills of tags in two queries.
+func (tx *Tx) fillTagLearners(ctx context.Context, tags []*lethe.Tag) error {
+	if len(tags) == 0 {
+		return nil
+	}
+	byID := map[string]*lethe.Tag{}
+	args := []any{string(tx.actor.TenantID)}
+	marks := make([]string, len(tags))
+	for i, t := range tags {
+		byID[t.ID] = t
+		args = append(args, t.ID)
+		marks[i] = "$" + strconv.Itoa(i+2)
+	}
+	in := strings.Join(marks, ", ")
+	type pair struct{ tag, learner string }
+	scan := func(row rowScanner) (pair, error) {
+		var p pair
+		err := row.Scan(&p.tag, &p.learner)
+		return p, err
+	}
+	interests, err := queryAll(ctx, tx, scan, `SELECT tag_id, learner_id FROM learner_tags
+		WHERE tenant_id = $1 AND tag_id IN (`+in+`) ORDER BY tag_id, learner_id`, args...)
+	if err != nil {
+		return fmt.Errorf("find interests: %w", err)
+	}
+	for _, p := range interests {
+		byID[p.tag].Interests = append(byID[p.tag].Interests, lethe.LearnerID(p.learner))
+	}
+	skills, err := queryAll(ctx, tx, scan, `SELECT tag_id, learner_id FROM learner_skills
+		WHERE tenant_id = $1 AND tag_id IN (`+in+`) ORDER BY tag_id, learner_id`, args...)
+	if err != nil {
+		return fmt.Errorf("find skills: %w", err)
+	}
+	for _, p := range skills {
+		byID[p.tag].Skills = append(byID[p.tag].Skills, lethe.LearnerID(p.learner))
+	}
+	return nil
+}
+
+// FindTagByID implements lethe.TagService.
+func (s *TagService) FindTagByID(ctx context.Context, id string) (t *lethe.Tag, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		if t, err = tx.findTag(ctx, id); err != nil {
+			return err
+		}
+		return tx.fillTagLearners(ctx, []*lethe.Tag{t})
+	})
+	return t, err
+}
+
+// FindTags implements lethe.TagService.
+func (s *TagService) FindTags(ctx context.Context, f lethe.TagFilter) (out []*lethe.Tag, total int, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		args := []any{string(tx.actor.TenantID)}
+		where := ` WHERE tenant_id = $1`
+		if f.UpdatedSince != nil {
+			args = append(args, ms(*f.UpdatedSince))
+			where += ` AND updated_at >= $2`
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tags`+where, args...).Scan(&total); err != nil {
+			return fmt.Errorf("count tags: %w", err)
+		}
+		page := pageClause(&args, f.Limit, f.Offset)
+		if out, err = queryAll(ctx, tx, scanTag, `SELECT id, name, created_at, updated_at FROM tags`+where+
+			` ORDER BY id`+page, args...); err != nil {
+			return fmt.Errorf("find tags: %w", err)
+		}
+		return tx.fillTagLearners(ctx, out)
+	})
+	return out, total, err
+}
+
+func errTagTaken(name string) error {
+	return lethe.FieldErrorf(lethe.EConflict, "name", "taken", "A tag named %q exists.", name)
+}
+
+// tagNameTaken reports whether another tag than id has name.
+func (tx *Tx) tagNameTaken(ctx context.Context, name, id string) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tags WHERE tenant_id = $1 AND name_key = $2 AND id <> $3`,
+		string(tx.actor.TenantID), tagKey(name), id).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("find tag name: %w", err)
+	}
+	return n > 0, nil
+}
+
+// CreateTag implements lethe.TagService.
+func (s *TagService) CreateTag(ctx context.Context, name string) (t *lethe.Tag, err error) {
+	name = strings.TrimSpace(name)
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		if taken, err := tx.tagNameTaken(ctx, name, ""); err != nil {
+			return err
+		} else if taken {
+			return errTagTaken(name)
+		}
+		t = &lethe.Tag{ID: lethe.NewID(tx.now), Name: name, CreatedAt: tx.now, UpdatedAt: tx.now,
+			ContentIDs: []string{}, Interests: []lethe.LearnerID{}, Skills: []lethe.LearnerID{}}
+		res, err := tx.ExecContext(ctx, `INSERT INTO tags (tenant_id, id, name, name_key, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING`, string(tx.actor.TenantID), t.ID, name, tagKey(name), ms(tx.now))
+		if err != nil {
+			return fmt.Errorf("insert tag: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return &racedError{err: errTagTaken(name)}
+		}
+		return nil
+	})
+	return t, err
+}
+
+// RenameTag implements lethe.TagService.
+func (s *TagService) RenameTag(ctx context.Context, id, name string) (t *lethe.Tag, err error) {
+	name = strings.TrimSpace(name)
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		if t, err = tx.findTag(ctx, id); err != nil {
+			return err
+		}
+		if taken, err := tx.tagNameTaken(ctx, name, t.ID); err != nil {
+			return err
+		} else if taken {
+			return errTagTaken(name)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tags SET name = $3, name_key = $4, updated_at = $5
+			WHERE tenant_id = $1 AND id = $2`, string(tx.actor.TenantID), t.ID, name, tagKey(name), ms(tx.now)); err != nil {
+			if tx.db.dialect.isUniqueViolation(err) {
+				return &racedError{err: errTagTaken(name)}
+			}
+			return fmt.Errorf("rename tag: %w", err)
+		}
+		t.Name, t.UpdatedAt = name, tx.now
+		return tx.fillTagLearners(ctx, []*lethe.Tag{t})
+	})
+	return t, err
+}
+
+// tagIDs resolves tag names to ids; unknown names are a 422 on field.
+func (tx *Tx) tagIDs(ctx context.Context, field string, names []string) ([]string, error) {
+	ids := make([]string, len(names))
+	var unknown []string
+	for i, name := range names {
+		err := tx.QueryRowContext(ctx, `SELECT id FROM tags WHERE tenant_id = $1 AND name_key = $2`,
+			string(tx.actor.TenantID), tagKey(name)).Scan(&ids[i])
+		if errors.Is(err, sql.ErrNoRows) {
+			unknown = append(unknown, name)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("find tag: %w", err)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, lethe.FieldErrorf(lethe.EInvalid, field, "unknown", "Unknown tag(s): %s.", strings.Join(unknown, ", "))
+	}
+	return ids, nil
+}
+
+// AddLearnerTags implements lethe.TagService.
+func (s *TagService) AddLearnerTags(ctx context.Context, learner lethe.LearnerID, names []string) (n int, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		if _, err := tx.findLiveUser(ctx, lethe.ByID(learner)); err != nil {
+			return err
+		}
+		ids, err := tx.tagIDs(ctx, "tags", names)
+		if err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		n = 0
+		for _, id := range ids {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			if _, err := tx.ExecContext(ctx, `INSERT INTO learner_tags (tenant_id, learner_id, tag_id, added_at)
+				VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, string(tx.actor.TenantID), string(learner), id, ms(tx.now)); err != nil {
+				return fmt.Errorf("add learner tag: %w", err)
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// RemoveLearnerTags implements lethe.TagService.
+func (s *TagService) RemoveLearnerTags(ctx context.Context, learner lethe.LearnerID, names []string) (n int, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		if _, err := tx.findLiveUser(ctx, lethe.ByID(learner)); err != nil {
+			return err
+		}
+		ids, err := tx.tagIDs(ctx, "value", names)
+		if err != nil {
+			return err
+		}
+		n = 0
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx, `DELETE FROM learner_tags WHERE tenant_id = $1 AND learner_id = $2 AND tag_id = $3`,
+				string(tx.actor.TenantID), string(learner), id)
+			if err != nil {
+				return fmt.Errorf("remove learner tag: %w", err)
+			}
+			k, _ := res.RowsAffected()
+			n += int(k)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// UpdateSkills implements lethe.TagService.
+func (s *TagService) UpdateSkills(ctx context.Context, learner lethe.LearnerID, skills []lethe.SkillUpdate) (n int, err error) {
+	names := make([]string, len(skills))
+	for i, sk := range skills {
+		names[i] = sk.TagName
+	}
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		if _, err := tx.findLiveUser(ctx, lethe.ByID(learner)); err != nil {
+			return err
+		}
+		ids, err := tx.tagIDs(ctx, "value", names)
+		if err != nil {
+			return err
+		}
+		for i, id := range ids {
+			// A level not given keeps the stored one (COALESCE).
+			if _, err := tx.ExecContext(ctx, `INSERT INTO learner_skills (tenant_id, learner_id, tag_id, level, target_level, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (tenant_id, learner_id, tag_id) DO UPDATE SET
+				level = COALESCE(excluded.level, learner_skills.level),
+				target_level = COALESCE(excluded.target_level, learner_skills.target_level),
+				updated_at = excluded.updated_at`,
+				string(tx.actor.TenantID), string(learner), id, intPtr(skills[i].Level), intPtr(skills[i].TargetLevel), ms(tx.now)); err != nil {
+				return fmt.Errorf("update skill: %w", err)
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
+}
+
+func intPtr(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return int64(*p)
+}
+
+// FindSkillLevels implements lethe.TagService.
+func (s *TagService) FindSkillLevels(ctx context.Context) (out []lethe.SkillLevel, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		out, err = tx.findSkillLevels(ctx)
+		return err
+	})
+	return out, err
+}
+
+func (tx *Tx) findSkillLevels(ctx context.Context) ([]lethe.SkillLevel, error) {
+	out, err := queryAll(ctx, tx, func(row rowScanner) (lethe.SkillLevel, error) {
+		var l lethe.SkillLevel
+		err := row.Scan(&l.Value, &l.Name, &l.Enabled)
+		return l, err
+	}, `SELECT value, name, enabled FROM skill_levels WHERE tenant_id = $1 ORDER BY value`, string(tx.actor.TenantID))
+	if err != nil {
+		return nil, fmt.Errorf("find skill levels: %w", err)
+	}
+	if out == nil {
+		out = []lethe.SkillLevel{}
+	}
+	return out, nil
+}
+
+// ReplaceSkillLevels implements lethe.TagService.
+func (s *TagService) ReplaceSkillLevels(ctx context.Context, levels []lethe.SkillLevel) (out []lethe.SkillLevel, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		tenant := string(tx.actor.TenantID)
+		if tx.db.dialect.name == "postgres" {
+			// Replaces of one tenant's scale run one at a time (SQLite
+			// serialises every write transaction anyway).
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "skill_levels:"+tenant); err != nil {
+				return fmt.Errorf("lock skill levels: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM skill_levels WHERE tenant_id = $1`, tenant); err != nil {
+			return fmt.Errorf("clear skill levels: %w", err)
+		}
+		for _, l := range levels {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO skill_levels (tenant_id, value, name, enabled) VALUES ($1, $2, $3, $4)`,
+				tenant, l.Value, l.Name, l.Enabled); err != nil {
+				if tx.db.dialect.isUniqueViolation(err) {
+					// A concurrent replace committed first (PostgreSQL): run again after it.
+					return &racedError{err: lethe.Errorf(lethe.EConflict, "The skill levels were replaced concurrently; retry.")}
+				}
+				return fmt.Errorf("insert skill level: %w", err)
+			}
+		}
+		out, err = tx.findSkillLevels(ctx)
+		return err
+	})
+	return out, err
+}
+
+// eraseTagsAndSkills deletes an erased learner's interests and skills: they
+// describe the person (preferences, self-assessments), not learning that
+// happened, so nothing keeps them. Counts go into e only when non-zero.
+func (tx *Tx) eraseTagsAndSkills(ctx context.Context, id lethe.LearnerID, e *lethe.Erasure) error {
+	tenant := string(tx.actor.TenantID)
+	for _, c := range []struct{ kind, q string }{
+		{"tags", `DELETE FROM learner_tags WHERE tenant_id = $1 AND learner_id = $2`},
+		{"skills", `DELETE FROM learner_skills WHERE tenant_id = $1 AND learner_id = $2`},
+		{"cpdDescriptions", `UPDATE cpd_entries SET description = NULL WHERE tenant_id = $1 AND learner_id = $2 AND description IS NOT NULL`},
+	} {
+		res, err := tx.ExecContext(ctx, c.q, tenant, string(id))
+		if err != nil {
+			return fmt.Errorf("erase %s: %w", c.kind, err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			e.Erased[c.kind] = int(n)
+		}
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM cpd_entries WHERE tenant_id = $1 AND learner_id = $2`,
+		tenant, string(id)).Scan(&n); err != nil {
+		return fmt.Errorf("count cpd entries: %w", err)
+	}
+	if n > 0 {
+		e.Kept["cpdEntries"] = n
+	}
+	return nil
+}
