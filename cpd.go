@@ -30,8 +30,12 @@ type CPDEntry struct {
 	CreatedAt       time.Time
 }
 
-// CPDActivityManual is the activity type of entries logged by hand.
-const CPDActivityManual = "manual"
+// CPD activity types: entries logged by hand, and verified entries credited
+// for completing content that has a duration.
+const (
+	CPDActivityManual  = "manual"
+	CPDActivityContent = "content"
+)
 
 // CPDRequirement is the number of CPD minutes an audience's members must log.
 type CPDRequirement struct {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"net/http"
 	"testing"
+	"time"
 )
 
 func TestCPD(t *testing.T) {
@@ -134,4 +135,34 @@ func TestCPD(t *testing.T) {
 			`{"userId":"`+bob+`","entryDate":"2025-02-01","durationMinutes":1,"description":"Live control note"}`)
 		MustDiff(t, "residue", []string{"Live control note"}, MustResidue(t, s, "Live control note", "With Bob Smith"))
 	})
+}
+
+// TestCPD_FromCompletions: completing content that has a duration credits a
+// verified CPD entry of that many minutes, once; content without one does not.
+func TestCPD_FromCompletions(t *testing.T) {
+	s := MustStartServer(t)
+	u := MustID(t, s.MustCreateUser(t, s.A, "cpd-learner", nil))
+	timed := MustID(t, s.MustCreateContent(t, s.A, "", map[string]any{"title": "Manual handling",
+		"duration": map[string]any{"value": 45, "unit": "minutes"}}))
+	untimed := MustID(t, s.MustCreateContent(t, s.A, "", map[string]any{"title": "Untimed"}))
+	at := s.Clock.Now().Add(-24 * time.Hour).UTC().Truncate(time.Second)
+	complete := func(content string, want int) {
+		t.Helper()
+		body := `{"userId":"` + u + `","contentId":"` + content + `","completedAt":"` + at.Format(time.RFC3339) + `"}`
+		s.MustOK(t, s.A, want, "POST", "/rest/v1/learning/completions", body)
+	}
+	complete(timed, http.StatusCreated)
+	complete(timed, http.StatusOK) // the same completion again: no second entry
+	complete(untimed, http.StatusCreated)
+	page := s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/cpdEntries", "")
+	entries := page["results"].([]any)
+	if len(entries) != 1 {
+		t.Fatalf("cpd entries = %v, want exactly one", entries)
+	}
+	e := entries[0].(map[string]any)
+	MustDiff(t, "credited entry", map[string]any{"type": "content", "name": "Manual handling"}, e["activity"])
+	if e["durationMinutes"] != 45.0 || e["isVerified"] != true || e["userId"] != u ||
+		e["entryDate"] != at.Format("2006-01-02T15:04:05.000Z") {
+		t.Fatalf("credited entry = %v", e)
+	}
 }

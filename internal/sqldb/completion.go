@@ -145,8 +145,33 @@ func (tx *Tx) createCompletion(ctx context.Context, learner lethe.LearnerID, con
 		// A concurrent request recorded it: answer that one.
 		return nil, false, &racedError{err: lethe.Errorf(lethe.EConflict, "The completion was recorded concurrently; retry.")}
 	}
-	c.HadDueDate, err = tx.completeEnrolments(ctx, c)
-	return c, true, err
+	if c.HadDueDate, err = tx.completeEnrolments(ctx, c); err != nil {
+		return nil, false, err
+	}
+	return c, true, tx.creditCPD(ctx, c)
+}
+
+// creditCPD logs a verified CPD entry for a new completion of content that
+// has a duration: the minutes are the content's, the date the completion's.
+func (tx *Tx) creditCPD(ctx context.Context, c *lethe.Completion) error {
+	var title string
+	var minutes sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT title, duration_minutes FROM contents WHERE tenant_id = $1 AND id = $2`,
+		string(tx.actor.TenantID), c.ContentID).Scan(&title, &minutes)
+	if err != nil {
+		return fmt.Errorf("read content duration: %w", err)
+	}
+	if !minutes.Valid || minutes.Int64 <= 0 {
+		return nil
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO cpd_entries (tenant_id, id, learner_id, category_id, activity_type,
+		activity_name, entry_date, duration_minutes, description, is_verified, created_at)
+		VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, NULL, $8, $9)`, string(tx.actor.TenantID), lethe.NewID(tx.now),
+		string(c.LearnerID), lethe.CPDActivityContent, title, ms(c.CompletedAt), minutes.Int64, true, ms(tx.now))
+	if err != nil {
+		return fmt.Errorf("credit cpd: %w", err)
+	}
+	return nil
 }
 
 // completeEnrolments completes the learner's enrolments that c fulfils:
