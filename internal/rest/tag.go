@@ -279,6 +279,22 @@ func (h *Handler) getTag(r *http.Request) (int, any, error) {
 	return http.StatusOK, toTagJSON(t), nil
 }
 
+// learnerBody reads the {userId} path value and the decoded body of a
+// learner tag or skill write.
+func learnerBody[T any](r *http.Request, decode func([]byte) (T, error)) (lethe.LearnerID, T, error) {
+	var zero T
+	id, err := userIDFromPath(r, "userId")
+	if err != nil {
+		return "", zero, err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return "", zero, err
+	}
+	v, err := decode(body)
+	return id, v, err
+}
+
 // statusMessage is the {status, message} answer of the learner tag and skill writes.
 func statusMessage(msg string) (int, any, error) {
 	return http.StatusOK, map[string]any{"status": http.StatusOK, "message": msg}, nil
@@ -286,15 +302,7 @@ func statusMessage(msg string) (int, any, error) {
 
 // POST /rest/v1/users/{userId}/tags
 func (h *Handler) addUserTags(r *http.Request) (int, any, error) {
-	id, err := userIDFromPath(r, "userId")
-	if err != nil {
-		return 0, nil, err
-	}
-	body, err := readBody(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	names, err := decodeAddTags(body)
+	id, names, err := learnerBody(r, decodeAddTags)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -307,15 +315,7 @@ func (h *Handler) addUserTags(r *http.Request) (int, any, error) {
 
 // PATCH /rest/v1/users/{userId}/tags
 func (h *Handler) removeUserTags(r *http.Request) (int, any, error) {
-	id, err := userIDFromPath(r, "userId")
-	if err != nil {
-		return 0, nil, err
-	}
-	body, err := readBody(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	names, err := decodeRemoveTags(body)
+	id, names, err := learnerBody(r, decodeRemoveTags)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -328,15 +328,7 @@ func (h *Handler) removeUserTags(r *http.Request) (int, any, error) {
 
 // PATCH /rest/v1/users/{userId}/skills
 func (h *Handler) updateUserSkills(r *http.Request) (int, any, error) {
-	id, err := userIDFromPath(r, "userId")
-	if err != nil {
-		return 0, nil, err
-	}
-	body, err := readBody(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	skills, err := decodeUpdateSkills(body)
+	id, skills, err := learnerBody(r, decodeUpdateSkills)
 	if err != nil {
 		return 0, nil, err
 	}
