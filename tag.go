@@ -10,7 +10,7 @@ import (
 type Tag struct {
 	ID         string
 	Name       string
-	ContentIDs []string    // content tagged with it (none until the catalogue tags content)
+	ContentIDs []string    // live (not archived) content tagged with it
 	Interests  []LearnerID // learners who added it as an interest
 	Skills     []LearnerID // learners who hold it as a skill
 	CreatedAt  time.Time

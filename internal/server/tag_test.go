@@ -117,6 +117,31 @@ func TestTags(t *testing.T) {
 		MustError(t, s.Do(t, s.A, "PUT", "/lethe/v1/skills/levels", `[{"value":1}]`), http.StatusUnprocessableEntity, "invalid", "[0].name")
 		MustError(t, s.Do(t, s.A, "PUT", "/lethe/v1/skills/levels", `{}`), http.StatusBadRequest, "bad_request")
 	})
+	t.Run("OKContent", func(t *testing.T) {
+		// Content names tags ignoring case, creates the ones missing, and
+		// follows a rename; a tag lists its live content.
+		c := s.MustOK(t, s.A, http.StatusCreated, "POST", "/lethe/v1/contents",
+			`{"title":"Leading teams","type":"video","tags":["leadership","Coaching","COACHING"]}`)
+		cid := MustID(t, c)
+		MustDiff(t, "canonical tags", []any{"Leadership", "Coaching"}, c["tags"])
+		MustDiff(t, "contents", []any{cid}, s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/tags/"+lead, "")["contents"])
+		var coaching map[string]any
+		for _, tag := range s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/tags", "")["results"].([]any) {
+			if tag.(map[string]any)["tag"] == "Coaching" {
+				coaching = tag.(map[string]any)
+			}
+		}
+		if coaching == nil {
+			t.Fatal("tag Coaching was not created by the content")
+		}
+		MustDiff(t, "Coaching contents", []any{cid}, coaching["contents"])
+		s.MustOK(t, s.A, http.StatusOK, "PATCH", "/lethe/v1/tags/"+MustID(t, coaching), `{"name":"Mentoring"}`)
+		MustDiff(t, "renamed", []any{"Leadership", "Mentoring"}, s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/contents/"+cid, "")["tags"])
+		s.MustOK(t, s.A, http.StatusOK, "PATCH", "/lethe/v1/contents/"+cid, `{"tags":["Mentoring"]}`)
+		MustDiff(t, "untagged", []any{}, s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/tags/"+lead, "")["contents"])
+		s.MustOK(t, s.A, http.StatusOK, "POST", "/lethe/v1/contents/"+cid+"/archive", "")
+		MustDiff(t, "archived", []any{}, s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/tags/"+MustID(t, coaching), "")["contents"])
+	})
 	t.Run("OKErasure", func(t *testing.T) {
 		// Interests and skills describe the person: they go with the erasure.
 		s.MustOK(t, s.A, http.StatusOK, "DELETE", "/rest/v2/users/ref/ada", "")

@@ -243,6 +243,9 @@ func (s *ContentService) CreateContent(ctx context.Context, id string, f lethe.C
 		if err := tx.applyContentFields(ctx, c, f); err != nil {
 			return err
 		}
+		if err := tx.linkContentTags(ctx, c); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO contents (tenant_id, id, title, description, type, tags, duration_minutes,
 			is_official, author, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
 			string(tx.actor.TenantID), c.ID, c.Title, c.Description, c.Type, tagsJSON(c.Tags), nullInt(c.DurationMinutes),
@@ -270,6 +273,11 @@ func (s *ContentService) UpdateContent(ctx context.Context, id string, f lethe.C
 		}
 		if err := tx.applyContentFields(ctx, c, f); err != nil {
 			return err
+		}
+		if f.Tags != nil {
+			if err := tx.linkContentTags(ctx, c); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE contents SET title = $3, description = $4, type = $5, tags = $6,
 			duration_minutes = $7, is_official = $8, author = $9, updated_at = $10 WHERE tenant_id = $1 AND id = $2`,

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -50,8 +51,9 @@ func (tx *Tx) findTag(ctx context.Context, id string) (*lethe.Tag, error) {
 	return t, nil
 }
 
-// fillTagLearners sets Interests and Skills of tags in two queries.
-func (tx *Tx) fillTagLearners(ctx context.Context, tags []*lethe.Tag) error {
+// fillTagLinks sets the live content, interests and skills of tags in three
+// queries.
+func (tx *Tx) fillTagLinks(ctx context.Context, tags []*lethe.Tag) error {
 	if len(tags) == 0 {
 		return nil
 	}
@@ -64,11 +66,20 @@ func (tx *Tx) fillTagLearners(ctx context.Context, tags []*lethe.Tag) error {
 		marks[i] = "$" + strconv.Itoa(i+2)
 	}
 	in := strings.Join(marks, ", ")
-	type pair struct{ tag, learner string }
+	type pair struct{ tag, learner string } // learner: the content id for content links
 	scan := func(row rowScanner) (pair, error) {
 		var p pair
 		err := row.Scan(&p.tag, &p.learner)
 		return p, err
+	}
+	contents, err := queryAll(ctx, tx, scan, `SELECT ct.tag_id, ct.content_id FROM content_tags ct
+		JOIN contents c ON c.tenant_id = ct.tenant_id AND c.id = ct.content_id
+		WHERE ct.tenant_id = $1 AND ct.tag_id IN (`+in+`) AND c.archived_at IS NULL ORDER BY ct.tag_id, ct.content_id`, args...)
+	if err != nil {
+		return fmt.Errorf("find tagged content: %w", err)
+	}
+	for _, p := range contents {
+		byID[p.tag].ContentIDs = append(byID[p.tag].ContentIDs, p.learner)
 	}
 	interests, err := queryAll(ctx, tx, scan, `SELECT tag_id, learner_id FROM learner_tags
 		WHERE tenant_id = $1 AND tag_id IN (`+in+`) ORDER BY tag_id, learner_id`, args...)
@@ -95,7 +106,7 @@ func (s *TagService) FindTagByID(ctx context.Context, id string) (t *lethe.Tag, 
 		if t, err = tx.findTag(ctx, id); err != nil {
 			return err
 		}
-		return tx.fillTagLearners(ctx, []*lethe.Tag{t})
+		return tx.fillTagLinks(ctx, []*lethe.Tag{t})
 	})
 	return t, err
 }
@@ -117,7 +128,7 @@ func (s *TagService) FindTags(ctx context.Context, f lethe.TagFilter) (out []*le
 			` ORDER BY id`+page, args...); err != nil {
 			return fmt.Errorf("find tags: %w", err)
 		}
-		return tx.fillTagLearners(ctx, out)
+		return tx.fillTagLinks(ctx, out)
 	})
 	return out, total, err
 }
@@ -146,19 +157,97 @@ func (s *TagService) CreateTag(ctx context.Context, name string) (t *lethe.Tag, 
 		} else if taken {
 			return errTagTaken(name)
 		}
-		t = &lethe.Tag{ID: lethe.NewID(tx.now), Name: name, CreatedAt: tx.now, UpdatedAt: tx.now,
-			ContentIDs: []string{}, Interests: []lethe.LearnerID{}, Skills: []lethe.LearnerID{}}
-		res, err := tx.ExecContext(ctx, `INSERT INTO tags (tenant_id, id, name, name_key, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING`, string(tx.actor.TenantID), t.ID, name, tagKey(name), ms(tx.now))
-		if err != nil {
-			return fmt.Errorf("insert tag: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return &racedError{err: errTagTaken(name)}
-		}
-		return nil
+		t, err = tx.insertTag(ctx, name)
+		return err
 	})
 	return t, err
+}
+
+// insertTag adds a tag whose name is free. A concurrent insert of the same
+// name (PostgreSQL) makes the transaction run again.
+func (tx *Tx) insertTag(ctx context.Context, name string) (*lethe.Tag, error) {
+	t := &lethe.Tag{ID: lethe.NewID(tx.now), Name: name, CreatedAt: tx.now, UpdatedAt: tx.now,
+		ContentIDs: []string{}, Interests: []lethe.LearnerID{}, Skills: []lethe.LearnerID{}}
+	res, err := tx.ExecContext(ctx, `INSERT INTO tags (tenant_id, id, name, name_key, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING`, string(tx.actor.TenantID), t.ID, name, tagKey(name), ms(tx.now))
+	if err != nil {
+		return nil, fmt.Errorf("insert tag: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return nil, &racedError{err: errTagTaken(name)}
+	}
+	return t, nil
+}
+
+// linkContentTags makes the tags of c name tags: each name resolves to the
+// tag of that name ignoring case, which is created when missing, and takes
+// its spelling; names that differ only in case collapse into one. The links
+// of c are replaced.
+func (tx *Tx) linkContentTags(ctx context.Context, c *lethe.Content) error {
+	tenant := string(tx.actor.TenantID)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM content_tags WHERE tenant_id = $1 AND content_id = $2`, tenant, c.ID); err != nil {
+		return fmt.Errorf("unlink content tags: %w", err)
+	}
+	seen := map[string]bool{}
+	names := []string{}
+	for _, name := range c.Tags {
+		var id, canonical string
+		err := tx.QueryRowContext(ctx, `SELECT id, name FROM tags WHERE tenant_id = $1 AND name_key = $2`,
+			tenant, tagKey(name)).Scan(&id, &canonical)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			t, err := tx.insertTag(ctx, name)
+			if err != nil {
+				return err
+			}
+			id, canonical = t.ID, t.Name
+		case err != nil:
+			return fmt.Errorf("find tag: %w", err)
+		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		names = append(names, canonical)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO content_tags (tenant_id, tag_id, content_id) VALUES ($1, $2, $3)`,
+			tenant, id, c.ID); err != nil {
+			return fmt.Errorf("link content tag: %w", err)
+		}
+	}
+	c.Tags = names
+	return nil
+}
+
+// renameContentTag rewrites the tag lists of the content carrying tag id,
+// which was renamed from old to name, and marks that content updated.
+func (tx *Tx) renameContentTag(ctx context.Context, id, old, name string) error {
+	tenant := string(tx.actor.TenantID)
+	type row struct{ id, tags string }
+	rows, err := queryAll(ctx, tx, func(r rowScanner) (row, error) {
+		var x row
+		err := r.Scan(&x.id, &x.tags)
+		return x, err
+	}, `SELECT c.id, c.tags FROM content_tags ct JOIN contents c ON c.tenant_id = ct.tenant_id AND c.id = ct.content_id
+		WHERE ct.tenant_id = $1 AND ct.tag_id = $2`, tenant, id)
+	if err != nil {
+		return fmt.Errorf("find tagged content: %w", err)
+	}
+	for _, r := range rows {
+		var tags []string
+		if err := json.Unmarshal([]byte(r.tags), &tags); err != nil {
+			return fmt.Errorf("read content tags: %w", err)
+		}
+		for i, t := range tags {
+			if tagKey(t) == tagKey(old) {
+				tags[i] = name
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE contents SET tags = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2`,
+			tenant, r.id, tagsJSON(tags), ms(tx.now)); err != nil {
+			return fmt.Errorf("rename content tag: %w", err)
+		}
+	}
+	return nil
 }
 
 // RenameTag implements lethe.TagService.
@@ -180,8 +269,11 @@ func (s *TagService) RenameTag(ctx context.Context, id, name string) (t *lethe.T
 			}
 			return fmt.Errorf("rename tag: %w", err)
 		}
+		if err := tx.renameContentTag(ctx, t.ID, t.Name, name); err != nil {
+			return err
+		}
 		t.Name, t.UpdatedAt = name, tx.now
-		return tx.fillTagLearners(ctx, []*lethe.Tag{t})
+		return tx.fillTagLinks(ctx, []*lethe.Tag{t})
 	})
 	return t, err
 }
