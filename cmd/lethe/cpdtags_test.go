@@ -127,7 +127,7 @@ func TestClient_TagsAndCPDScenario(t *testing.T) {
 	if got, err := c.GetTag(ctx, lead.ID); err != nil || len(got.Interests) != 0 {
 		t.Fatalf("tag after erasure = %+v, %v", got, err)
 	}
-	if er, err := c.GetErasure(ctx, ada.ID); err != nil || er.Erased["cpdDescriptions"] != 1 || er.Erased["tags"] != 1 || er.Kept["cpdEntries"] != 1 {
+	if er, err := c.GetErasure(ctx, ada.ID); err != nil || er.Erased["cpdText"] != 1 || er.Erased["tags"] != 1 || er.Kept["cpdEntries"] != 1 {
 		t.Fatalf("erasure = %+v, %v", er, err)
 	}
 }

@@ -770,35 +770,3 @@ func (s *AudienceService) FindManagers(ctx context.Context, key string) (out []*
 	})
 	return out, err
 }
-
-// eraseMemberships deletes an erased learner's memberships and manager
-// roles and unassigns their enrolments; enrolments and completions stay.
-// It counts what went and what stayed into e.
-func (tx *Tx) eraseMemberships(ctx context.Context, id lethe.LearnerID, e *lethe.Erasure) error {
-	tenant := string(tx.actor.TenantID)
-	if _, err := tx.markEnrolments(ctx, lethe.EventUnassigned, "e.learner_id = $3", string(id)); err != nil {
-		return err
-	}
-	for _, c := range []struct{ kind, q string }{
-		{"memberships", `DELETE FROM audience_members WHERE tenant_id = $1 AND learner_id = $2`},
-		{"managerRoles", `DELETE FROM audience_managers WHERE tenant_id = $1 AND learner_id = $2`},
-	} {
-		res, err := tx.ExecContext(ctx, c.q, tenant, string(id))
-		if err != nil {
-			return fmt.Errorf("erase %s: %w", c.kind, err)
-		}
-		n, _ := res.RowsAffected()
-		e.Erased[c.kind] = int(n)
-	}
-	for _, c := range []struct{ kind, q string }{
-		{"enrolments", `SELECT COUNT(*) FROM enrolments WHERE tenant_id = $1 AND learner_id = $2`},
-		{"completions", `SELECT COUNT(*) FROM completions WHERE tenant_id = $1 AND learner_id = $2`},
-	} {
-		var n int
-		if err := tx.QueryRowContext(ctx, c.q, tenant, string(id)).Scan(&n); err != nil {
-			return fmt.Errorf("count %s: %w", c.kind, err)
-		}
-		e.Kept[c.kind] = n
-	}
-	return nil
-}

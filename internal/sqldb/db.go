@@ -259,12 +259,25 @@ func (db *DB) scrubLoop() {
 // Scrub makes erased rows unreadable on disk now: SQLite copies its WAL
 // back and truncates it; PostgreSQL vacuums the tables that held them.
 func (db *DB) Scrub(ctx context.Context) error {
-	for _, q := range db.dialect.scrub {
+	for _, q := range append(db.dialect.scrub, perTable(db.dialect.scrubTables, false)...) {
 		if _, err := db.write.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("scrub: %w", err)
 		}
 	}
 	return nil
+}
+
+// perTable returns the statement prefix applied to each personal-data table
+// of the registry (to rewrite, with rewrite set); none for an empty prefix.
+func perTable(prefix string, rewrite bool) []string {
+	if prefix == "" {
+		return nil
+	}
+	var out []string
+	for _, t := range PersonalTables(rewrite) {
+		out = append(out, prefix+t)
+	}
+	return out
 }
 
 // RewritePersonalData rewrites the personal-data tables into new files
@@ -275,7 +288,7 @@ func (db *DB) Scrub(ctx context.Context) error {
 // while it runs, so run it off-peak (see docs/deploy.md).
 func (db *DB) RewritePersonalData(ctx context.Context) error {
 	start := ms(db.Now())
-	for _, q := range db.dialect.rewrite {
+	for _, q := range perTable(db.dialect.rewriteTables, true) {
 		if _, err := db.write.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("rewrite personal data: %w", err)
 		}

@@ -43,12 +43,15 @@ type dialect struct {
 	// isUnavailable reports whether err means the database cannot be reached.
 	isUnavailable func(err error) bool
 	// scrub makes erased rows unreadable on disk: SQLite checkpoints its WAL
-	// (secure_delete has already overwritten the rows); PostgreSQL vacuums the
-	// tables that held them, so no dead tuple is left in them.
-	scrub []string
-	// rewrite rewrites the personal-data tables into new files (PostgreSQL's
-	// VACUUM FULL), for the bytes a plain VACUUM leaves in free page space.
-	rewrite []string
+	// (secure_delete has already overwritten the rows); PostgreSQL runs it
+	// on each personal-data table of the registry (a VACUUM), so no dead
+	// tuple is left in them.
+	scrub       []string
+	scrubTables string
+	// rewriteTables, run on each personal-data table, rewrites it into a new
+	// file (PostgreSQL's VACUUM FULL), for the bytes a plain VACUUM leaves in
+	// free page space; "" when there is nothing to do.
+	rewriteTables string
 }
 
 // options are the tunables of Open.
@@ -111,8 +114,8 @@ var postgresDialect = dialect{
 	// INDEX_CLEANUP ON: by default (AUTO) a VACUUM skips the indexes when
 	// under 2% of a table's pages hold dead rows, which leaves one erased
 	// person's email and ref as live index entries in a large table.
-	scrub:   []string{"VACUUM (INDEX_CLEANUP ON) people", "VACUUM (INDEX_CLEANUP ON) provisioning_events", "VACUUM (INDEX_CLEANUP ON) learners", "VACUUM (INDEX_CLEANUP ON) cpd_entries", "VACUUM (INDEX_CLEANUP ON) activities"},
-	rewrite: []string{"VACUUM FULL people", "VACUUM FULL provisioning_events", "VACUUM FULL cpd_entries"},
+	scrubTables:   "VACUUM (INDEX_CLEANUP ON) ",
+	rewriteTables: "VACUUM FULL ",
 }
 
 // dialectFor picks the dialect of a --db value: a postgres:// or

@@ -444,32 +444,3 @@ func (s *TagService) ReplaceSkillLevels(ctx context.Context, levels []lethe.Skil
 	})
 	return out, err
 }
-
-// eraseTagsAndSkills deletes an erased learner's interests and skills: they
-// describe the person (preferences, self-assessments), not learning that
-// happened, so nothing keeps them. Counts go into e only when non-zero.
-func (tx *Tx) eraseTagsAndSkills(ctx context.Context, id lethe.LearnerID, e *lethe.Erasure) error {
-	tenant := string(tx.actor.TenantID)
-	for _, c := range []struct{ kind, q string }{
-		{"tags", `DELETE FROM learner_tags WHERE tenant_id = $1 AND learner_id = $2`},
-		{"skills", `DELETE FROM learner_skills WHERE tenant_id = $1 AND learner_id = $2`},
-		{"cpdDescriptions", `UPDATE cpd_entries SET description = NULL WHERE tenant_id = $1 AND learner_id = $2 AND description IS NOT NULL`},
-	} {
-		res, err := tx.ExecContext(ctx, c.q, tenant, string(id))
-		if err != nil {
-			return fmt.Errorf("erase %s: %w", c.kind, err)
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			e.Erased[c.kind] = int(n)
-		}
-	}
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM cpd_entries WHERE tenant_id = $1 AND learner_id = $2`,
-		tenant, string(id)).Scan(&n); err != nil {
-		return fmt.Errorf("count cpd entries: %w", err)
-	}
-	if n > 0 {
-		e.Kept["cpdEntries"] = n
-	}
-	return nil
-}

@@ -349,60 +349,25 @@ func (tx *Tx) eraseUser(ctx context.Context, u *lethe.User) (*lethe.Erasure, err
 	tenant, id := string(tx.actor.TenantID), string(u.ID)
 	e := &lethe.Erasure{LearnerID: u.ID, ErasedAt: tx.now, Source: tx.actor.Source, Actor: tx.actor.Name,
 		Kept: map[string]int{}, Erased: map[string]int{}}
-	var history int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM status_history WHERE tenant_id = $1 AND learner_id = $2`,
-		tenant, id).Scan(&history); err != nil {
-		return nil, fmt.Errorf("count history: %w", err)
-	}
-	e.Kept["statusHistory"] = history + 1
-	res, err := tx.ExecContext(ctx, `DELETE FROM people WHERE tenant_id = $1 AND learner_id = $2`, tenant, id)
-	if err != nil {
-		return nil, fmt.Errorf("delete person: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	e.Erased["person"] = int(n)
-	// A ref identifies the person, so reports must not keep the erased
-	// manager's ref (nor follow it to whoever reuses it later).
-	res, err = tx.ExecContext(ctx, `UPDATE learners SET updated_at = $3 WHERE tenant_id = $1 AND id IN
-		(SELECT learner_id FROM people WHERE tenant_id = $1 AND manager_ref = $2)`, tenant, u.Person.Ref, ms(tx.now))
-	if err != nil {
+	// The erased person's reports change: their managerRef is cleared below,
+	// and a sync by updatedSince must see it.
+	if _, err := tx.ExecContext(ctx, `UPDATE learners SET updated_at = $3 WHERE tenant_id = $1 AND id IN
+		(SELECT learner_id FROM people WHERE tenant_id = $1 AND manager_ref = $2)`, tenant, u.Person.Ref, ms(tx.now)); err != nil {
 		return nil, fmt.Errorf("touch reports: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE people SET manager_ref = NULL WHERE tenant_id = $1 AND manager_ref = $2`,
-		tenant, u.Person.Ref); err != nil {
-		return nil, fmt.Errorf("clear manager refs: %w", err)
-	}
-	n, _ = res.RowsAffected()
-	e.Erased["managerRefs"] = int(n)
-	res, err = tx.ExecContext(ctx, `UPDATE provisioning_events SET body_hash = NULL WHERE tenant_id = $1 AND learner_id = $2`, tenant, id)
-	if err != nil {
-		return nil, fmt.Errorf("clear event hashes: %w", err)
-	}
-	n, _ = res.RowsAffected()
-	e.Erased["provisioningEventHashes"] = int(n)
-	// Memberships and manager roles go; enrolments and completions stay.
-	if err := tx.eraseMemberships(ctx, u.ID, e); err != nil {
+	// Memberships go (the registry deletes them), so enrolments become unassigned.
+	if _, err := tx.markEnrolments(ctx, lethe.EventUnassigned, "e.learner_id = $3", id); err != nil {
 		return nil, err
 	}
-	// Interests and skills go; CPD entries stay with their description cleared.
-	if err := tx.eraseTagsAndSkills(ctx, u.ID, e); err != nil {
-		return nil, err
-	}
-	// Activities stay; their free text (name, data, with) can name a person.
-	res, err = tx.ExecContext(ctx, `UPDATE activities SET name = NULL, data = NULL, with_data = NULL
-		WHERE tenant_id = $1 AND learner_id = $2`, tenant, id)
-	if err != nil {
-		return nil, fmt.Errorf("clear activity text: %w", err)
-	}
-	n, _ = res.RowsAffected()
-	e.Erased["activityText"], e.Kept["activities"] = int(n), int(n)
-	// The learner keeps only what describes the account, not the person.
-	_, err = tx.ExecContext(ctx, `UPDATE learners SET state = 'deleted', sso = $4, end_date = NULL,
-		updated_at = $3, deleted_at = $3 WHERE tenant_id = $1 AND id = $2`, tenant, id, ms(tx.now), false)
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE learners SET state = 'deleted', updated_at = $3, deleted_at = $3
+		WHERE tenant_id = $1 AND id = $2`, tenant, id, ms(tx.now)); err != nil {
 		return nil, fmt.Errorf("mark learner deleted: %w", err)
 	}
 	if err := tx.transition(ctx, u, lethe.StateDeleted, lethe.ReasonErased); err != nil {
+		return nil, err
+	}
+	// Everything else follows the personal-data registry.
+	if err := tx.eraseRecords(ctx, id, u.Person.Ref, e.Erased, e.Kept); err != nil {
 		return nil, err
 	}
 	u.EndDate, u.SSO = nil, false
@@ -411,7 +376,7 @@ func (tx *Tx) eraseUser(ctx context.Context, u *lethe.User) (*lethe.Erasure, err
 	}
 	erased, _ := json.Marshal(e.Erased)
 	kept, _ := json.Marshal(e.Kept)
-	_, err = tx.ExecContext(ctx, `INSERT INTO erasures (tenant_id, learner_id, erased_at, source, actor, erased, kept)
+	_, err := tx.ExecContext(ctx, `INSERT INTO erasures (tenant_id, learner_id, erased_at, source, actor, erased, kept)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenant, id, ms(tx.now), string(e.Source), e.Actor, string(erased), string(kept))
 	if err != nil {
 		return nil, fmt.Errorf("insert erasure: %w", err)

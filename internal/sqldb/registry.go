@@ -1,0 +1,294 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// The personal-data registry: every column of every table Lethe creates,
+// with what an erasure does to it. Erasure, the vacuum of personal-data
+// tables and the registry test (which walks the schema of both databases
+// and fails on a column not declared here) are driven by it, so a
+// migration that adds a column must say here what the column holds.
+
+// Policy is what erasing a learner does to a column.
+type Policy string
+
+const (
+	// Erase: personal data. Erasure deletes the row, or sets the column to
+	// its cleared value when the row is kept.
+	Erase Policy = "erase"
+	// Pseudonymize: names a learner by internal id and nothing else. Kept:
+	// once the person is erased, the id leads to no one.
+	Pseudonymize Policy = "pseudonymize"
+	// Keep: a fact of a learner's record that names no one (a date, a
+	// content id, a status). Kept with its row.
+	Keep Policy = "keep"
+	// NotPersonal: a column of a table whose rows are about no person
+	// (tenants, content, audiences), or a key such as tenant_id.
+	NotPersonal Policy = "none"
+)
+
+// Rows is what erasing a learner does to the learner's rows of a table.
+type Rows string
+
+const (
+	// DeleteRows: the row describes the person (their personal data, a
+	// membership, an interest): it is deleted.
+	DeleteRows Rows = "delete"
+	// KeepRows: the row is a record the organisation keeps (a completion,
+	// an activity): it stays, under the learner id, with its Erase columns
+	// cleared.
+	KeepRows Rows = "keep"
+)
+
+// Column is one declared column.
+type Column struct {
+	Name   string
+	Policy Policy
+	// Cleared is the SQL value an Erase column of a kept row is set to;
+	// "" means NULL.
+	Cleared string
+	// RefsErased, when set, marks a column that holds another person's
+	// ref (people.manager_ref): erasure clears it in every row where it
+	// holds the erased person's ref, and counts those rows under this name.
+	RefsErased string
+}
+
+// Table is one declared table.
+type Table struct {
+	Name string
+	// Learner is the column naming the learner a row belongs to; "" when
+	// rows belong to no learner.
+	Learner string
+	Rows    Rows
+	// Kept names the rows kept on erasure in the erasure record (counted),
+	// e.g. "activities"; "" when they are not counted.
+	Kept string
+	// Erased names, in the erasure record, the rows deleted (DeleteRows)
+	// or the rows whose Erase columns were cleared (KeepRows).
+	Erased  string
+	Columns []Column
+	// NoRewrite keeps a personal-data table out of RewritePersonalData:
+	// a table that grows with history (activities) or is read by every
+	// request (learners), which a VACUUM FULL would lock for too long.
+	NoRewrite bool
+}
+
+func cols(p Policy, names ...string) []Column {
+	out := make([]Column, len(names))
+	for i, n := range names {
+		out[i] = Column{Name: n, Policy: p}
+	}
+	return out
+}
+
+func concat(groups ...[]Column) []Column {
+	var out []Column
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+// Registry declares every table of the schema.
+var Registry = []Table{
+	// Server and tenant bookkeeping: about no person.
+	{Name: "schema_migrations", Columns: cols(NotPersonal, "version", "applied_at")},
+	{Name: "server_secrets", Columns: cols(NotPersonal, "name", "value")},
+	{Name: "maintenance", Columns: cols(NotPersonal, "name", "at")},
+	{Name: "tenants", Columns: cols(NotPersonal, "id", "name", "api_key_hash", "created_at", "key_rotated_at")},
+	{Name: "learner_counts", Columns: cols(NotPersonal, "tenant_id", "state", "logged_in", "end_day", "slot", "n")},
+
+	// The person: every field is personal data, and the row goes.
+	{Name: "people", Learner: "learner_id", Rows: DeleteRows, Erased: "person", Columns: concat(
+		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
+		cols(Erase, "ref", "email", "email_norm", "first_name", "last_name", "job_title", "domain",
+			"time_zone", "language_code", "start_date", "additional_fields"),
+		[]Column{{Name: "manager_ref", Policy: Erase, RefsErased: "managerRefs"}})},
+
+	// The account: kept as a deleted learner. Its end date and single
+	// sign-on flag are HR facts about the person and are cleared; the rest
+	// describes the account.
+	{Name: "learners", Learner: "id", Rows: KeepRows, Erased: "accountDetails", Columns: concat(
+		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "id"),
+		cols(Keep, "state", "role", "login_method", "first_login_at", "last_login_at", "created_at", "updated_at", "deleted_at"),
+		[]Column{{Name: "end_date", Policy: Erase}, {Name: "sso", Policy: Erase, Cleared: "FALSE"}}), NoRewrite: true},
+	{Name: "status_history", Learner: "learner_id", Rows: KeepRows, Kept: "statusHistory", Columns: concat(
+		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
+		// actor is a label of the surface or key that acted, never a person's name.
+		cols(Keep, "seq", "from_state", "to_state", "reason", "actor", "source", "at"))},
+	{Name: "erasures", Learner: "learner_id", Rows: KeepRows, Columns: concat(
+		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
+		cols(Keep, "erased_at", "source", "actor", "erased", "kept"))},
+	// Idempotency of provisioning events: the keyed hash of the body is
+	// derived from personal data and goes; the outcome stays.
+	{Name: "provisioning_events", Learner: "learner_id", Rows: KeepRows, Erased: "provisioningEventHashes", Columns: concat(
+		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
+		cols(Keep, "event_id", "event_type", "outcome", "received_at"),
+		cols(Erase, "body_hash"))},
+
+	// Audiences: memberships and manager roles go with the person.
+	{Name: "audiences", Columns: cols(NotPersonal, "tenant_id", "id", "reference", "name", "category", "type",
+		"api_controlled", "parent_id", "created_at", "updated_at")},
+	{Name: "audience_members", Learner: "learner_id", Rows: DeleteRows, Erased: "memberships", Columns: concat(
+		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"), cols(Keep, "audience_id", "added_at"))},
+	{Name: "audience_managers", Learner: "learner_id", Rows: DeleteRows, Erased: "managerRoles", Columns: concat(
+		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"), cols(Keep, "audience_id", "permissions", "added_at"))},
+
+	// Compliance: the learning records stay.
+	{Name: "assignments", Columns: cols(NotPersonal, "tenant_id", "id", "audience_id", "primary_content_id",
+		"alternative_content_ids", "hide_alternative_content", "completion_period", "recurrence", "is_active",
+		"deleted_at", "created_at", "updated_at", "enrol_cursor")},
+	{Name: "enrolments", Learner: "learner_id", Rows: KeepRows, Kept: "enrolments", Columns: concat(
+		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
+		cols(Keep, "id", "assignment_id", "audience_id", "assigned", "available_at", "due_at", "last_completed_at",
+			"last_completion_id", "created_at", "updated_at"))},
+	// Rows belong to an enrolment, and through it to a learner: kept facts.
+	{Name: "enrolment_history", Columns: concat(cols(NotPersonal, "tenant_id"),
+		cols(Keep, "enrolment_id", "seq", "type", "completion_id", "previous_status", "next_status", "created_at"))},
+	{Name: "completions", Learner: "learner_id", Rows: KeepRows, Kept: "completions", Columns: concat(
+		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
+		cols(Keep, "id", "content_id", "completed_at", "is_rpl", "completion_type", "created_at"))},
+
+	// Content: the catalogue is about no person; its author is a learner id.
+	{Name: "contents", Columns: concat(cols(NotPersonal, "tenant_id", "id", "title", "description", "type", "tags",
+		"duration_minutes", "is_official", "archived_at", "created_at", "updated_at"), cols(Pseudonymize, "author"))},
+	{Name: "content_history", Columns: cols(NotPersonal, "tenant_id", "content_id", "seq", "action", "actor_type",
+		"actor", "created_at")},
+	{Name: "content_tags", Columns: cols(NotPersonal, "tenant_id", "tag_id", "content_id")},
+
+	// Activities stay; their free text can name a person (a comment, the
+	// name of whoever a share went to, a "with" context) and is cleared.
+	{Name: "activities", Learner: "learner_id", Rows: KeepRows, Kept: "activities", Erased: "activityText", Columns: concat(
+		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
+		cols(Keep, "id", "client_id", "type", "date", "context_type", "context_id", "created_at"),
+		cols(Erase, "name", "data", "with_data")), NoRewrite: true},
+
+	// Tags and skills: interests and self-assessed skills describe the
+	// person and go; the tags themselves are the tenant's.
+	{Name: "tags", Columns: cols(NotPersonal, "tenant_id", "id", "name", "name_key", "created_at", "updated_at")},
+	{Name: "skill_levels", Columns: cols(NotPersonal, "tenant_id", "value", "name", "enabled")},
+	{Name: "learner_tags", Learner: "learner_id", Rows: DeleteRows, Erased: "tags", Columns: concat(
+		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"), cols(Keep, "tag_id", "added_at"))},
+	{Name: "learner_skills", Learner: "learner_id", Rows: DeleteRows, Erased: "skills", Columns: concat(
+		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
+		cols(Keep, "tag_id", "level", "target_level", "updated_at"))},
+
+	// CPD: entries stay; the learner's own words (the activity's name and
+	// the description) can name a person and are cleared.
+	{Name: "cpd_categories", Columns: cols(NotPersonal, "tenant_id", "id", "name", "created_at", "updated_at")},
+	{Name: "cpd_requirements", Columns: cols(NotPersonal, "tenant_id", "id", "audience_id", "required_minutes",
+		"created_at", "updated_at")},
+	{Name: "cpd_entries", Learner: "learner_id", Rows: KeepRows, Kept: "cpdEntries", Erased: "cpdText", Columns: concat(
+		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
+		cols(Keep, "id", "category_id", "activity_type", "entry_date", "duration_minutes", "is_verified", "created_at"),
+		[]Column{{Name: "activity_name", Policy: Erase, Cleared: "''"}, {Name: "description", Policy: Erase}})},
+}
+
+// erasable returns the Erase columns of t that are not references to
+// another person.
+func (t *Table) erasable() []Column {
+	var out []Column
+	for _, c := range t.Columns {
+		if c.Policy == Erase && c.RefsErased == "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (c Column) cleared() string {
+	if c.Cleared == "" {
+		return "NULL"
+	}
+	return c.Cleared
+}
+
+// holdsValue is a condition true when c holds something other than its
+// cleared value (NULL counts as cleared).
+func (c Column) holdsValue() string {
+	if c.Cleared == "" {
+		return c.Name + " IS NOT NULL"
+	}
+	return "COALESCE(" + c.Name + " <> " + c.Cleared + ", FALSE)"
+}
+
+// PersonalTables lists the tables with personal data: the ones whose bytes
+// must be made unreadable on disk after an erasure. With rewrite set, the
+// ones to rewrite (no NoRewrite).
+func PersonalTables(rewrite bool) []string {
+	var out []string
+	for _, t := range Registry {
+		if rewrite && t.NoRewrite {
+			continue
+		}
+		for _, c := range t.Columns {
+			if c.Policy == Erase {
+				out = append(out, t.Name)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// eraseRecords applies the registry to learner id, whose person had ref:
+// it deletes the learner's rows of DeleteRows tables, clears the Erase
+// columns of the kept rows, clears references to ref, and counts what was
+// erased and kept. Every category of the registry is counted, zeros too. Statements name tables from the registry, never
+// from input.
+func (tx *Tx) eraseRecords(ctx context.Context, id, ref string, erased, kept map[string]int) error {
+	tenant := string(tx.actor.TenantID)
+	for i := range Registry {
+		t := &Registry[i]
+		if t.Learner == "" {
+			continue
+		}
+		for _, c := range t.Columns {
+			if c.RefsErased == "" || ref == "" {
+				continue
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE `+t.Name+` SET `+c.Name+` = `+c.cleared()+
+				` WHERE tenant_id = $1 AND `+c.Name+` = $2`, tenant, ref)
+			if err != nil {
+				return fmt.Errorf("erase references in %s.%s: %w", t.Name, c.Name, err)
+			}
+			n, _ := res.RowsAffected()
+			erased[c.RefsErased] += int(n)
+		}
+		switch t.Rows {
+		case DeleteRows:
+			res, err := tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE tenant_id = $1 AND `+t.Learner+` = $2`, tenant, id)
+			if err != nil {
+				return fmt.Errorf("erase %s: %w", t.Name, err)
+			}
+			n, _ := res.RowsAffected()
+			erased[t.Erased] += int(n)
+		case KeepRows:
+			if cs := t.erasable(); len(cs) > 0 {
+				sets, held := make([]string, len(cs)), make([]string, len(cs))
+				for j, c := range cs {
+					sets[j], held[j] = c.Name+" = "+c.cleared(), c.holdsValue()
+				}
+				res, err := tx.ExecContext(ctx, `UPDATE `+t.Name+` SET `+strings.Join(sets, ", ")+
+					` WHERE tenant_id = $1 AND `+t.Learner+` = $2 AND (`+strings.Join(held, " OR ")+`)`, tenant, id)
+				if err != nil {
+					return fmt.Errorf("erase %s: %w", t.Name, err)
+				}
+				n, _ := res.RowsAffected()
+				erased[t.Erased] += int(n)
+			}
+			if t.Kept != "" {
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.Name+` WHERE tenant_id = $1 AND `+t.Learner+` = $2`,
+					tenant, id).Scan(&n); err != nil {
+					return fmt.Errorf("count %s: %w", t.Name, err)
+				}
+				kept[t.Kept] += n
+			}
+		}
+	}
+	return nil
+}
