@@ -8,10 +8,9 @@ import (
 
 // Activity is one thing a learner did (viewed, completed, logged in, …). It
 // names the learner by id only; its free text (Name, Data, With) may name a
-// person and is cleared when the learner is erased.
+// person and is unreadable once the learner is erased.
 type Activity struct {
 	ID          string // the vendor id answered
-	ClientID    string // the sender's id: the idempotency key of ingestion
 	LearnerID   LearnerID
 	Type        string // one of ActivityTypes
 	Name        string

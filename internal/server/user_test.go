@@ -1142,7 +1142,7 @@ func TestUsers_Delete(t *testing.T) {
 		MustDiff(t, "erasure", map[string]any{
 			"userId": id, "erasedAt": erasedAtS, "source": "api", "actor": "api-key",
 			"erased": map[string]any{"person": 1.0, "managerRefs": 0.0, "provisioningEventHashes": 1.0, "memberships": 0.0, "managerRoles": 0.0,
-				"activityText": 0.0, "accountDetails": 0.0, "cpdText": 0.0, "skills": 0.0, "tags": 0.0},
+				"activityText": 0.0, "accountDetails": 0.0, "cpdText": 0.0, "dataKeys": 0.0, "skills": 0.0, "tags": 0.0},
 			"kept": map[string]any{"statusHistory": 2.0, "enrolments": 0.0, "completions": 0.0, "activities": 0.0, "cpdEntries": 0.0},
 		}, res.Object(t))
 		MustNotContain(t, res, "leaver-7", email, first, last)

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -22,15 +23,20 @@ var _ lethe.ActivityService = (*ActivityService)(nil)
 
 var errActivityNotFound = lethe.Errorf(lethe.ENotFound, "Activity not found.")
 
-const activityColumns = `a.id, a.client_id, a.learner_id, a.type, a.name, a.date, a.context_type, a.context_id,
-	a.data, a.with_data, a.created_at`
+// activityColumns are read FROM activityFrom: the row, its sealed text and
+// the data key of its learner (none once the learner is erased).
+const activityColumns = `a.id, a.learner_id, a.type, a.name, a.date, a.context_type, a.context_id,
+	a.data, a.with_data, a.sealed, k.data_key, a.created_at`
 
-func scanActivity(row rowScanner) (*lethe.Activity, error) {
+const activityFrom = ` FROM activities a LEFT JOIN learner_keys k ON k.tenant_id = a.tenant_id AND k.learner_id = a.learner_id`
+
+func (tx *Tx) scanActivity(row rowScanner) (*lethe.Activity, error) {
 	var a lethe.Activity
 	var name, ctxType, ctxID, data, with sql.NullString
+	var sealed, key []byte
 	var date, created int64
-	if err := row.Scan(&a.ID, &a.ClientID, &a.LearnerID, &a.Type, &name, &date, &ctxType, &ctxID,
-		&data, &with, &created); err != nil {
+	if err := row.Scan(&a.ID, &a.LearnerID, &a.Type, &name, &date, &ctxType, &ctxID,
+		&data, &with, &sealed, &key, &created); err != nil {
 		return nil, err
 	}
 	a.Name, a.ContextType, a.ContextID = name.String, ctxType.String, ctxID.String
@@ -40,8 +46,21 @@ func scanActivity(row rowScanner) (*lethe.Activity, error) {
 	if with.Valid {
 		a.With = []byte(with.String)
 	}
+	if sealed != nil {
+		t, err := unseal(key, sealAAD(string(tx.actor.TenantID), "activities", a.ID), sealed)
+		if err != nil {
+			return nil, err
+		}
+		a.Name, a.Data, a.With = t.Name, t.Data, t.With
+	}
 	a.Date, a.CreatedAt = fromMS(date), fromMS(created)
 	return &a, nil
+}
+
+// activityKey is what activities.client_id holds for a sender's id: a keyed
+// hash, because senders may build ids from personal data (a ref, an email).
+func (tx *Tx) activityKey(clientID string) string {
+	return hex.EncodeToString(tx.db.keyedHash("activity-client-id", []byte(tx.actor.TenantID), []byte(clientID)))
 }
 
 // FindActivityByID implements lethe.ActivityService.
@@ -51,7 +70,7 @@ func (s *ActivityService) FindActivityByID(ctx context.Context, id string) (a *l
 		return nil, errActivityNotFound
 	}
 	err = s.db.readTx(ctx, func(tx *Tx) error {
-		a, err = scanActivity(tx.QueryRowContext(ctx, `SELECT `+activityColumns+` FROM activities a
+		a, err = tx.scanActivity(tx.QueryRowContext(ctx, `SELECT `+activityColumns+activityFrom+`
 			WHERE a.tenant_id = $1 AND a.id = $2`, string(tx.actor.TenantID), id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return errActivityNotFound
@@ -99,7 +118,7 @@ func (s *ActivityService) FindActivities(ctx context.Context, f lethe.ActivityFi
 			return fmt.Errorf("count activities: %w", err)
 		}
 		page := pageClause(&args, f.Limit, f.Offset)
-		out, err = queryAll(ctx, tx, scanActivity, `SELECT `+activityColumns+` FROM activities a`+where+
+		out, err = queryAll(ctx, tx, tx.scanActivity, `SELECT `+activityColumns+activityFrom+where+
 			` ORDER BY a.date, a.id`+page, args...)
 		if err != nil {
 			return fmt.Errorf("find activities: %w", err)
@@ -125,7 +144,8 @@ func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.Ne
 			a    lethe.NewActivity
 			u    *lethe.User
 			id   string
-			done bool // stored by an earlier call
+			key  string // activityKey of the client id
+			done bool   // stored by an earlier call
 		}
 		items := make([]item, 0, len(batch))
 		inBatch := map[string]bool{}
@@ -136,7 +156,7 @@ func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.Ne
 				continue // the same id twice in one batch: the first counts
 			}
 			inBatch[a.ClientID] = true
-			it := item{a: a}
+			it := item{a: a, key: tx.activityKey(a.ClientID)}
 			u, ok := users[a.User]
 			if !ok {
 				var err error
@@ -144,7 +164,7 @@ func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.Ne
 				if lethe.ErrorCode(err) == lethe.ENotFound || (err == nil && u.State == lethe.StateDeleted) {
 					// A replay of an item stored before its user was
 					// erased is a duplicate, not an error.
-					if stored, err := tx.activityIngested(ctx, a.ClientID); err != nil || stored {
+					if stored, err := tx.activityIngested(ctx, it.key); err != nil || stored {
 						it.done = true
 						items = append(items, it)
 						continue
@@ -178,9 +198,21 @@ func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.Ne
 			}
 			items = append(items, it)
 		}
+		// Free text is sealed under each learner's data key.
+		learners := make([]lethe.LearnerID, 0, len(items))
+		for _, it := range items {
+			if !it.done {
+				learners = append(learners, it.u.ID)
+			}
+		}
+		keys, err := tx.dataKeys(ctx, learners)
+		if err != nil {
+			return err
+		}
 		// Insert; the RETURNING rows are the new ones.
-		const head = `INSERT INTO activities (tenant_id, id, client_id, learner_id, type, name, date, context_type,
-			context_id, data, with_data, created_at) VALUES `
+		const head = `INSERT INTO activities (tenant_id, id, client_id, learner_id, type, date, context_type,
+			context_id, sealed, created_at) VALUES `
+		const cols = 10
 		const tail = ` ON CONFLICT DO NOTHING RETURNING client_id`
 		stored := map[string]bool{}
 		rowsPer := activityRowsSQLite
@@ -195,7 +227,7 @@ func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.Ne
 			}
 		}()
 		for start := 0; start < len(items); {
-			args, rows := make([]any, 0, rowsPer*12), 0
+			args, rows := make([]any, 0, rowsPer*cols), 0
 			q.Reset()
 			q.WriteString(head)
 			for ; start < len(items) && rows < rowsPer; start++ {
@@ -207,16 +239,21 @@ func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.Ne
 					q.WriteString(", ")
 				}
 				q.WriteByte('(')
-				for c := 1; c <= 12; c++ {
+				for c := 1; c <= cols; c++ {
 					if c > 1 {
 						q.WriteString(", ")
 					}
-					q.WriteString("$" + strconv.Itoa(rows*12+c))
+					q.WriteString("$" + strconv.Itoa(rows*cols+c))
 				}
 				q.WriteByte(')')
 				a := it.a
-				args = append(args, tenant, it.id, a.ClientID, string(it.u.ID), a.Type, nullStr(a.Name), ms(a.Date),
-					nullStr(a.ContextType), nullStr(a.ContextID), nullStr(string(a.Data)), nullStr(string(a.With)), ms(tx.now))
+				sealed, err := seal(keys[it.u.ID], sealAAD(tenant, "activities", it.id),
+					&sealedText{Name: a.Name, Data: a.Data, With: a.With})
+				if err != nil {
+					return fmt.Errorf("seal activity: %w", err)
+				}
+				args = append(args, tenant, it.id, it.key, string(it.u.ID), a.Type, ms(a.Date),
+					nullStr(a.ContextType), nullStr(a.ContextID), sealed, ms(tx.now))
 				rows++
 			}
 			if rows == 0 {
@@ -268,7 +305,7 @@ func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.Ne
 		logins := map[lethe.LearnerID]*loginSpan{}
 		var loginOrder []lethe.LearnerID
 		for _, it := range items {
-			if it.done || !stored[it.a.ClientID] {
+			if it.done || !stored[it.key] {
 				continue
 			}
 			switch a := it.a; {
@@ -301,11 +338,12 @@ func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.Ne
 // statement each; 25 measured best (docs/PERFORMANCE.md).
 const activityRowsSQLite = 25
 
-// activityIngested reports whether the client id was ingested before.
-func (tx *Tx) activityIngested(ctx context.Context, clientID string) (bool, error) {
+// activityIngested reports whether the client id (its activityKey) was
+// ingested before.
+func (tx *Tx) activityIngested(ctx context.Context, key string) (bool, error) {
 	var one int
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM activities WHERE tenant_id = $1 AND client_id = $2`,
-		string(tx.actor.TenantID), clientID).Scan(&one)
+		string(tx.actor.TenantID), key).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

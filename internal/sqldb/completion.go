@@ -164,14 +164,9 @@ func (tx *Tx) creditCPD(ctx context.Context, c *lethe.Completion) error {
 	if !minutes.Valid || minutes.Int64 <= 0 {
 		return nil
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO cpd_entries (tenant_id, id, learner_id, category_id, activity_type,
-		activity_name, entry_date, duration_minutes, description, is_verified, created_at)
-		VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, NULL, $8, $9)`, string(tx.actor.TenantID), lethe.NewID(tx.now),
-		string(c.LearnerID), lethe.CPDActivityContent, title, ms(c.CompletedAt), minutes.Int64, true, ms(tx.now))
-	if err != nil {
-		return fmt.Errorf("credit cpd: %w", err)
-	}
-	return nil
+	return tx.insertCPDEntry(ctx, &lethe.CPDEntry{ID: lethe.NewID(tx.now), LearnerID: c.LearnerID,
+		ActivityType: lethe.CPDActivityContent, ActivityName: title, EntryDate: c.CompletedAt,
+		DurationMinutes: int(minutes.Int64), IsVerified: true, CreatedAt: tx.now})
 }
 
 // completeEnrolments completes the learner's enrolments that c fulfils:

@@ -173,25 +173,58 @@ func (s *CPDService) CreateRequirement(ctx context.Context, audience string, min
 }
 
 // cpdEntryColumns reads an entry with its category name; $1 is the tenant.
+// cpdEntryColumns are read FROM cpdEntryFrom: the entry, its category, its
+// sealed text and the data key of its learner (none once erased).
 const cpdEntryColumns = `e.id, e.learner_id, e.activity_type, e.activity_name, e.category_id, c.name, e.entry_date,
-	e.duration_minutes, e.description, e.is_verified, e.created_at`
+	e.duration_minutes, e.description, e.is_verified, e.created_at, e.sealed, k.data_key`
 
-const cpdEntryFrom = ` FROM cpd_entries e LEFT JOIN cpd_categories c ON c.tenant_id = $1 AND c.id = e.category_id`
+const cpdEntryFrom = ` FROM cpd_entries e LEFT JOIN cpd_categories c ON c.tenant_id = $1 AND c.id = e.category_id
+	LEFT JOIN learner_keys k ON k.tenant_id = e.tenant_id AND k.learner_id = e.learner_id`
 
-func scanCPDEntry(row rowScanner) (*lethe.CPDEntry, error) {
+func (tx *Tx) scanCPDEntry(row rowScanner) (*lethe.CPDEntry, error) {
 	var e lethe.CPDEntry
 	var cat, catName, desc sql.NullString
+	var sealed, key []byte
 	var date, created int64
 	if err := row.Scan(&e.ID, &e.LearnerID, &e.ActivityType, &e.ActivityName, &cat, &catName, &date,
-		&e.DurationMinutes, &desc, &e.IsVerified, &created); err != nil {
+		&e.DurationMinutes, &desc, &e.IsVerified, &created, &sealed, &key); err != nil {
 		return nil, err
 	}
 	e.CategoryID, e.CategoryName = cat.String, catName.String
 	if desc.Valid {
 		e.Description = &desc.String
 	}
+	if sealed != nil {
+		t, err := unseal(key, sealAAD(string(tx.actor.TenantID), "cpd_entries", e.ID), sealed)
+		if err != nil {
+			return nil, err
+		}
+		e.ActivityName, e.Description = t.Name, t.Desc
+	}
 	e.EntryDate, e.CreatedAt = fromMS(date), fromMS(created)
 	return &e, nil
+}
+
+// insertCPDEntry stores e, a new entry with its id and creation time set;
+// its activity name and description are sealed under the learner's key.
+func (tx *Tx) insertCPDEntry(ctx context.Context, e *lethe.CPDEntry) error {
+	tenant := string(tx.actor.TenantID)
+	keys, err := tx.dataKeys(ctx, []lethe.LearnerID{e.LearnerID})
+	if err != nil {
+		return err
+	}
+	sealed, err := seal(keys[e.LearnerID], sealAAD(tenant, "cpd_entries", e.ID), &sealedText{Name: e.ActivityName, Desc: e.Description})
+	if err != nil {
+		return fmt.Errorf("seal cpd entry: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO cpd_entries (tenant_id, id, learner_id, category_id, activity_type,
+		activity_name, entry_date, duration_minutes, is_verified, created_at, sealed)
+		VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8, $9, $10)`, tenant, e.ID, string(e.LearnerID),
+		nullStr(e.CategoryID), e.ActivityType, ms(e.EntryDate), e.DurationMinutes, e.IsVerified, ms(e.CreatedAt), sealed)
+	if err != nil {
+		return fmt.Errorf("insert cpd entry: %w", err)
+	}
+	return nil
 }
 
 // FindEntryByID implements lethe.CPDService.
@@ -201,7 +234,7 @@ func (s *CPDService) FindEntryByID(ctx context.Context, id string) (e *lethe.CPD
 		return nil, errCPDEntryNotFound
 	}
 	err = s.db.readTx(ctx, func(tx *Tx) error {
-		e, err = scanCPDEntry(tx.QueryRowContext(ctx, `SELECT `+cpdEntryColumns+cpdEntryFrom+`
+		e, err = tx.scanCPDEntry(tx.QueryRowContext(ctx, `SELECT `+cpdEntryColumns+cpdEntryFrom+`
 			WHERE e.tenant_id = $1 AND e.id = $2`, string(tx.actor.TenantID), id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return errCPDEntryNotFound
@@ -231,7 +264,7 @@ func (s *CPDService) FindEntries(ctx context.Context, f lethe.CPDEntryFilter) (o
 			return fmt.Errorf("count cpd entries: %w", err)
 		}
 		page := pageClause(&args, f.Limit, f.Offset)
-		out, err = queryAll(ctx, tx, scanCPDEntry, `SELECT `+cpdEntryColumns+cpdEntryFrom+where+` ORDER BY e.entry_date, e.id`+page, args...)
+		out, err = queryAll(ctx, tx, tx.scanCPDEntry, `SELECT `+cpdEntryColumns+cpdEntryFrom+where+` ORDER BY e.entry_date, e.id`+page, args...)
 		if err != nil {
 			return fmt.Errorf("find cpd entries: %w", err)
 		}
@@ -260,18 +293,7 @@ func (s *CPDService) CreateEntry(ctx context.Context, e *lethe.CPDEntry) error {
 			e.ActivityType = lethe.CPDActivityManual
 		}
 		e.ID, e.CreatedAt = lethe.NewID(tx.now), tx.now
-		var desc any
-		if e.Description != nil {
-			desc = *e.Description
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO cpd_entries (tenant_id, id, learner_id, category_id, activity_type,
-			activity_name, entry_date, duration_minutes, description, is_verified, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, string(tx.actor.TenantID), e.ID, string(e.LearnerID),
-			nullStr(e.CategoryID), e.ActivityType, e.ActivityName, ms(e.EntryDate), e.DurationMinutes, desc, e.IsVerified, ms(tx.now))
-		if err != nil {
-			return fmt.Errorf("insert cpd entry: %w", err)
-		}
-		return nil
+		return tx.insertCPDEntry(ctx, e)
 	})
 }
 

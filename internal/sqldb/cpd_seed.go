@@ -29,12 +29,23 @@ func (db *DB) SeedCPDEntries(ctx context.Context, n, perLearner int, seed uint64
 	for done := 0; done < total; {
 		err := db.rawWriteTx(ctx, actor, func(tx *Tx) error {
 			ins := tx.bulk(`INSERT INTO cpd_entries (tenant_id, id, learner_id, category_id, activity_type, activity_name,
-				entry_date, duration_minutes, description, is_verified, created_at) VALUES `, 11)
+				entry_date, duration_minutes, is_verified, created_at, sealed) VALUES `, 11)
 			defer ins.close()
+			tenant := string(tx.actor.TenantID)
+			keys, err := tx.dataKeys(ctx, learners)
+			if err != nil {
+				return err
+			}
+			text := &sealedText{Name: "Seeded activity"}
 			for stop := min(done+50_000, total); done < stop; done++ {
 				date := ms(end) - span + rng.Int64N(span)
-				ins.add(string(tx.actor.TenantID), seedID(end.Add(time.Hour), done), string(learners[done%n]), nil, lethe.CPDActivityManual,
-					"Seeded activity", date, 15+rng.IntN(226), nil, false, date)
+				id, learner := seedID(end.Add(time.Hour), done), learners[done%n]
+				sealed, err := seal(keys[learner], sealAAD(tenant, "cpd_entries", id), text)
+				if err != nil {
+					return err
+				}
+				ins.add(tenant, id, string(learner), nil, lethe.CPDActivityManual,
+					"", date, 15+rng.IntN(226), false, date, sealed)
 				if ins.rows == ins.batch {
 					if err := ins.flush(ctx); err != nil {
 						return err

@@ -22,6 +22,10 @@ const (
 	// Pseudonymize: names a learner by internal id and nothing else. Kept:
 	// once the person is erased, the id leads to no one.
 	Pseudonymize Policy = "pseudonymize"
+	// Sealed: personal data encrypted under the data key of the row's
+	// learner (learner_keys, see seal.go). Erasure deletes the key: the
+	// ciphertext stays with the kept row and can no longer be read.
+	Sealed Policy = "sealed"
 	// Keep: a fact of a learner's record that names no one (a date, a
 	// content id, a status). Kept with its row.
 	Keep Policy = "keep"
@@ -161,10 +165,12 @@ var Registry = []Table{
 
 	// Activities stay; their free text can name a person (a comment, the
 	// name of whoever a share went to, a "with" context) and is cleared.
+	// The text is sealed (rows before schema version 6 hold it in name, data
+	// and with_data); client_id is a keyed hash of the sender's id.
 	{Name: "activities", Learner: "learner_id", Rows: KeepRows, Kept: "activities", Erased: "activityText", Columns: concat(
 		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
 		cols(Keep, "id", "client_id", "type", "date", "context_type", "context_id", "created_at"),
-		cols(Erase, "name", "data", "with_data")), NoRewrite: true},
+		cols(Sealed, "sealed"), cols(Erase, "name", "data", "with_data")), NoRewrite: true},
 
 	// Tags and skills: interests and self-assessed skills describe the
 	// person and go; the tags themselves are the tenant's.
@@ -184,7 +190,11 @@ var Registry = []Table{
 	{Name: "cpd_entries", Learner: "learner_id", Rows: KeepRows, Kept: "cpdEntries", Erased: "cpdText", Columns: concat(
 		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
 		cols(Keep, "id", "category_id", "activity_type", "entry_date", "duration_minutes", "is_verified", "created_at"),
+		cols(Sealed, "sealed"), // before schema version 6, the text was in activity_name and description
 		[]Column{{Name: "activity_name", Policy: Erase, Cleared: "''"}, {Name: "description", Policy: Erase}})},
+	// One data key per learner: deleting it erases all the learner's sealed text.
+	{Name: "learner_keys", Learner: "learner_id", Rows: DeleteRows, Erased: "dataKeys", Columns: concat(
+		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"), cols(Erase, "data_key"), cols(Keep, "created_at"))},
 }
 
 // erasable returns the Erase columns of t that are not references to
@@ -193,6 +203,17 @@ func (t *Table) erasable() []Column {
 	var out []Column
 	for _, c := range t.Columns {
 		if c.Policy == Erase && c.RefsErased == "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// sealed returns the Sealed columns of t.
+func (t *Table) sealed() []Column {
+	var out []Column
+	for _, c := range t.Columns {
+		if c.Policy == Sealed {
 			out = append(out, c)
 		}
 	}
@@ -267,6 +288,19 @@ func (tx *Tx) eraseRecords(ctx context.Context, id, ref string, erased, kept map
 			n, _ := res.RowsAffected()
 			erased[t.Erased] += int(n)
 		case KeepRows:
+			if cs := t.sealed(); len(cs) > 0 {
+				// Unreadable once the key goes (learner_keys, DeleteRows).
+				held := make([]string, len(cs))
+				for j, c := range cs {
+					held[j] = c.Name + " IS NOT NULL"
+				}
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.Name+` WHERE tenant_id = $1 AND `+t.Learner+
+					` = $2 AND (`+strings.Join(held, " OR ")+`)`, tenant, id).Scan(&n); err != nil {
+					return fmt.Errorf("count sealed %s: %w", t.Name, err)
+				}
+				erased[t.Erased] += n
+			}
 			if cs := t.erasable(); len(cs) > 0 {
 				sets, held := make([]string, len(cs)), make([]string, len(cs))
 				for j, c := range cs {

@@ -66,6 +66,7 @@ func registryProblems(schema map[string][]string) []string {
 			}
 		}
 	}
+	sealedKeyErased := declared["learner_keys"] != nil && declared["learner_keys"].Rows == sqldb.DeleteRows
 	for _, t := range sqldb.Registry {
 		columns, ok := schema[t.Name]
 		if !ok {
@@ -85,6 +86,11 @@ func registryProblems(schema map[string][]string) []string {
 			switch c.Policy {
 			case sqldb.Erase:
 				hasErase = true
+			case sqldb.Sealed:
+				hasErase = true
+				if !sealedKeyErased {
+					problems = append(problems, "column "+t.Name+"."+c.Name+" is sealed, but no table of data keys is erased")
+				}
 			case sqldb.Pseudonymize, sqldb.Keep, sqldb.NotPersonal:
 			default:
 				problems = append(problems, fmt.Sprintf("column %s.%s has no policy (%q)", t.Name, c.Name, c.Policy))

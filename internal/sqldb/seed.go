@@ -55,6 +55,7 @@ func (db *DB) SeedUsers(ctx context.Context, n int, seed uint64) error {
 type bulkInsert struct {
 	tx    *Tx
 	head  string // INSERT INTO t (a, b, …) VALUES
+	tail  string // e.g. ON CONFLICT DO NOTHING
 	cols  int
 	batch int
 	rows  int
@@ -94,6 +95,7 @@ func (b *bulkInsert) flush(ctx context.Context) error {
 		}
 		q.WriteByte(')')
 	}
+	q.WriteString(b.tail)
 	var err error
 	if b.batch == 1 {
 		if b.stmt == nil {

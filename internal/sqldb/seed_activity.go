@@ -27,15 +27,25 @@ func (db *DB) SeedActivities(ctx context.Context, n int, learners []lethe.Learne
 	types := []string{"viewed", "viewed", "viewed", "started", "progressed", "completed", "liked", "loggedin", "searched"}
 	for done := 0; done < n; {
 		err := db.rawWriteTx(ctx, actor, func(tx *Tx) error {
-			ins := tx.bulk(`INSERT INTO activities (tenant_id, id, client_id, learner_id, type, name, date, context_type,
-				context_id, data, with_data, created_at) VALUES `, 12)
+			ins := tx.bulk(`INSERT INTO activities (tenant_id, id, client_id, learner_id, type, date, context_type,
+				context_id, sealed, created_at) VALUES `, 10)
 			defer ins.close()
 			tenant := string(tx.actor.TenantID)
+			keys, err := tx.dataKeys(ctx, learners)
+			if err != nil {
+				return err
+			}
+			text := &sealedText{Data: []byte(`{"source":{"source":"feed"}}`)}
 			for end := min(done+100_000, n); done < end; done++ {
 				at := start.Add(time.Duration(done) * step)
 				content := fmt.Sprintf("c%023x", rng.IntN(5000))
-				ins.add(tenant, seedID(at, done), fmt.Sprintf("seed-%d", done), string(learners[rng.IntN(len(learners))]),
-					types[rng.IntN(len(types))], nil, ms(at), "content", content, `{"source":{"source":"feed"}}`, nil, ms(at))
+				id, learner := seedID(at, done), learners[rng.IntN(len(learners))]
+				sealed, err := seal(keys[learner], sealAAD(tenant, "activities", id), text)
+				if err != nil {
+					return err
+				}
+				ins.add(tenant, id, tx.activityKey(fmt.Sprintf("seed-%d", done)), string(learner),
+					types[rng.IntN(len(types))], ms(at), "content", content, sealed, ms(at))
 				if ins.rows >= ins.batch {
 					if err := ins.flush(ctx); err != nil {
 						return err

@@ -1,0 +1,21 @@
+-- Lethe schema, version 6 (PostgreSQL): free text of kept records is sealed.
+-- learner_keys holds one AES-256 data key per learner; an activity's name,
+-- data and with, and a CPD entry's activity name and description, are
+-- stored in `sealed`, encrypted under the key of the record's learner.
+-- Erasure deletes the key, which makes that text unreadable without
+-- rewriting the records (the deleted key row is vacuumed, and rewritten
+-- with the other personal-data tables). Rows written before this version
+-- keep their text in the old columns, which erasure clears.
+-- activities.client_id holds, from this version, a keyed hash of the
+-- sender's id.
+
+CREATE TABLE learner_keys (
+    tenant_id  TEXT COLLATE "C" NOT NULL,
+    learner_id TEXT COLLATE "C" NOT NULL,
+    data_key   BYTEA NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, learner_id)
+);
+
+ALTER TABLE activities ADD COLUMN sealed BYTEA;
+ALTER TABLE cpd_entries ADD COLUMN sealed BYTEA;
