@@ -3,7 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -59,8 +59,11 @@ func (tx *Tx) scanActivity(row rowScanner) (*lethe.Activity, error) {
 
 // activityKey is what activities.client_id holds for a sender's id: a keyed
 // hash, because senders may build ids from personal data (a ref, an email).
+// 128 bits (22 characters) keep the unique index small; a collision within
+// a tenant is as likely as guessing a random 128-bit key.
 func (tx *Tx) activityKey(clientID string) string {
-	return hex.EncodeToString(tx.db.keyedHash("activity-client-id", []byte(tx.actor.TenantID), []byte(clientID)))
+	h := tx.db.keyedHash("activity-client-id", []byte(tx.actor.TenantID), []byte(clientID))
+	return base64.RawURLEncoding.EncodeToString(h[:16])
 }
 
 // FindActivityByID implements lethe.ActivityService.
@@ -164,7 +167,7 @@ func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.Ne
 				if lethe.ErrorCode(err) == lethe.ENotFound || (err == nil && u.State == lethe.StateDeleted) {
 					// A replay of an item stored before its user was
 					// erased is a duplicate, not an error.
-					if stored, err := tx.activityIngested(ctx, it.key); err != nil || stored {
+					if stored, err := tx.activityIngested(ctx, it.key, a.Date); err != nil || stored {
 						it.done = true
 						items = append(items, it)
 						continue
@@ -205,7 +208,7 @@ func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.Ne
 				learners = append(learners, it.u.ID)
 			}
 		}
-		keys, err := tx.dataKeys(ctx, learners)
+		ring, err := tx.keyring(ctx, learners)
 		if err != nil {
 			return err
 		}
@@ -215,8 +218,8 @@ func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.Ne
 		const cols = 10
 		const tail = ` ON CONFLICT DO NOTHING RETURNING client_id`
 		stored := map[string]bool{}
-		rowsPer := activityRowsSQLite
-		if tx.db.dialect.name == "postgres" {
+		rowsPer, sqlite := activityRowsSQLite, tx.db.dialect.name == "sqlite"
+		if !sqlite {
 			rowsPer = 500
 		}
 		var q strings.Builder
@@ -243,11 +246,15 @@ func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.Ne
 					if c > 1 {
 						q.WriteString(", ")
 					}
-					q.WriteString("$" + strconv.Itoa(rows*cols+c))
+					if sqlite {
+						q.WriteByte('?') // positional: the SQLite driver binds these without looking up a name
+					} else {
+						q.WriteString("$" + strconv.Itoa(rows*cols+c))
+					}
 				}
 				q.WriteByte(')')
 				a := it.a
-				sealed, err := seal(keys[it.u.ID], sealAAD(tenant, "activities", it.id),
+				sealed, err := ring.seal(it.u.ID, sealAAD(tenant, "activities", it.id),
 					&sealedText{Name: a.Name, Data: a.Data, With: a.With})
 				if err != nil {
 					return fmt.Errorf("seal activity: %w", err)
@@ -339,11 +346,11 @@ func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.Ne
 const activityRowsSQLite = 25
 
 // activityIngested reports whether the client id (its activityKey) was
-// ingested before.
-func (tx *Tx) activityIngested(ctx context.Context, key string) (bool, error) {
+// ingested before with this date.
+func (tx *Tx) activityIngested(ctx context.Context, key string, date time.Time) (bool, error) {
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM activities WHERE tenant_id = $1 AND client_id = $2`,
-		string(tx.actor.TenantID), key).Scan(&one)
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM activities WHERE tenant_id = $1 AND date = $2 AND client_id = $3`,
+		string(tx.actor.TenantID), ms(date), key).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

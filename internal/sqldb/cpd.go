@@ -209,11 +209,11 @@ func (tx *Tx) scanCPDEntry(row rowScanner) (*lethe.CPDEntry, error) {
 // its activity name and description are sealed under the learner's key.
 func (tx *Tx) insertCPDEntry(ctx context.Context, e *lethe.CPDEntry) error {
 	tenant := string(tx.actor.TenantID)
-	keys, err := tx.dataKeys(ctx, []lethe.LearnerID{e.LearnerID})
+	ring, err := tx.keyring(ctx, []lethe.LearnerID{e.LearnerID})
 	if err != nil {
 		return err
 	}
-	sealed, err := seal(keys[e.LearnerID], sealAAD(tenant, "cpd_entries", e.ID), &sealedText{Name: e.ActivityName, Desc: e.Description})
+	sealed, err := ring.seal(e.LearnerID, sealAAD(tenant, "cpd_entries", e.ID), &sealedText{Name: e.ActivityName, Desc: e.Description})
 	if err != nil {
 		return fmt.Errorf("seal cpd entry: %w", err)
 	}

@@ -32,7 +32,7 @@ func (db *DB) SeedCPDEntries(ctx context.Context, n, perLearner int, seed uint64
 				entry_date, duration_minutes, is_verified, created_at, sealed) VALUES `, 11)
 			defer ins.close()
 			tenant := string(tx.actor.TenantID)
-			keys, err := tx.dataKeys(ctx, learners)
+			ring, err := tx.keyring(ctx, learners)
 			if err != nil {
 				return err
 			}
@@ -40,7 +40,7 @@ func (db *DB) SeedCPDEntries(ctx context.Context, n, perLearner int, seed uint64
 			for stop := min(done+50_000, total); done < stop; done++ {
 				date := ms(end) - span + rng.Int64N(span)
 				id, learner := seedID(end.Add(time.Hour), done), learners[done%n]
-				sealed, err := seal(keys[learner], sealAAD(tenant, "cpd_entries", id), text)
+				sealed, err := ring.seal(learner, sealAAD(tenant, "cpd_entries", id), text)
 				if err != nil {
 					return err
 				}

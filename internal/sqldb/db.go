@@ -131,6 +131,30 @@ type Tx struct {
 	// counted is the count key of every learner this transaction has read
 	// or written (see recordCount).
 	counted map[lethe.LearnerID]countKey
+	// stmts are the statements prepared by queryRow, by text.
+	stmts map[string]*sql.Stmt
+}
+
+// queryRow is QueryRowContext for a statement run many times in one
+// transaction (a user lookup per item of a batch): on SQLite it is parsed
+// once per transaction, because SQLite spends longer parsing a join than
+// running it. PostgreSQL's driver keeps its own statement cache.
+func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if tx.db.dialect.name != "sqlite" {
+		return tx.QueryRowContext(ctx, q, args...)
+	}
+	st := tx.stmts[q]
+	if st == nil {
+		var err error
+		if st, err = tx.PrepareContext(ctx, q); err != nil {
+			return tx.QueryRowContext(ctx, q, args...) // reports the error
+		}
+		if tx.stmts == nil {
+			tx.stmts = map[string]*sql.Stmt{}
+		}
+		tx.stmts[q] = st
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // writeTx runs fn in a write transaction scoped to the actor of ctx, and

@@ -143,7 +143,7 @@ func openSQLite(ctx context.Context, path string, _ options) (write, read *sql.D
 		return nil, nil, nil, fmt.Errorf("create database folder: %w", err)
 	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "secure_delete(1)", "synchronous(NORMAL)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "secure_delete(1)", "synchronous(NORMAL)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	base := "file:" + path + "?" + q.Encode()

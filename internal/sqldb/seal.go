@@ -42,16 +42,27 @@ func sealAAD(tenant, table, row string) []byte {
 	return []byte(tenant + "\x00" + table + "\x00" + row)
 }
 
-// seal encrypts t under key for the row; nil for empty text.
-func seal(key []byte, aad []byte, t *sealedText) ([]byte, error) {
+// keyring seals text under the data keys of a set of learners, with one
+// cipher per learner.
+type keyring struct {
+	keys  map[lethe.LearnerID][]byte
+	aeads map[lethe.LearnerID]cipher.AEAD
+}
+
+// seal encrypts t for a row of learner l; nil for empty text.
+func (k *keyring) seal(l lethe.LearnerID, aad []byte, t *sealedText) ([]byte, error) {
 	if t.empty() {
 		return nil, nil
 	}
-	plain, err := json.Marshal(t)
-	if err != nil {
-		return nil, err
+	aead := k.aeads[l]
+	if aead == nil {
+		var err error
+		if aead, err = newAEAD(k.keys[l]); err != nil {
+			return nil, err
+		}
+		k.aeads[l] = aead
 	}
-	aead, err := newAEAD(key)
+	plain, err := json.Marshal(t)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +101,15 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 		return nil, err
 	}
 	return cipher.NewGCM(block)
+}
+
+// keyring returns a keyring of learners (see dataKeys).
+func (tx *Tx) keyring(ctx context.Context, learners []lethe.LearnerID) (*keyring, error) {
+	keys, err := tx.dataKeys(ctx, learners)
+	if err != nil {
+		return nil, err
+	}
+	return &keyring{keys: keys, aeads: map[lethe.LearnerID]cipher.AEAD{}}, nil
 }
 
 // dataKeys returns the data keys of learners, creating the missing ones:

@@ -31,7 +31,7 @@ func (db *DB) SeedActivities(ctx context.Context, n int, learners []lethe.Learne
 				context_id, sealed, created_at) VALUES `, 10)
 			defer ins.close()
 			tenant := string(tx.actor.TenantID)
-			keys, err := tx.dataKeys(ctx, learners)
+			ring, err := tx.keyring(ctx, learners)
 			if err != nil {
 				return err
 			}
@@ -40,7 +40,7 @@ func (db *DB) SeedActivities(ctx context.Context, n int, learners []lethe.Learne
 				at := start.Add(time.Duration(done) * step)
 				content := fmt.Sprintf("c%023x", rng.IntN(5000))
 				id, learner := seedID(at, done), learners[rng.IntN(len(learners))]
-				sealed, err := seal(keys[learner], sealAAD(tenant, "activities", id), text)
+				sealed, err := ring.seal(learner, sealAAD(tenant, "activities", id), text)
 				if err != nil {
 					return err
 				}

@@ -7,7 +7,10 @@
 -- with the other personal-data tables). Rows written before this version
 -- keep their text in the old columns, which erasure clears.
 -- activities.client_id holds, from this version, a keyed hash of the
--- sender's id.
+-- sender's id, and an activity is the same as one ingested before when its
+-- id and its date are: the unique key leads with the date, so the keys of a
+-- batch of recent activities land together at the end of the index rather
+-- than at random places (a hash is random).
 
 CREATE TABLE learner_keys (
     tenant_id  TEXT COLLATE "C" NOT NULL,
@@ -19,3 +22,6 @@ CREATE TABLE learner_keys (
 
 ALTER TABLE activities ADD COLUMN sealed BYTEA;
 ALTER TABLE cpd_entries ADD COLUMN sealed BYTEA;
+
+DROP INDEX activities_client;
+CREATE UNIQUE INDEX activities_client ON activities (tenant_id, date, client_id);

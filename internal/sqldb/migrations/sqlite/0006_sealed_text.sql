@@ -6,7 +6,10 @@
 -- rewriting the records. Rows written before this version keep their text
 -- in the old columns, which erasure clears.
 -- activities.client_id holds, from this version, a keyed hash of the
--- sender's id.
+-- sender's id, and an activity is the same as one ingested before when its
+-- id and its date are: the unique key leads with the date, so the keys of a
+-- batch of recent activities land together at the end of the index rather
+-- than at random places (a hash is random).
 
 CREATE TABLE learner_keys (
     tenant_id  TEXT NOT NULL,
@@ -18,3 +21,6 @@ CREATE TABLE learner_keys (
 
 ALTER TABLE activities ADD COLUMN sealed BLOB;
 ALTER TABLE cpd_entries ADD COLUMN sealed BLOB;
+
+DROP INDEX activities_client;
+CREATE UNIQUE INDEX activities_client ON activities (tenant_id, date, client_id);
