@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lethehq/lethe"
@@ -34,6 +35,10 @@ type DB struct {
 
 	scrubSoon chan struct{}
 	logger    *slog.Logger
+	// failpoint, set by tests only (export_test.go), is asked before every
+	// statement a write transaction executes and fails it when it returns
+	// an error: a crash at that step, rolled back as a crash would be.
+	failpoint atomic.Pointer[func(query string) error]
 	stop      chan struct{}
 	wg        sync.WaitGroup
 }
@@ -133,6 +138,16 @@ type Tx struct {
 	counted map[lethe.LearnerID]countKey
 	// stmts are the statements prepared by queryRow, by text.
 	stmts map[string]*sql.Stmt
+}
+
+// ExecContext executes a statement of the transaction.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if f := tx.db.failpoint.Load(); f != nil {
+		if err := (*f)(query); err != nil {
+			return nil, err
+		}
+	}
+	return tx.Tx.ExecContext(ctx, query, args...)
 }
 
 // queryRow is QueryRowContext for a statement run many times in one

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -23,10 +24,12 @@ func (s *ProvisioningService) ApplyProvisioningEvent(ctx context.Context, ev let
 	hash := s.db.keyedHash("provisioning-event", ev.Digest[:])
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
 		tenant := string(tx.actor.TenantID)
+		key := tx.eventKey(ev.ID)
 		var stored []byte
 		var first lethe.ProvisioningOutcome
+		// Events recorded before schema version 6 kept the envelope id itself.
 		err := tx.QueryRowContext(ctx, `SELECT body_hash, event_type, outcome, learner_id FROM provisioning_events
-			WHERE tenant_id = $1 AND event_id = $2`, tenant, ev.ID).Scan(&stored, &first.EventType, &first.Outcome, &first.UserID)
+			WHERE tenant_id = $1 AND event_id IN ($2, $3)`, tenant, key, ev.ID).Scan(&stored, &first.EventType, &first.Outcome, &first.UserID)
 		switch {
 		case err == nil:
 			// A cleared hash means the person was erased since; the replay
@@ -48,7 +51,7 @@ func (s *ProvisioningService) ApplyProvisioningEvent(ctx context.Context, ev let
 			// answer, found when the transaction runs again.
 			var n int
 			if tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM provisioning_events WHERE tenant_id = $1 AND event_id = $2`,
-				tenant, ev.ID).Scan(&n) == nil && n > 0 {
+				tenant, key).Scan(&n) == nil && n > 0 {
 				return &racedError{err: err}
 			}
 			return err
@@ -60,7 +63,7 @@ func (s *ProvisioningService) ApplyProvisioningEvent(ctx context.Context, ev let
 		_, err = tx.ExecContext(ctx, `INSERT INTO provisioning_events
 			(tenant_id, event_id, body_hash, event_type, outcome, learner_id, received_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			tenant, ev.ID, recorded, string(ev.Type), out.Outcome, string(out.UserID), ms(tx.now))
+			tenant, key, recorded, string(ev.Type), out.Outcome, string(out.UserID), ms(tx.now))
 		if s.db.dialect.isUniqueViolation(err) {
 			// A concurrent delivery of this event committed first: run again
 			// to answer its outcome as a replay.
@@ -72,6 +75,13 @@ func (s *ProvisioningService) ApplyProvisioningEvent(ctx context.Context, ev let
 		return nil
 	})
 	return out, err
+}
+
+// eventKey is what provisioning_events.event_id holds for an envelope id: a
+// keyed hash, because senders may build ids from personal data (a ref).
+func (tx *Tx) eventKey(id string) string {
+	h := tx.db.keyedHash("provisioning-event-id", []byte(tx.actor.TenantID), []byte(id))
+	return base64.RawURLEncoding.EncodeToString(h[:16])
 }
 
 func (tx *Tx) applyEvent(ctx context.Context, ev lethe.ProvisioningEvent) (*lethe.ProvisioningOutcome, error) {

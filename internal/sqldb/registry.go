@@ -127,7 +127,8 @@ var Registry = []Table{
 		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
 		cols(Keep, "erased_at", "source", "actor", "erased", "kept"))},
 	// Idempotency of provisioning events: the keyed hash of the body is
-	// derived from personal data and goes; the outcome stays.
+	// derived from personal data and goes; the outcome stays. event_id is a
+	// keyed hash of the envelope id (the id itself before schema version 6).
 	{Name: "provisioning_events", Learner: "learner_id", Rows: KeepRows, Erased: "provisioningEventHashes", Columns: concat(
 		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
 		cols(Keep, "event_id", "event_type", "outcome", "received_at"),
