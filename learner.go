@@ -54,6 +54,9 @@ type Learner struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	DeletedAt    *time.Time
+	// AnonymizedAt is set when the account was anonymized: it stays
+	// suspended for good, with random personal fields.
+	AnonymizedAt *time.Time
 }
 
 // Equal reports whether l and m hold the same values.
@@ -61,7 +64,7 @@ func (l *Learner) Equal(m *Learner) bool {
 	return l.ID == m.ID && l.State == m.State && l.Role == m.Role && l.LoginMethod == m.LoginMethod &&
 		l.SSO == m.SSO && sameTime(l.EndDate, m.EndDate) && sameTime(l.FirstLoginAt, m.FirstLoginAt) &&
 		sameTime(l.LastLoginAt, m.LastLoginAt) && l.CreatedAt.Equal(m.CreatedAt) && l.UpdatedAt.Equal(m.UpdatedAt) &&
-		sameTime(l.DeletedAt, m.DeletedAt)
+		sameTime(l.DeletedAt, m.DeletedAt) && sameTime(l.AnonymizedAt, m.AnonymizedAt)
 }
 
 func sameTime(a, b *time.Time) bool { return (a == nil) == (b == nil) && (a == nil || a.Equal(*b)) }

@@ -61,6 +61,10 @@ const (
 	ReasonSuspended   = "suspended"
 	ReasonReactivated = "reactivated"
 	ReasonErased      = "erased"
+	ReasonAnonymized  = "anonymized"
+	// ReasonErasureScheduled: a delete suspended the user; the erasure
+	// follows when the tenant's grace period ends.
+	ReasonErasureScheduled = "erasure_scheduled"
 )
 
 // StatusChange is one entry of a learner's effective-dated status history.

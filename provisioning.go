@@ -1,6 +1,9 @@
 package lethe
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // EventType is the type of an inbound provisioning event (the vendor's
 // "user_joined" family of webhook calls).
@@ -29,8 +32,11 @@ type ProvisioningEvent struct {
 	ID     string
 	Type   EventType
 	Digest [32]byte
-	Ref    string
-	Fields UserFields
+	// Timestamp is when the sender says the event happened (nil if not
+	// given): an event older than the erasure of its ref is refused.
+	Timestamp *time.Time
+	Ref       string
+	Fields    UserFields
 }
 
 // Outcomes of a provisioning event.
@@ -40,6 +46,9 @@ const (
 	OutcomeReactivated = "reactivated"
 	OutcomeSuspended   = "suspended"
 	OutcomeErased      = "erased"
+	// OutcomeErasureScheduled: user_deleted under a grace period suspended
+	// the user; the erasure follows when it ends.
+	OutcomeErasureScheduled = "erasure_scheduled"
 )
 
 // ProvisioningOutcome is what an event did. A replay answers the outcome of

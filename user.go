@@ -265,18 +265,6 @@ type UserFilter struct {
 	Limit        int
 }
 
-// Erasure is the record of one erased user: ids and counts only.
-type Erasure struct {
-	LearnerID LearnerID
-	ErasedAt  time.Time
-	Source    Source
-	Actor     string
-	// Kept counts the records that stayed, by kind, e.g. "statusHistory": 3.
-	Kept map[string]int
-	// Erased counts what was removed, by kind, e.g. "person": 1.
-	Erased map[string]int
-}
-
 // UserService is the user lifecycle. Every method is scoped to the tenant of
 // the Actor in ctx.
 type UserService interface {
@@ -291,9 +279,23 @@ type UserService interface {
 	// ReactivateUser undoes a suspension and applies f (the end date is cleared
 	// unless f sets one). The user keeps every record. EConflict when deleted.
 	ReactivateUser(ctx context.Context, key UserKey, f UserFields) (*User, error)
-	// EraseUser erases the user's personal data and keeps the learning
+	// EraseUser erases the user's personal data now and keeps the learning
 	// records, in one transaction. The ref is free for a new, unlinked user.
+	// EConflict when the tenant's deletion mode is restricted and the user
+	// has history.
 	EraseUser(ctx context.Context, key UserKey) (*Erasure, error)
+	// DeleteUser is the vendor's delete, following the tenant's deletion
+	// policy: it erases now, or suspends and schedules the erasure for the
+	// end of the grace period, or (restricted mode, user with history)
+	// refuses with EConflict. Deleting an erased user again, by id or by a
+	// ref erased within the tombstone window, changes nothing.
+	DeleteUser(ctx context.Context, key UserKey) (*Deletion, error)
+	// AnonymizeUser keeps the account, suspended for good, with random
+	// personal fields, and erases everything else as EraseUser does.
+	AnonymizeUser(ctx context.Context, key UserKey) (*Erasure, error)
+	// PurgeUser removes an account that was never used, and everything
+	// about it. EConflict, saying why, when it has history.
+	PurgeUser(ctx context.Context, key UserKey) error
 	// RecordLogin notes a sign-in: the first one turns a "new" user "active".
 	RecordLogin(ctx context.Context, key UserKey) (*User, error)
 	// FindUser returns one user; an erased user is found by id only.
@@ -302,6 +304,11 @@ type UserService interface {
 	FindUsers(ctx context.Context, filter UserFilter) ([]*User, int, error)
 	// FindStatusHistory returns the user's status changes, oldest first.
 	FindStatusHistory(ctx context.Context, id LearnerID) ([]*StatusChange, error)
-	// FindErasure returns the erasure record of an erased user.
+	// FindErasure returns the erasure record of an erased or anonymized
+	// user, with its verification run now.
 	FindErasure(ctx context.Context, id LearnerID) (*Erasure, error)
+	// RunDueErasures erases the users whose grace period has ended, each in
+	// its own transaction that checks again that the erasure still stands,
+	// and drops expired tombstones. It returns how many it erased.
+	RunDueErasures(ctx context.Context) (int, error)
 }

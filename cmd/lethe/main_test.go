@@ -550,7 +550,10 @@ func runPrivacyScenario(t *testing.T, srv *testServer) {
 	if err := c.DeleteUser(ctx, "PRIV/EMP 1@corp"); err != nil {
 		t.Fatal(err)
 	}
-	expectErr("delete twice", c.DeleteUser(ctx, "PRIV/EMP 1@corp"))
+	if err := c.DeleteUser(ctx, "PRIV/EMP 1@corp"); err != nil { // idempotent
+		t.Fatalf("delete twice: %v", err)
+	}
+	expectErr("delete an unknown ref", c.DeleteUser(ctx, "PRIV/NOBODY 1@corp"))
 	if _, err := c.GetErasure(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -794,7 +794,10 @@ func TestClient_DeleteUser(t *testing.T) {
 		if err := c.DeleteUser(ctx, "DEL-2"); err != nil {
 			t.Fatal(err)
 		}
-		mustStatusError(t, c.DeleteUser(ctx, "DEL-2"), http.StatusNotFound, client.CodeNotFound, "", "")
+		if err := c.DeleteUser(ctx, "DEL-2"); err != nil { // deleting twice is idempotent
+			t.Fatalf("delete twice: %v", err)
+		}
+		mustStatusError(t, c.DeleteUser(ctx, "DEL-NEVER"), http.StatusNotFound, client.CodeNotFound, "", "")
 		_, err := c.UpdateUser(ctx, "DEL-2", client.UserFields{FirstName: client.Ptr("Back")})
 		mustStatusError(t, err, http.StatusNotFound, client.CodeNotFound, "", "")
 		_, err = c.RecordLogin(ctx, d.ID)

@@ -35,9 +35,11 @@ func decodeProvisioningEvent(body []byte) (lethe.ProvisioningEvent, error) {
 	if ts, err := optString(obj, "timestamp"); err != nil {
 		return ev, err
 	} else if ts != nil && *ts != "" {
-		if _, err := parseTime(*ts); err != nil {
+		t, err := parseTime(*ts)
+		if err != nil {
 			return ev, lethe.FieldErrorf(lethe.EInvalid, "timestamp", "invalid", "timestamp must be an ISO 8601 date-time")
 		}
+		ev.Timestamp = &t
 	}
 	typ, err := optString(obj, "eventType")
 	if err != nil {

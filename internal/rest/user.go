@@ -97,13 +97,15 @@ func (h *Handler) suspendUser(r *http.Request) (int, any, error) {
 	return http.StatusOK, toLifecycleJSON(u), nil
 }
 
-// DELETE /rest/v2/users/ref/{ref}: erase the person, keep the history.
+// DELETE /rest/v2/users/ref/{ref}: erase the person, keep the history, as
+// the tenant's deletion policy says (at once, after a grace period, or
+// refused in restricted mode). Deleting a ref erased earlier succeeds again.
 func (h *Handler) deleteUser(r *http.Request) (int, any, error) {
 	ref, err := refFromPath(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	if _, err := h.Users.EraseUser(r.Context(), lethe.ByRef(ref)); err != nil {
+	if _, err := h.Users.DeleteUser(r.Context(), lethe.ByRef(ref)); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, map[string]bool{"success": true}, nil

@@ -63,7 +63,7 @@ func TestServer_ErrorBodies(t *testing.T) {
 		{"ErrUnknownRef", "GET", "/rest/v1/users/ref/nobody", "", nil, notFound},
 		{"ErrUnknownID", "GET", "/rest/v1/user/ffffffffffffffffffffffff", "", nil, notFound},
 		{"ErrMalformedID", "GET", "/rest/v1/user/not-an-id", "", nil, notFound},
-		{"ErrErasedRef", "DELETE", "/rest/v2/users/ref/erased", "", nil, notFound},
+		{"ErrUnknownRefDelete", "DELETE", "/rest/v2/users/ref/never-was", "", nil, notFound},
 		{"ErrOtherTenantsUser", "GET", "/rest/v1/user/" + live, "", &s.B, notFound},
 		{"ErrReactivateErased", "POST", "/lethe/v1/users/" + erased + "/reactivate", "", nil,
 			errBody(409, "conflict", "The user has been deleted; create a new user instead.")},

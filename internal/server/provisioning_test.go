@@ -152,7 +152,7 @@ func TestProvisioning_Events(t *testing.T) {
 		// The event hashes of the erased person were cleared: the five events
 		// that named p-1 and were recorded (evt-1 … evt-5).
 		MustDiff(t, "erased", map[string]any{"person": 1.0, "managerRefs": 0.0, "provisioningEventHashes": 5.0, "memberships": 0.0, "managerRoles": 0.0,
-			"activityText": 0.0, "accountDetails": 0.0, "cpdText": 0.0, "dataKeys": 0.0, "skills": 0.0, "tags": 0.0}, erasure["erased"])
+			"activityText": 0.0, "accountDetails": 0.0, "cpdText": 0.0, "dataKeys": 0.0, "skills": 0.0, "tags": 0.0, "pendingErasures": 0.0}, erasure["erased"])
 	})
 	t.Run("OKReplayAfterErasure", func(t *testing.T) {
 		// Each replay answers its first outcome and brings nobody back.
@@ -160,10 +160,20 @@ func TestProvisioning_Events(t *testing.T) {
 		s.MustEvent(t, s.A, envelope(t, "evt-8", "user_deleted", map[string]any{"ref": "p-1"}),
 			"evt-8", "user_deleted", "erased", true)
 		MustError(t, s.Do(t, s.A, "GET", "/rest/v1/users/ref/p-1", ""), http.StatusNotFound, "not_found")
-		// A new envelope may create the ref again, as a new user.
-		again := envelope(t, "evt-9", "user_joined", map[string]any{
+		// A new envelope sent before the erasure (an HR system's delayed
+		// retry) is refused: the tombstone of the ref says when it was erased.
+		stale := envelope(t, "evt-9", "user_joined", map[string]any{
 			"ref": "p-1", "email": "p1@example.com", "firstName": "Pat", "lastName": "One",
 		})
+		MustError(t, s.Do(t, s.A, "POST", "/rest/v1/webhooks", stale), http.StatusConflict, "conflict", "timestamp")
+		staleUpdate := envelope(t, "evt-9b", "user_updated", map[string]any{"ref": "p-1", "jobTitle": "Ghost"})
+		MustError(t, s.Do(t, s.A, "POST", "/rest/v1/webhooks", staleUpdate), http.StatusConflict, "conflict", "timestamp")
+		// Deleting the erased ref again is idempotent.
+		MustDiff(t, "delete again", map[string]any{"success": true, "id": "evt-9c", "eventType": "user_deleted", "outcome": "erased",
+			"userId": "", "replayed": false}, s.MustOK(t, s.A, http.StatusOK, "POST", "/rest/v1/webhooks",
+			envelope(t, "evt-9c", "user_deleted", map[string]any{"ref": "p-1"})))
+		// One sent after the erasure creates the ref again, as a new user.
+		again := strings.Replace(stale, "2025-03-01T09:00:00Z", "2025-03-01T09:30:00Z", 1)
 		if got := s.MustEvent(t, s.A, again, "evt-9", "user_joined", "created", false); got == id {
 			t.Errorf("the erased user %s came back", id)
 		}

@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -25,6 +26,8 @@ type DB struct {
 	closePool func()
 	dialect   dialect
 	secret    []byte
+	// signingKey signs erasure receipts (see SigningKey).
+	signingKey ed25519.PrivateKey
 
 	// Now is the clock. Tests replace it; it is read once per transaction.
 	Now func() time.Time
@@ -51,7 +54,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		opt(&o)
 	}
 	d := dialectFor(dsn)
-	db := &DB{dialect: d, Now: time.Now, scrubSoon: make(chan struct{}, 1), stop: make(chan struct{}), logger: o.logger}
+	db := &DB{dialect: d, Now: time.Now, scrubSoon: make(chan struct{}, 1), stop: make(chan struct{}), logger: o.logger,
+		signingKey: o.signingKey}
 	var err error
 	if db.write, db.read, db.closePool, err = d.open(ctx, dsn, o); err != nil {
 		return nil, err
@@ -107,8 +111,33 @@ func (db *DB) loadSecret(ctx context.Context) error {
 	if err := db.write.QueryRowContext(ctx, `SELECT value FROM server_secrets WHERE name = 'hmac'`).Scan(&db.secret); err != nil {
 		return fmt.Errorf("load server secret: %w", err)
 	}
+	if db.signingKey != nil {
+		return nil // given by the operator
+	}
+	// The receipt signing key lives with the data, so every process serving
+	// this database signs with the same key.
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := rand.Read(seed); err != nil {
+		return err
+	}
+	if _, err := db.write.ExecContext(ctx,
+		`INSERT INTO server_secrets (name, value) VALUES ('receipt-signing-key', $1) ON CONFLICT (name) DO NOTHING`, seed); err != nil {
+		return fmt.Errorf("store signing key: %w", err)
+	}
+	if err := db.write.QueryRowContext(ctx, `SELECT value FROM server_secrets WHERE name = 'receipt-signing-key'`).Scan(&seed); err != nil {
+		return fmt.Errorf("load signing key: %w", err)
+	}
+	if len(seed) != ed25519.SeedSize {
+		return fmt.Errorf("load signing key: stored key has %d bytes, want %d", len(seed), ed25519.SeedSize)
+	}
+	db.signingKey = ed25519.NewKeyFromSeed(seed)
 	return nil
 }
+
+// SigningKey is the Ed25519 key that signs erasure receipts: the one given
+// to Open (WithSigningKey), or else one generated on first start and kept
+// in the database.
+func (db *DB) SigningKey() ed25519.PrivateKey { return db.signingKey }
 
 // keyedHash is HMAC-SHA256 under the server secret, with a purpose label so
 // hashes made for one purpose never match another.

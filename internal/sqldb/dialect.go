@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -38,6 +39,9 @@ type dialect struct {
 	// forUpdate locks the learner row read in a write transaction, so
 	// concurrent writers to one user queue instead of losing updates.
 	forUpdate string
+	// lockRow locks the row a single-table SELECT reads ("" on SQLite);
+	// skipLocked does too, skipping rows another transaction has locked.
+	lockRow, skipLocked string
 	// isUniqueViolation reports whether err is a unique-constraint violation.
 	isUniqueViolation func(err error) bool
 	// isUnavailable reports whether err means the database cannot be reached.
@@ -58,6 +62,8 @@ type dialect struct {
 type options struct {
 	maxConns int
 	logger   *slog.Logger
+	// signingKey signs erasure receipts instead of the stored key.
+	signingKey ed25519.PrivateKey
 }
 
 // Option changes how Open connects.
@@ -66,6 +72,10 @@ type Option func(*options)
 // WithLogger sets where background work (the scrub after erasures) reports
 // failures; by default nowhere.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithSigningKey makes key sign erasure receipts instead of the key kept
+// in the database.
+func WithSigningKey(key ed25519.PrivateKey) Option { return func(o *options) { o.signingKey = key } }
 
 // WithMaxConns sets the size of the PostgreSQL connection pool (default 10).
 // SQLite ignores it: it has one writer and a small reader pool.
@@ -94,6 +104,8 @@ var postgresDialect = dialect{
 	name:           "postgres",
 	open:           openPostgres,
 	forUpdate:      " FOR UPDATE OF l",
+	lockRow:        " FOR UPDATE",
+	skipLocked:     " FOR UPDATE SKIP LOCKED",
 	lockMigrations: "LOCK TABLE schema_migrations IN EXCLUSIVE MODE",
 	isUniqueViolation: func(err error) bool {
 		var e *pgconn.PgError

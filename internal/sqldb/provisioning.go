@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lethehq/lethe"
 )
@@ -91,6 +92,13 @@ func (tx *Tx) applyEvent(ctx context.Context, ev lethe.ProvisioningEvent) (*leth
 		u, err := tx.findUser(ctx, key)
 		switch {
 		case lethe.ErrorCode(err) == lethe.ENotFound:
+			email := ""
+			if ev.Fields.Email != nil {
+				email = *ev.Fields.Email
+			}
+			if err := tx.refuseStale(ctx, ev, email); err != nil {
+				return nil, err
+			}
 			if u, err = tx.createUser(ctx, "", ev.Ref, ev.Fields); err != nil {
 				return nil, err
 			}
@@ -107,6 +115,21 @@ func (tx *Tx) applyEvent(ctx context.Context, ev lethe.ProvisioningEvent) (*leth
 		}
 	}
 	u, err := tx.findLiveUser(ctx, key)
+	if lethe.ErrorCode(err) == lethe.ENotFound {
+		if ev.Type == lethe.EventUserDeleted {
+			// Deleting a ref erased within the tombstone window again.
+			at, terr := tx.erasedAt(ctx, ev.Ref, "")
+			if terr != nil {
+				return nil, terr
+			}
+			if at != nil {
+				out.Outcome = lethe.OutcomeErased
+				return out, nil
+			}
+		} else if serr := tx.refuseStale(ctx, ev, ""); serr != nil {
+			return nil, serr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -119,9 +142,32 @@ func (tx *Tx) applyEvent(ctx context.Context, ev lethe.ProvisioningEvent) (*leth
 		out.Outcome = lethe.OutcomeSuspended
 		return out, tx.suspendUser(ctx, u, ev.Fields.EndDate)
 	case lethe.EventUserDeleted:
+		d, err := tx.deleteUser(ctx, u)
+		if err != nil {
+			return nil, err
+		}
 		out.Outcome = lethe.OutcomeErased
-		_, err := tx.eraseUser(ctx, u)
-		return out, err
+		if d.Outcome == lethe.DeletionScheduled || (d.Outcome == lethe.DeletionRepeated && d.DueAt != nil) {
+			out.Outcome = lethe.OutcomeErasureScheduled
+		}
+		return out, nil
 	}
 	return nil, lethe.FieldErrorf(lethe.EInvalid, "eventType", "invalid", "eventType is not supported")
+}
+
+// refuseStale refuses an event about a ref (or email) whose person was
+// erased after the event was sent: a delayed HR retry must not recreate,
+// or act on the ref of, someone erased since. A newer event, or one
+// without a timestamp, goes ahead (and creates a new, unlinked user).
+func (tx *Tx) refuseStale(ctx context.Context, ev lethe.ProvisioningEvent, email string) error {
+	if ev.Timestamp == nil {
+		return nil
+	}
+	at, err := tx.erasedAt(ctx, ev.Ref, email)
+	if err != nil || at == nil || !ev.Timestamp.Before(*at) {
+		return err
+	}
+	return lethe.FieldErrorf(lethe.EConflict, "timestamp", "before_erasure",
+		"This event was sent before the person it names was erased (%s); a delayed event cannot bring them back. "+
+			"Send a new event to create a new user.", at.Format(time.RFC3339))
 }

@@ -117,7 +117,8 @@ var Registry = []Table{
 	// describes the account.
 	{Name: "learners", Learner: "id", Rows: KeepRows, Erased: "accountDetails", Columns: concat(
 		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "id"),
-		cols(Keep, "state", "role", "login_method", "first_login_at", "last_login_at", "created_at", "updated_at", "deleted_at"),
+		cols(Keep, "state", "role", "login_method", "first_login_at", "last_login_at", "created_at", "updated_at", "deleted_at",
+			"anonymized_at"),
 		[]Column{{Name: "end_date", Policy: Erase}, {Name: "sso", Policy: Erase, Cleared: "FALSE"}}), NoRewrite: true},
 	{Name: "status_history", Learner: "learner_id", Rows: KeepRows, Kept: "statusHistory", Columns: concat(
 		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
@@ -125,7 +126,20 @@ var Registry = []Table{
 		cols(Keep, "seq", "from_state", "to_state", "reason", "actor", "source", "at"))},
 	{Name: "erasures", Learner: "learner_id", Rows: KeepRows, Columns: concat(
 		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
-		cols(Keep, "erased_at", "source", "actor", "erased", "kept"))},
+		cols(Keep, "erased_at", "source", "actor", "erased", "kept", "mode", "requested_at"))},
+	// A scheduled erasure goes when it runs, or with the account (purge).
+	{Name: "pending_erasures", Learner: "learner_id", Rows: DeleteRows, Erased: "pendingErasures", Columns: concat(
+		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"), cols(Keep, "due_at", "requested_at", "source", "actor"))},
+	// Keyed hashes (per-tenant key) of erased refs and emails, kept for the
+	// tenant's tombstone window and then deleted: they name no one, and no
+	// learner; only a value the server is given again can match one.
+	{Name: "tombstones", Columns: concat(cols(NotPersonal, "tenant_id", "kind"), cols(Keep, "hash", "erased_at"))},
+	// The audit trail outlives erasure: its subject is a learner id, its
+	// actor a label, its detail fixed words and numbers.
+	{Name: "audit_trail", Columns: concat(cols(NotPersonal, "tenant_id", "seq", "prev_hash", "hash"),
+		cols(Keep, "at", "action", "source", "actor", "detail"), cols(Pseudonymize, "subject"))},
+	{Name: "audit_heads", Columns: cols(NotPersonal, "tenant_id", "seq", "hash")},
+	{Name: "tenant_settings", Columns: cols(NotPersonal, "tenant_id", "deletion_mode", "grace_days", "tombstone_days", "updated_at")},
 	// Idempotency of provisioning events: the keyed hash of the body is
 	// derived from personal data and goes; the outcome stays. event_id is a
 	// keyed hash of the envelope id (the id itself before schema version 6).
@@ -261,7 +275,10 @@ func PersonalTables(rewrite bool) []string {
 // columns of the kept rows, clears references to ref, and counts what was
 // erased and kept. Every category of the registry is counted, zeros too. Statements name tables from the registry, never
 // from input.
-func (tx *Tx) eraseRecords(ctx context.Context, id, ref string, erased, kept map[string]int) error {
+//
+// With keepPerson (anonymization) the person row stays, its personal
+// fields random (randomizePerson).
+func (tx *Tx) eraseRecords(ctx context.Context, id, ref string, keepPerson bool, erased, kept map[string]int) error {
 	tenant := string(tx.actor.TenantID)
 	for i := range Registry {
 		t := &Registry[i]
@@ -280,15 +297,20 @@ func (tx *Tx) eraseRecords(ctx context.Context, id, ref string, erased, kept map
 			n, _ := res.RowsAffected()
 			erased[c.RefsErased] += int(n)
 		}
-		switch t.Rows {
-		case DeleteRows:
+		switch {
+		case t.Rows == DeleteRows && keepPerson && t.Name == "people":
+			if err := tx.randomizePerson(ctx, id); err != nil {
+				return err
+			}
+			erased[t.Erased]++
+		case t.Rows == DeleteRows:
 			res, err := tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE tenant_id = $1 AND `+t.Learner+` = $2`, tenant, id)
 			if err != nil {
 				return fmt.Errorf("erase %s: %w", t.Name, err)
 			}
 			n, _ := res.RowsAffected()
 			erased[t.Erased] += int(n)
-		case KeepRows:
+		case t.Rows == KeepRows:
 			if cs := t.sealed(); len(cs) > 0 {
 				// Unreadable once the key goes (learner_keys, DeleteRows).
 				held := make([]string, len(cs))

@@ -24,7 +24,7 @@ func NewUserService(db *DB) *UserService { return &UserService{db: db} }
 var _ lethe.UserService = (*UserService)(nil)
 
 const userColumns = `l.id, l.state, l.role, l.login_method, l.sso, l.end_date, l.first_login_at, l.last_login_at,
-	l.created_at, l.updated_at, l.deleted_at,
+	l.created_at, l.updated_at, l.deleted_at, l.anonymized_at,
 	p.ref, p.email, p.first_name, p.last_name, p.job_title, p.manager_ref, p.domain, p.time_zone,
 	p.language_code, p.start_date, p.additional_fields`
 
@@ -32,17 +32,17 @@ const userFrom = ` FROM learners l LEFT JOIN people p ON p.tenant_id = l.tenant_
 
 func scanUser(row rowScanner) (*lethe.User, error) {
 	var u lethe.User
-	var endDate, firstLogin, lastLogin, deletedAt, startDate sql.NullInt64
+	var endDate, firstLogin, lastLogin, deletedAt, anonymizedAt, startDate sql.NullInt64
 	var created, updated int64
 	var ref, email, first, last, job, mgr, domain, tz, lang, extra sql.NullString
 	err := row.Scan(&u.ID, &u.State, &u.Role, &u.LoginMethod, &u.SSO, &endDate, &firstLogin, &lastLogin,
-		&created, &updated, &deletedAt,
+		&created, &updated, &deletedAt, &anonymizedAt,
 		&ref, &email, &first, &last, &job, &mgr, &domain, &tz, &lang, &startDate, &extra)
 	if err != nil {
 		return nil, err
 	}
 	u.EndDate, u.FirstLoginAt, u.LastLoginAt, u.DeletedAt = timePtr(endDate), timePtr(firstLogin), timePtr(lastLogin), timePtr(deletedAt)
-	u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
+	u.CreatedAt, u.UpdatedAt, u.AnonymizedAt = fromMS(created), fromMS(updated), timePtr(anonymizedAt)
 	if ref.Valid {
 		u.Person = &lethe.Person{
 			Ref: ref.String, Email: email.String, FirstName: first.String, LastName: last.String,
@@ -313,6 +313,11 @@ func (tx *Tx) changeUser(ctx context.Context, u *lethe.User, f lethe.UserFields,
 	if err := tx.checkUnique(ctx, u.ID, u.Person); err != nil {
 		return err
 	}
+	if !dirty {
+		if err := tx.audit(ctx, "user.updated", string(u.ID), nil); err != nil {
+			return err
+		}
+	}
 	return tx.saveUser(ctx, u)
 }
 
@@ -329,6 +334,12 @@ func (tx *Tx) suspendUser(ctx context.Context, u *lethe.User, endDate *time.Time
 // reactivateUser restores access. A rehire's old end date no longer applies,
 // so it is cleared unless f gives a new one.
 func (tx *Tx) reactivateUser(ctx context.Context, u *lethe.User, f lethe.UserFields) error {
+	if u.AnonymizedAt != nil {
+		return lethe.Errorf(lethe.EConflict, "The account was anonymized, which cannot be undone; create a new user instead.")
+	}
+	if err := tx.cancelErasure(ctx, u); err != nil {
+		return err
+	}
 	if f.EndDate == nil {
 		f.EndDate = &time.Time{}
 	}
@@ -339,50 +350,6 @@ func (tx *Tx) reactivateUser(ctx context.Context, u *lethe.User, f lethe.UserFie
 		}
 	}
 	return tx.changeUser(ctx, u, f, reactivated)
-}
-
-// eraseUser deletes the person row (secure_delete overwrites its bytes),
-// marks the learner deleted and inactive, clears the keyed hashes of the
-// person's provisioning events, and writes the erasure record. Learning
-// records and the status history stay under the learner id.
-func (tx *Tx) eraseUser(ctx context.Context, u *lethe.User) (*lethe.Erasure, error) {
-	tenant, id := string(tx.actor.TenantID), string(u.ID)
-	e := &lethe.Erasure{LearnerID: u.ID, ErasedAt: tx.now, Source: tx.actor.Source, Actor: tx.actor.Name,
-		Kept: map[string]int{}, Erased: map[string]int{}}
-	// The erased person's reports change: their managerRef is cleared below,
-	// and a sync by updatedSince must see it.
-	if _, err := tx.ExecContext(ctx, `UPDATE learners SET updated_at = $3 WHERE tenant_id = $1 AND id IN
-		(SELECT learner_id FROM people WHERE tenant_id = $1 AND manager_ref = $2)`, tenant, u.Person.Ref, ms(tx.now)); err != nil {
-		return nil, fmt.Errorf("touch reports: %w", err)
-	}
-	// Memberships go (the registry deletes them), so enrolments become unassigned.
-	if _, err := tx.markEnrolments(ctx, lethe.EventUnassigned, "e.learner_id = $3", id); err != nil {
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE learners SET state = 'deleted', updated_at = $3, deleted_at = $3
-		WHERE tenant_id = $1 AND id = $2`, tenant, id, ms(tx.now)); err != nil {
-		return nil, fmt.Errorf("mark learner deleted: %w", err)
-	}
-	if err := tx.transition(ctx, u, lethe.StateDeleted, lethe.ReasonErased); err != nil {
-		return nil, err
-	}
-	// Everything else follows the personal-data registry.
-	if err := tx.eraseRecords(ctx, id, u.Person.Ref, e.Erased, e.Kept); err != nil {
-		return nil, err
-	}
-	u.EndDate, u.SSO = nil, false
-	if err := tx.recordCount(ctx, &u.Learner); err != nil {
-		return nil, err
-	}
-	erased, _ := json.Marshal(e.Erased)
-	kept, _ := json.Marshal(e.Kept)
-	_, err := tx.ExecContext(ctx, `INSERT INTO erasures (tenant_id, learner_id, erased_at, source, actor, erased, kept)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenant, id, ms(tx.now), string(e.Source), e.Actor, string(erased), string(kept))
-	if err != nil {
-		return nil, fmt.Errorf("insert erasure: %w", err)
-	}
-	tx.erased = true
-	return e, nil
 }
 
 // CreateUser implements lethe.UserService.
@@ -441,19 +408,6 @@ func (s *UserService) ReactivateUser(ctx context.Context, key lethe.UserKey, f l
 		return tx.resolveManagers(ctx, []*lethe.User{u})
 	})
 	return u, err
-}
-
-// EraseUser implements lethe.UserService.
-func (s *UserService) EraseUser(ctx context.Context, key lethe.UserKey) (e *lethe.Erasure, err error) {
-	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		u, err := tx.findLiveUser(ctx, key)
-		if err != nil {
-			return err
-		}
-		e, err = tx.eraseUser(ctx, u)
-		return err
-	})
-	return e, err
 }
 
 // RecordLogin implements lethe.UserService.
@@ -618,28 +572,4 @@ func (s *UserService) FindStatusHistory(ctx context.Context, id lethe.LearnerID)
 		return rows.Err()
 	})
 	return out, err
-}
-
-// FindErasure implements lethe.UserService.
-func (s *UserService) FindErasure(ctx context.Context, id lethe.LearnerID) (e *lethe.Erasure, err error) {
-	err = s.db.readTx(ctx, func(tx *Tx) error {
-		var at int64
-		var erased, kept string
-		e = &lethe.Erasure{LearnerID: id}
-		err := tx.QueryRowContext(ctx, `SELECT erased_at, source, actor, erased, kept FROM erasures
-			WHERE tenant_id = $1 AND learner_id = $2`, string(tx.actor.TenantID), string(id)).
-			Scan(&at, &e.Source, &e.Actor, &erased, &kept)
-		if errors.Is(err, sql.ErrNoRows) {
-			return lethe.Errorf(lethe.ENotFound, "Erasure not found.")
-		}
-		if err != nil {
-			return fmt.Errorf("find erasure: %w", err)
-		}
-		e.ErasedAt = fromMS(at)
-		if err := json.Unmarshal([]byte(erased), &e.Erased); err != nil {
-			return err
-		}
-		return json.Unmarshal([]byte(kept), &e.Kept)
-	})
-	return e, err
 }

@@ -1,0 +1,152 @@
+package sqldb
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/lethehq/lethe"
+)
+
+// The audit trail: who did what to whom, with the actor and subject as
+// internal ids and labels only, so it survives erasure. Entries are
+// appended in the transaction of the change they record, numbered per
+// tenant, and chained: each entry's hash covers the previous hash and the
+// entry, and audit_heads holds the tenant's last seq and hash. Editing,
+// removing or inserting an entry breaks the chain (VerifyTrail).
+
+// genesisHash is the "previous hash" of a tenant's first entry.
+var genesisHash = make([]byte, sha256.Size)
+
+// auditHash chains an entry to the previous hash.
+func auditHash(prev []byte, e *lethe.AuditEntry) []byte {
+	h := sha256.New()
+	h.Write(prev)
+	var n [8]byte
+	for _, v := range []int64{e.Seq, e.At.UnixMilli()} {
+		binary.BigEndian.PutUint64(n[:], uint64(v))
+		h.Write(n[:])
+	}
+	for _, s := range []string{e.Action, string(e.Source), e.Actor, e.Subject, e.Detail} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	return h.Sum(nil)
+}
+
+// audit appends an entry to the tenant's trail. detail holds fixed words
+// and numbers only, never personal data.
+func (tx *Tx) audit(ctx context.Context, action, subject string, detail map[string]any) error {
+	tenant := string(tx.actor.TenantID)
+	d := []byte("{}")
+	if len(detail) > 0 {
+		var err error
+		if d, err = json.Marshal(detail); err != nil {
+			return err
+		}
+	}
+	// The head row serialises appends of one tenant (a row lock on
+	// PostgreSQL; SQLite has one writer).
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 0, $2)
+		ON CONFLICT (tenant_id) DO NOTHING`, tenant, genesisHash); err != nil {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	e := &lethe.AuditEntry{At: tx.now, Action: action, Source: tx.actor.Source, Actor: tx.actor.Name, Subject: subject, Detail: string(d)}
+	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant_id = $1`+tx.db.dialect.lockRow,
+		tenant).Scan(&e.Seq, &e.PrevHash); err != nil {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	e.Seq++
+	e.Hash = auditHash(e.PrevHash, e)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_trail (tenant_id, seq, at, action, source, actor, subject, detail, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, tenant, e.Seq, ms(e.At), e.Action, string(e.Source), e.Actor,
+		e.Subject, e.Detail, e.PrevHash, e.Hash); err != nil {
+		return fmt.Errorf("append audit entry: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant_id = $1`, tenant, e.Seq, e.Hash); err != nil {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	return nil
+}
+
+// TrailProblem is a break in a tenant's audit trail.
+type TrailProblem struct {
+	TenantID lethe.TenantID
+	Seq      int64
+	Problem  string
+}
+
+func (p TrailProblem) String() string {
+	return "tenant " + string(p.TenantID) + ", entry " + strconv.FormatInt(p.Seq, 10) + ": " + p.Problem
+}
+
+// VerifyTrail checks the audit trail of every tenant: entries numbered from
+// 1 without gaps, each hash the chain of the previous one and the entry,
+// and the last one the head. It returns how many entries it checked and
+// every break it found.
+func (db *DB) VerifyTrail(ctx context.Context) (checked int, problems []TrailProblem, err error) {
+	tenants, err := NewTenantService(db).FindTenants(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, t := range tenants {
+		var seq int64
+		hash := genesisHash
+		err := db.read.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant_id = $1`, string(t.ID)).Scan(&seq, &hash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return checked, problems, fmt.Errorf("read audit head: %w", err)
+		}
+		n, ps, err := db.verifyTenantTrail(ctx, t.ID, seq, hash)
+		if err != nil {
+			return checked, problems, err
+		}
+		checked += n
+		problems = append(problems, ps...)
+	}
+	return checked, problems, nil
+}
+
+func (db *DB) verifyTenantTrail(ctx context.Context, tenant lethe.TenantID, headSeq int64, headHash []byte) (int, []TrailProblem, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT seq, at, action, source, actor, subject, detail, prev_hash, hash
+		FROM audit_trail WHERE tenant_id = $1 ORDER BY seq`, string(tenant))
+	if err != nil {
+		return 0, nil, fmt.Errorf("read audit trail: %w", err)
+	}
+	defer rows.Close()
+	var problems []TrailProblem
+	add := func(seq int64, p string) { problems = append(problems, TrailProblem{tenant, seq, p}) }
+	prev, want, n := genesisHash, int64(1), 0
+	for rows.Next() {
+		var e lethe.AuditEntry
+		var at int64
+		if err := rows.Scan(&e.Seq, &at, &e.Action, &e.Source, &e.Actor, &e.Subject, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
+			return n, nil, err
+		}
+		n++
+		e.At = fromMS(at)
+		if e.Seq != want {
+			add(want, fmt.Sprintf("missing (the next entry is %d)", e.Seq))
+		}
+		switch {
+		case !bytes.Equal(e.PrevHash, prev):
+			add(e.Seq, "does not follow the entry before it (an entry was removed or inserted)")
+		case !bytes.Equal(e.Hash, auditHash(e.PrevHash, &e)):
+			add(e.Seq, "was changed after it was written")
+		}
+		prev, want = e.Hash, e.Seq+1
+	}
+	if err := rows.Err(); err != nil {
+		return n, nil, err
+	}
+	if want-1 != headSeq || !bytes.Equal(prev, headHash) {
+		add(headSeq, "the trail ends before its head (entries were removed from the end)")
+	}
+	return n, problems, nil
+}
