@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/lethehq/lethe/internal/rest"
@@ -22,6 +26,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	rewrite := fs.Duration("rewrite-interval", 24*time.Hour,
 		"PostgreSQL: how often to rewrite the personal-data tables after erasures (VACUUM FULL); 0 disables")
 	demo := fs.Bool("demo", false, "create the demo tenant and sample users (idempotent)")
+	signingKey := fs.String("signing-key", envOr(e, "LETHE_SIGNING_KEY", ""),
+		"Ed25519 key that signs erasure receipts: a base64 seed or private key, or a file holding one (env LETHE_SIGNING_KEY); default: a key generated on first start and kept in the database")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -34,7 +40,15 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
 
-	db, err := sqldb.Open(ctx, *dsn, sqldb.WithMaxConns(*pool), sqldb.WithLogger(logger))
+	opts := []sqldb.Option{sqldb.WithMaxConns(*pool), sqldb.WithLogger(logger)}
+	if *signingKey != "" {
+		key, err := readSigningKey(*signingKey)
+		if err != nil {
+			return usageError{"serve: --signing-key: " + err.Error()}
+		}
+		opts = append(opts, sqldb.WithSigningKey(key))
+	}
+	db, err := sqldb.Open(ctx, *dsn, opts...)
 	if err != nil {
 		return err
 	}
@@ -61,6 +75,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 			Audiences: sqldb.NewAudienceService(db), Assignments: assignments,
 			Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
 			Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
+			Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(),
 			Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 			Now: func() time.Time { return db.Now() },
 		},
@@ -75,6 +90,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		go rewriteLoop(ctx, db, *rewrite, logger)
 	}
 	go resumeLoop(ctx, assignments, time.Minute, logger)
+	go erasureLoop(ctx, users, time.Minute, logger)
 	return srv.Serve(ctx, ln)
 }
 
@@ -88,6 +104,26 @@ func resumeLoop(ctx context.Context, assignments *sqldb.AssignmentService, every
 			logger.Error("resume enrolments", "error", err.Error())
 		case n > 0:
 			logger.Info("resumed enrolments", "assignments", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
+
+// erasureLoop runs the erasures whose grace period has ended, at start and
+// every interval (they are rows in the database: any process may run them,
+// and one that was down runs them late, never not at all).
+func erasureLoop(ctx context.Context, users *sqldb.UserService, every time.Duration, logger *slog.Logger) {
+	for {
+		n, err := users.RunDueErasures(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Error("run due erasures", "error", err.Error())
+		case n > 0:
+			logger.Info("ran due erasures", "erased", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -124,4 +160,28 @@ func rewriteLoop(ctx context.Context, db *sqldb.DB, every time.Duration, logger 
 		}
 		logger.Info("rewrote personal data", "duration_ms", time.Since(start).Milliseconds())
 	}
+}
+
+// readSigningKey reads an Ed25519 key given as the base64 of a 32-byte seed
+// or of a 64-byte private key, or as the path of a file holding one.
+func readSigningKey(v string) (ed25519.PrivateKey, error) {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+	path := "the value"
+	if err != nil {
+		b, rerr := os.ReadFile(v)
+		if rerr != nil {
+			return nil, fmt.Errorf("neither a base64 key nor a readable file: %w", rerr)
+		}
+		path = v
+		if raw, err = base64.StdEncoding.DecodeString(strings.TrimSpace(string(b))); err != nil {
+			return nil, fmt.Errorf("%s must hold a base64 key", v)
+		}
+	}
+	switch len(raw) {
+	case ed25519.SeedSize:
+		return ed25519.NewKeyFromSeed(raw), nil
+	case ed25519.PrivateKeySize:
+		return ed25519.PrivateKey(raw), nil
+	}
+	return nil, fmt.Errorf("%s holds %d bytes; an Ed25519 seed has %d, a private key %d", path, len(raw), ed25519.SeedSize, ed25519.PrivateKeySize)
 }

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"crypto/ed25519"
 	"log/slog"
 	"net/http"
 	"time"
@@ -20,7 +21,10 @@ type Handler struct {
 	Activities   lethe.ActivityService
 	Tags         lethe.TagService // tags, learners' tags and skills, skill levels
 	CPD          lethe.CPDService
-	Logger       *slog.Logger
+	Settings     lethe.SettingsService
+	// SigningKey signs erasure receipts.
+	SigningKey ed25519.PrivateKey
+	Logger     *slog.Logger
 	// Now is the clock used to derive statuses in responses.
 	Now func() time.Time
 }

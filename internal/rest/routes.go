@@ -77,7 +77,12 @@ func (h *Handler) Routes() []Route {
 		{"POST", "/lethe/v1/users/{id}/reactivate", h.json(h.reactivateUser)},
 		{"POST", "/lethe/v1/users/{id}/logins", h.json(h.recordLogin)},
 		{"GET", "/lethe/v1/users/{id}/status-history", h.json(h.statusHistory)},
-		{"GET", "/lethe/v1/erasures/{userId}", h.json(h.getErasure)},
+		{"DELETE", "/lethe/v1/users/{id}", h.json(h.deleteUserByID)},        // ?mode=erase (default) | purge
+		{"POST", "/lethe/v1/users/{id}/anonymize", h.json(h.anonymizeUser)}, // signed receipt
+		{"GET", "/lethe/v1/erasures/public-key", h.json(h.getErasurePublicKey)},
+		{"GET", "/lethe/v1/erasures/{userId}", h.json(h.getErasure)}, // signed receipt
+		{"GET", "/lethe/v1/settings", h.json(h.getSettings)},
+		{"PATCH", "/lethe/v1/settings", h.json(h.updateSettings)},
 		// Lethe's own: CPD, tags and skill levels administration.
 		{"POST", "/lethe/v1/cpd/categories", h.json(h.createCPDCategory)},      // {categoryId, name}, 201
 		{"POST", "/lethe/v1/cpd/requirements", h.json(h.createCPDRequirement)}, // CPD requirement, 201

@@ -273,17 +273,3 @@ func (h *Handler) statusHistory(r *http.Request) (int, any, error) {
 	}
 	return http.StatusOK, map[string]any{"results": out}, nil
 }
-
-// GET /lethe/v1/erasures/{userId}
-func (h *Handler) getErasure(r *http.Request) (int, any, error) {
-	id, err := userIDFromPath(r, "userId")
-	if err != nil {
-		return 0, nil, err
-	}
-	e, err := h.Users.FindErasure(r.Context(), id)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, erasureJSON{UserID: string(e.LearnerID), ErasedAt: formatTime(e.ErasedAt),
-		Source: string(e.Source), Actor: e.Actor, Erased: e.Erased, Kept: e.Kept}, nil
-}

@@ -177,13 +177,3 @@ type statusChangeJSON struct {
 	Source string  `json:"source"`
 	At     string  `json:"at"`
 }
-
-// erasureJSON is GET /lethe/v1/erasures/{userId}: ids and counts only.
-type erasureJSON struct {
-	UserID   string         `json:"userId"`
-	ErasedAt string         `json:"erasedAt"`
-	Source   string         `json:"source"`
-	Actor    string         `json:"actor"`
-	Erased   map[string]int `json:"erased"`
-	Kept     map[string]int `json:"kept"`
-}

@@ -57,6 +57,7 @@ func seedTenantA(t *testing.T, s *testServer) tenantAUsers {
 	s.MustOK(t, s.A, http.StatusOK, "POST", "/lethe/v1/activities", `{"activities":[{"id":"a-act-1","type":"viewed","userId":"`+
 		a.liveID+`","date":"`+T0+`","contextType":"content","contextId":"`+contentA+`","name":"Alice viewed"}]}`)
 	a.activityID = s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/activities", "")["results"].([]any)[0].(map[string]any)["id"].(string)
+	s.MustOK(t, s.A, http.StatusOK, "PATCH", "/lethe/v1/settings", `{"deletion":{"tombstoneDays":90}}`)
 	return a
 }
 
@@ -79,6 +80,7 @@ func snapshotA(t *testing.T, s *testServer, a tenantAUsers) map[string]string {
 	get("/rest/v1/users/ref/" + EncodeURIComponent(a.liveRef))
 	get("/rest/v1/users/ref/" + a.suspendedRef)
 	get("/lethe/v1/erasures/" + a.erasedID)
+	get("/lethe/v1/settings")
 	for _, p := range []string{"/rest/v1/audiences", "/rest/v1/audiences/" + a.orgID, "/rest/v1/audiences/A-TEAM",
 		"/rest/v1/audiences/A-TEAM/members", "/rest/v1/audiences/A-TEAM/managers", "/rest/v1/assignments",
 		"/rest/v1/assignments/" + a.assignmentID, "/rest/v1/assignments/" + a.assignmentID + "/enrolments",
@@ -327,6 +329,26 @@ func TestServer_TenantIsolation(t *testing.T) {
 		},
 		"GET /lethe/v1/erasures/{userId}": func(t *testing.T, b Tenant, method, path string) {
 			MustError(t, s.Do(t, b, method, path, ""), http.StatusNotFound, "not_found")
+		},
+		"DELETE /lethe/v1/users/{id}": func(t *testing.T, b Tenant, method, path string) {
+			for _, q := range []string{"", "?mode=erase", "?mode=purge"} {
+				MustError(t, s.Do(t, b, method, path+q, ""), http.StatusNotFound, "not_found")
+			}
+		},
+		"POST /lethe/v1/users/{id}/anonymize": notFound(s, ""),
+		"GET /lethe/v1/erasures/public-key": func(t *testing.T, b Tenant, method, path string) {
+			// The server's key, the same for every tenant: no tenant data.
+			if got := s.MustOK(t, b, http.StatusOK, method, path, ""); got["algorithm"] != "Ed25519" {
+				t.Errorf("public key = %v", got)
+			}
+		},
+		"GET /lethe/v1/settings": func(t *testing.T, b Tenant, method, path string) {
+			got := s.MustOK(t, b, http.StatusOK, method, path, "")
+			MustDiff(t, "B's settings", map[string]any{"deletion": map[string]any{"mode": "erase", "graceDays": 0.0, "tombstoneDays": 30.0},
+				"updatedAt": nil}, got)
+		},
+		"PATCH /lethe/v1/settings": func(t *testing.T, b Tenant, method, path string) {
+			s.MustOK(t, b, http.StatusOK, method, path, `{"deletion":{"mode":"restricted","graceDays":3}}`)
 		},
 	}
 

@@ -1142,12 +1142,30 @@ func TestUsers_Delete(t *testing.T) {
 	t.Run("OKErasureRecord", func(t *testing.T) {
 		res := s.Do(t, s.A, "GET", "/lethe/v1/erasures/"+id, "")
 		MustStatus(t, res, http.StatusOK)
+		got := res.Object(t)
+		if sig, _ := got["signature"].(map[string]any); sig["algorithm"] != "Ed25519" || sig["value"] == "" {
+			t.Errorf("signature = %v", got["signature"])
+		}
+		delete(got, "signature") // checked against the public key in TestErasure_Receipt
+		checks := []any{}
+		for _, name := range []string{"person", "accountDetails", "pendingErasures", "provisioningEventHashes", "memberships",
+			"managerRoles", "activityText", "tags", "skills", "cpdText", "dataKeys"} {
+			checks = append(checks, map[string]any{"name": name, "found": 0.0})
+		}
+		kept := map[string]any{"statusHistory": 2.0, "enrolments": 0.0, "completions": 0.0, "activities": 0.0, "cpdEntries": 0.0}
+		policies := map[string]any{}
+		for k := range kept {
+			policies[k] = "pseudonymize"
+		}
 		MustDiff(t, "erasure", map[string]any{
-			"userId": id, "erasedAt": erasedAtS, "source": "api", "actor": "api-key",
+			"receiptVersion": 1.0, "tenantId": "tenant-a", "userId": id, "mode": "erase", "irreversible": true,
+			"statement":   "The person's personal data was erased and cannot be restored. The records listed as kept remain under the internal user id only; free text they carried was sealed under a key that was destroyed.",
+			"requestedAt": erasedAtS, "erasedAt": erasedAtS, "source": "api", "actor": "api-key", "issuedAt": erasedAtS,
 			"erased": map[string]any{"person": 1.0, "managerRefs": 0.0, "provisioningEventHashes": 1.0, "memberships": 0.0, "managerRoles": 0.0,
 				"activityText": 0.0, "accountDetails": 0.0, "cpdText": 0.0, "dataKeys": 0.0, "skills": 0.0, "tags": 0.0, "pendingErasures": 0.0},
-			"kept": map[string]any{"statusHistory": 2.0, "enrolments": 0.0, "completions": 0.0, "activities": 0.0, "cpdEntries": 0.0},
-		}, res.Object(t))
+			"kept": kept, "keptPolicies": policies,
+			"verification": map[string]any{"passed": true, "checkedAt": erasedAtS, "checks": checks},
+		}, got)
 		MustNotContain(t, res, "leaver-7", email, first, last)
 	})
 	t.Run("ErrErasureOfLiveUser", func(t *testing.T) {
