@@ -427,24 +427,3 @@ func (c *Client) StatusHistory(ctx context.Context, id string) ([]StatusChange, 
 	}
 	return out.Results, nil
 }
-
-// Erasure is the proof that a user was erased: ids and counts only.
-type Erasure struct {
-	UserID   string    `json:"userId"`
-	ErasedAt time.Time `json:"erasedAt"`
-	Source   string    `json:"source"`
-	Actor    string    `json:"actor"`
-	// Erased counts what was removed, by kind, e.g. "person": 1.
-	Erased map[string]int `json:"erased"`
-	// Kept counts the records that stayed, by kind, e.g. "statusHistory": 3.
-	Kept map[string]int `json:"kept"`
-}
-
-// GetErasure returns the erasure record of the erased user with id (GET
-// /lethe/v1/erasures/{userId}). Not found when the user was not erased.
-func (c *Client) GetErasure(ctx context.Context, id string) (*Erasure, error) {
-	if id == "" {
-		return nil, errEmpty("id")
-	}
-	return doInto[Erasure](ctx, c, call{method: "GET", pattern: "/lethe/v1/erasures/{userId}", args: []string{id}})
-}

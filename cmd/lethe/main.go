@@ -3,6 +3,8 @@
 //	lethe serve   [--addr ADDR] [--db DB] [--demo]
 //	lethe tenant  create --name NAME [--id ID] [--json] | list [--json] | rotate-key ID
 //	lethe migrate [--db DB]
+//	lethe erasure show USER_ID | verify --public-key KEY RECEIPT
+//	lethe trail   verify [--db DB]
 //	lethe version
 package main
 
@@ -46,9 +48,14 @@ Usage:
   lethe tenant  list [--json]                        list tenants
   lethe tenant  rotate-key ID                        replace a tenant's API key
   lethe migrate [--db DB]                            apply database migrations
+  lethe erasure show [--server URL --tenant ID --key KEY] USER_ID
+                                                     print the signed receipt of an erasure
+  lethe erasure verify --public-key KEY RECEIPT      check a receipt offline (exit 1: invalid)
+  lethe trail   verify [--db DB]                     check the audit trail (exit 1: broken)
   lethe version                                      print the version
 
-Environment: LETHE_ADDR and LETHE_DB are the defaults of --addr and --db.
+Environment: LETHE_ADDR and LETHE_DB are the defaults of --addr and --db;
+LETHE_SERVER, LETHE_TENANT and LETHE_API_KEY of --server, --tenant and --key.
 `
 
 // env is what every subcommand gets: nothing is read from globals.
@@ -72,6 +79,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runTenant(ctx, e, args[1:])
 	case "migrate":
 		return runMigrate(ctx, e, args[1:])
+	case "erasure":
+		return runErasure(ctx, e, args[1:])
+	case "trail":
+		return runTrail(ctx, e, args[1:])
 	case "version":
 		fmt.Fprintln(stdout, "lethe", version)
 		return nil

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/lethehq/lethe"
+)
+
+// runErasure: lethe erasure show USER_ID | verify --public-key KEY FILE.
+func runErasure(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 {
+		return usageError{"erasure: want show or verify"}
+	}
+	switch args[0] {
+	case "show":
+		return runErasureShow(ctx, e, args[1:])
+	case "verify":
+		return runErasureVerify(e, args[1:])
+	}
+	return usageError{fmt.Sprintf("erasure: unknown subcommand %q", args[0])}
+}
+
+// runErasureShow prints the signed receipt of an erased user, as the server
+// signed it: keep it, or check it with lethe erasure verify.
+func runErasureShow(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "erasure show")
+	r := remoteFlags(fs, e)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"erasure show: want one user id"}
+	}
+	c, err := r.client("erasure show")
+	if err != nil {
+		return err
+	}
+	raw, err := c.GetErasureReceipt(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw, "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = e.stdout.Write(out.Bytes())
+	return err
+}
+
+// runErasureVerify checks a receipt offline against the server's public key
+// (GET /lethe/v1/erasures/public-key): exit 0 when valid, 1 when invalid or
+// changed.
+func runErasureVerify(e env, args []string) error {
+	fs := newFlags(e, "erasure verify")
+	keyFlag := fs.String("public-key", "", "the server's Ed25519 public key, base64 (required)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *keyFlag == "" || len(pos) != 1 {
+		return usageError{"erasure verify: want --public-key KEY and one receipt file (- for standard input)"}
+	}
+	pub, err := base64.StdEncoding.DecodeString(strings.TrimSpace(*keyFlag))
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		return usageError{"erasure verify: --public-key must be the base64 of a 32-byte Ed25519 public key"}
+	}
+	var receipt []byte
+	if pos[0] == "-" {
+		receipt, err = io.ReadAll(os.Stdin)
+	} else {
+		receipt, err = os.ReadFile(pos[0])
+	}
+	if err != nil {
+		return err
+	}
+	if err := lethe.VerifyReceipt(ed25519.PublicKey(pub), receipt); err != nil {
+		return fmt.Errorf("receipt is NOT valid: %w", err)
+	}
+	var r struct {
+		UserID, Mode, ErasedAt string
+	}
+	_ = json.Unmarshal(receipt, &r)
+	fmt.Fprintf(e.stdout, "receipt is valid: %s of user %s at %s, signed by this key\n", r.Mode, r.UserID, r.ErasedAt)
+	return nil
+}
