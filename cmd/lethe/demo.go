@@ -28,8 +28,8 @@ const (
 // on every start. It is idempotent.
 //
 // The tenant is a small organisation with a history: a structure of
-// departments with managers, forty people (some suspended, some past their
-// end date, some who never signed in, one erased), a catalogue of every
+// departments with managers, forty-one people (some suspended, some past
+// their end date, some who never signed in, one erased, one not started), a catalogue of every
 // kind of content, assignments with enrolments in every status,
 // completions, 90 days of activity, CPD and skills. The history is written
 // through the services, with the store's clock set back to when each thing
@@ -137,6 +137,8 @@ var demoPeople = []demoPerson{
 	{38, "Kristen", "Nygaard", "Consultant", "Sales", "EMP015", false, ""},
 	{39, "Mary", "Keller", "Learning Designer", "L&D", "EMP001", true, ""},
 	{40, "Seymour", "Cray", "Hardware Engineer", "Engineering", "EMP005", true, ""},
+	// A new hire provisioned ahead of their first day: no history yet.
+	{41, "Evelyn", "Berezin", "Systems Designer", "", "EMP005", false, ""},
 }
 
 func strp(s string) *string { return &s }
@@ -483,7 +485,7 @@ func (d *demo) activity() error {
 		}
 		batch = append(batch, a)
 	}
-	cray := demoPeople[len(demoPeople)-1]
+	cray := demoPeople[39] // EMP040, erased in leavers
 	for i := range 12 {
 		add(cray, i, d.now.Add(-time.Duration(80-6*i)*lethe.Day).Add(9*time.Hour))
 	}

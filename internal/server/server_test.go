@@ -403,8 +403,27 @@ func TestServer_Health(t *testing.T) {
 	t.Run("OKOpenAPI", func(t *testing.T) {
 		res := s.Do(t, Tenant{}, "GET", "/openapi.json", "")
 		MustStatus(t, res, http.StatusOK)
-		if res.Object(t)["openapi"] == nil {
-			t.Errorf("not an OpenAPI document: %.100s", res.Body)
+		doc := res.Object(t)
+		if doc["openapi"] == nil {
+			t.Fatalf("not an OpenAPI document: %.100s", res.Body)
+		}
+		// Every /lethe/v1 route is documented, and nothing else is.
+		paths := doc["paths"].(map[string]any)
+		documented := map[string]bool{}
+		for p, ops := range paths {
+			for m := range ops.(map[string]any) {
+				documented[strings.ToUpper(m)+" "+p] = true
+			}
+		}
+		for _, rt := range (&rest.Handler{}).Routes() {
+			key := rt.Method + " " + rt.Pattern
+			if strings.HasPrefix(rt.Pattern, "/lethe/v1/") && !documented[key] {
+				t.Errorf("route %s is not in /openapi.json", key)
+			}
+			delete(documented, key)
+		}
+		for key := range documented {
+			t.Errorf("/openapi.json documents %s, which is no route", key)
 		}
 	})
 }

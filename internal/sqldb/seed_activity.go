@@ -11,7 +11,7 @@ import (
 
 // SeedActivities fills the tenant of the actor in ctx with n synthetic
 // activities of learners, spread evenly over span before now, directly and
-// quickly (as SeedUsers), for benchmarks. Client ids are "seed-<i>".
+// quickly (as SeedUsers), for benchmarks. Client ids are "seed-<seed>-<i>".
 func (db *DB) SeedActivities(ctx context.Context, n int, learners []lethe.LearnerID, span time.Duration, seed uint64) error {
 	actor, err := lethe.ActorFrom(ctx)
 	if err != nil {
@@ -44,7 +44,7 @@ func (db *DB) SeedActivities(ctx context.Context, n int, learners []lethe.Learne
 				if err != nil {
 					return err
 				}
-				ins.add(tenant, id, tx.activityKey(fmt.Sprintf("seed-%d", done)), string(learner),
+				ins.add(tenant, id, tx.activityKey(fmt.Sprintf("seed-%d-%d", seed, done)), string(learner),
 					types[rng.IntN(len(types))], ms(at), "content", content, sealed, ms(at))
 				if ins.rows >= ins.batch {
 					if err := ins.flush(ctx); err != nil {
