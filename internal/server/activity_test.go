@@ -167,8 +167,8 @@ func TestActivities_IngestAndRead(t *testing.T) {
 		res := s.Do(t, s.A, "GET", "/rest/v1/activities?perPage=1000", "")
 		MustNotContain(t, res, "Bobson")
 		e := s.MustOK(t, s.A, http.StatusOK, "GET", "/lethe/v1/erasures/"+bob, "")
-		// Two of bob's four activities carried text (a name, data or with).
-		if e["erased"].(map[string]any)["activityText"] != 2.0 || e["kept"].(map[string]any)["activities"] != 4.0 {
+		// The text (if any) of bob's four activities is sealed under his destroyed key.
+		if e["erased"].(map[string]any)["activityText"] != 4.0 || e["kept"].(map[string]any)["activities"] != 4.0 {
 			t.Errorf("erasure = %v", e)
 		}
 		MustError(t, s.Do(t, s.A, "POST", "/lethe/v1/activities", `{"activities":[`+activity("after", "viewed", bob, "2025-03-01T08:00:00Z", "")+`]}`),

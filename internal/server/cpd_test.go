@@ -126,7 +126,7 @@ func TestCPD(t *testing.T) {
 			t.Errorf("erased learner's entry = %v", got)
 		}
 		er := s.MustOK(t, s.A, http.StatusOK, "GET", "/lethe/v1/erasures/"+ada, "")
-		if er["erased"].(map[string]any)["cpdText"] != 1.0 || er["kept"].(map[string]any)["cpdEntries"] != 2.0 {
+		if er["erased"].(map[string]any)["cpdText"] != 2.0 || er["kept"].(map[string]any)["cpdEntries"] != 2.0 {
 			t.Errorf("erasure = %v", er)
 		}
 		MustError(t, s.Do(t, s.A, "POST", "/lethe/v1/cpd/entries", `{"userId":"`+ada+`","entryDate":"2025-02-01","durationMinutes":1}`),

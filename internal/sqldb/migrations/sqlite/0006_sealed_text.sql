@@ -24,3 +24,8 @@ ALTER TABLE cpd_entries ADD COLUMN sealed BLOB;
 
 DROP INDEX activities_client;
 CREATE UNIQUE INDEX activities_client ON activities (tenant_id, date, client_id);
+
+-- Only rows written before this version hold plain text: erasure finds a
+-- learner's through this index without reading the rest of their history.
+CREATE INDEX activities_plain_text ON activities (tenant_id, learner_id)
+    WHERE name IS NOT NULL OR data IS NOT NULL OR with_data IS NOT NULL;
