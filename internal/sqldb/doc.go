@@ -6,5 +6,11 @@
 // context. Multi-step operations run in one transaction; the clock is read once
 // per transaction from DB.Now.
 //
+// Personal data: registry.go declares every column of the schema with what
+// an erasure does to it (a test checks it against both schemas), and drives
+// erasure, anonymization and purge (erasure.go) and the verification in
+// receipts. Free text of the records kept after an erasure is sealed under a
+// per-learner key (seal.go); audit.go keeps the hash-chained audit trail.
+//
 // This package imports package lethe and database drivers, never a transport.
 package sqldb
