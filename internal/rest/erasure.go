@@ -50,8 +50,22 @@ var receiptStatements = map[string]string{
 		"random personal fields; everything else personal was erased. The records listed as kept remain under the internal user id.",
 }
 
-// receipt signs the receipt of erasure e.
-func (h *Handler) receipt(r *http.Request, e *lethe.Erasure) (json.RawMessage, error) {
+// receipt answers the signed receipt of the erasure of user id, verified
+// now.
+func (h *Handler) receipt(r *http.Request, id lethe.LearnerID) (int, any, error) {
+	e, err := h.Users.FindErasure(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	rc, err := h.sign(r, e)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, rc, nil
+}
+
+// sign signs the receipt of erasure e.
+func (h *Handler) sign(r *http.Request, e *lethe.Erasure) (json.RawMessage, error) {
 	actor, err := lethe.ActorFrom(r.Context())
 	if err != nil {
 		return nil, err
@@ -80,15 +94,7 @@ func (h *Handler) getErasure(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	e, err := h.Users.FindErasure(r.Context(), id)
-	if err != nil {
-		return 0, nil, err
-	}
-	rc, err := h.receipt(r, e)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, rc, nil
+	return h.receipt(r, id)
 }
 
 // GET /lethe/v1/erasures/public-key: the key receipts are checked against.
@@ -107,15 +113,7 @@ func (h *Handler) anonymizeUser(r *http.Request) (int, any, error) {
 	if _, err := h.Users.AnonymizeUser(r.Context(), lethe.ByID(id)); err != nil {
 		return 0, nil, err
 	}
-	e, err := h.Users.FindErasure(r.Context(), id)
-	if err != nil {
-		return 0, nil, err
-	}
-	rc, err := h.receipt(r, e)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, rc, nil
+	return h.receipt(r, id)
 }
 
 // deletionJSON answers DELETE /lethe/v1/users/{id}.

@@ -31,12 +31,6 @@ func (tx *Tx) erase(ctx context.Context, u *lethe.User, mode string, requested t
 	}
 	e := &lethe.Erasure{LearnerID: u.ID, Mode: mode, RequestedAt: requested, ErasedAt: tx.now, Source: tx.actor.Source,
 		Actor: tx.actor.Name, Kept: map[string]int{}, Erased: map[string]int{}}
-	// The erased person's reports change: their managerRef is cleared below,
-	// and a sync by updatedSince must see it.
-	if _, err := tx.ExecContext(ctx, `UPDATE learners SET updated_at = $3 WHERE tenant_id = $1 AND id IN
-		(SELECT learner_id FROM people WHERE tenant_id = $1 AND manager_ref = $2)`, tenant, u.Person.Ref, ms(tx.now)); err != nil {
-		return nil, fmt.Errorf("touch reports: %w", err)
-	}
 	// Memberships go (the registry deletes them), so enrolments become unassigned.
 	if _, err := tx.markEnrolments(ctx, lethe.EventUnassigned, "e.learner_id = $3", id); err != nil {
 		return nil, err
@@ -249,23 +243,14 @@ func (tx *Tx) purge(ctx context.Context, u *lethe.User) error {
 			strings.Join(h, ", "), lethe.HistoryGuidance)
 	}
 	tenant, id := string(tx.actor.TenantID), string(u.ID)
-	if _, err := tx.ExecContext(ctx, `UPDATE learners SET updated_at = $3 WHERE tenant_id = $1 AND id IN
-		(SELECT learner_id FROM people WHERE tenant_id = $1 AND manager_ref = $2)`, tenant, u.Person.Ref, ms(tx.now)); err != nil {
-		return fmt.Errorf("touch reports: %w", err)
+	if err := tx.clearRefs(ctx, u.Person.Ref, map[string]int{}); err != nil {
+		return err
 	}
 	if err := tx.writeTombstones(ctx, u.Person); err != nil {
 		return err
 	}
 	// Every table of learner rows, the learner itself last.
 	for _, t := range Registry {
-		for _, c := range t.Columns {
-			if c.RefsErased != "" {
-				if _, err := tx.ExecContext(ctx, `UPDATE `+t.Name+` SET `+c.Name+` = NULL WHERE tenant_id = $1 AND `+c.Name+` = $2`,
-					tenant, u.Person.Ref); err != nil {
-					return fmt.Errorf("purge references in %s: %w", t.Name, err)
-				}
-			}
-		}
 		if t.Learner == "" || t.Name == "learners" {
 			continue
 		}

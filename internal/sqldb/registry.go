@@ -251,6 +251,33 @@ func (c Column) holdsValue() string {
 	return "COALESCE(" + c.Name + " <> " + c.Cleared + ", FALSE)"
 }
 
+// clearRefs clears, in every column declared as holding another person's
+// ref, the rows holding ref (the erased person's), and counts them into
+// erased. Those people's rows are marked updated first, so a sync by
+// updatedSince sees the change.
+func (tx *Tx) clearRefs(ctx context.Context, ref string, erased map[string]int) error {
+	tenant := string(tx.actor.TenantID)
+	if _, err := tx.ExecContext(ctx, `UPDATE learners SET updated_at = $3 WHERE tenant_id = $1 AND id IN
+		(SELECT learner_id FROM people WHERE tenant_id = $1 AND manager_ref = $2)`, tenant, ref, ms(tx.now)); err != nil {
+		return fmt.Errorf("touch reports: %w", err)
+	}
+	for _, t := range Registry {
+		for _, c := range t.Columns {
+			if c.RefsErased == "" {
+				continue
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE `+t.Name+` SET `+c.Name+` = `+c.cleared()+
+				` WHERE tenant_id = $1 AND `+c.Name+` = $2`, tenant, ref)
+			if err != nil {
+				return fmt.Errorf("erase references in %s.%s: %w", t.Name, c.Name, err)
+			}
+			n, _ := res.RowsAffected()
+			erased[c.RefsErased] += int(n)
+		}
+	}
+	return nil
+}
+
 // PersonalTables lists the tables with personal data: the ones whose bytes
 // must be made unreadable on disk after an erasure. With rewrite set, the
 // ones to rewrite (no NoRewrite).
@@ -280,22 +307,13 @@ func PersonalTables(rewrite bool) []string {
 // fields random (randomizePerson).
 func (tx *Tx) eraseRecords(ctx context.Context, id, ref string, keepPerson bool, erased, kept map[string]int) error {
 	tenant := string(tx.actor.TenantID)
+	if err := tx.clearRefs(ctx, ref, erased); err != nil {
+		return err
+	}
 	for i := range Registry {
 		t := &Registry[i]
 		if t.Learner == "" {
 			continue
-		}
-		for _, c := range t.Columns {
-			if c.RefsErased == "" || ref == "" {
-				continue
-			}
-			res, err := tx.ExecContext(ctx, `UPDATE `+t.Name+` SET `+c.Name+` = `+c.cleared()+
-				` WHERE tenant_id = $1 AND `+c.Name+` = $2`, tenant, ref)
-			if err != nil {
-				return fmt.Errorf("erase references in %s.%s: %w", t.Name, c.Name, err)
-			}
-			n, _ := res.RowsAffected()
-			erased[c.RefsErased] += int(n)
 		}
 		switch {
 		case t.Rows == DeleteRows && keepPerson && t.Name == "people":
