@@ -59,6 +59,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		logger.Info("stopped")
 	}()
 	tenants, users, assignments := sqldb.NewTenantService(db), sqldb.NewUserService(db), sqldb.NewAssignmentService(db)
+	jobs, queued := sqldb.NewJobService(db), make(chan struct{}, 1)
 	if *demo {
 		if err := setUpDemo(ctx, db, tenants, users); err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -76,6 +77,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 			Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
 			Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
 			Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(),
+			Bulk: sqldb.NewBulkService(db), Jobs: jobs, JobsQueued: queued,
 			Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 			Now: func() time.Time { return db.Now() },
 		},
@@ -91,6 +93,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	go resumeLoop(ctx, assignments, time.Minute, logger)
 	go erasureLoop(ctx, users, time.Minute, logger)
+	go jobLoop(ctx, jobs, queued, 5*time.Second, logger)
 	return srv.Serve(ctx, ln)
 }
 
@@ -128,6 +131,27 @@ func erasureLoop(ctx context.Context, users *sqldb.UserService, every time.Durat
 		select {
 		case <-ctx.Done():
 			return
+		case <-time.After(every):
+		}
+	}
+}
+
+// jobLoop runs durable jobs: at start (a job a crash interrupted resumes
+// where it stopped), when a request queues one, and every interval (jobs
+// queued through other processes).
+func jobLoop(ctx context.Context, jobs *sqldb.JobService, queued <-chan struct{}, every time.Duration, logger *slog.Logger) {
+	for {
+		n, err := jobs.RunJobs(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Error("run jobs", "error", err.Error())
+		case n > 0:
+			logger.Info("ran jobs", "items", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-queued:
 		case <-time.After(every):
 		}
 	}

@@ -3,8 +3,6 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -294,13 +292,9 @@ const MaxActivityBodyBytes = 8 << 20
 
 // POST /lethe/v1/activities: 200 {received, stored, duplicates}.
 func (h *Handler) ingestActivities(r *http.Request) (int, any, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxActivityBodyBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return 0, nil, lethe.Errorf(lethe.ETooLarge, "The request body must be at most 8 MiB.")
-	}
+	body, err := readBodyLimit(r, MaxActivityBodyBytes, "8 MiB")
 	if err != nil {
-		return 0, nil, lethe.Errorf(lethe.EBadRequest, "The request body could not be read.")
+		return 0, nil, err
 	}
 	batch, err := decodeActivities(body)
 	if err != nil {

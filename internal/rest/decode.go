@@ -18,11 +18,25 @@ import (
 const MaxBodyBytes = 1 << 20
 
 // readBody reads the whole body within MaxBodyBytes.
-func readBody(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+func readBody(r *http.Request) ([]byte, error) { return readBodyLimit(r, MaxBodyBytes, "1 MiB") }
+
+// BodyLimit is the largest body of a route pattern, and its size in words.
+func BodyLimit(pattern string) (int64, string) {
+	switch pattern {
+	case "POST /lethe/v1/activities": // a batch of up to 1,000 activities
+		return MaxActivityBodyBytes, "8 MiB"
+	case "POST /lethe/v1/jobs": // a CSV of many users
+		return MaxJobBodyBytes, "64 MiB"
+	}
+	return MaxBodyBytes, "1 MiB"
+}
+
+// readBodyLimit reads the whole body within limit bytes (said in words).
+func readBodyLimit(r *http.Request, limit int64, words string) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, lethe.Errorf(lethe.ETooLarge, "The request body must be at most 1 MiB.")
+		return nil, lethe.Errorf(lethe.ETooLarge, "The request body must be at most %s.", words)
 	}
 	if err != nil {
 		return nil, lethe.Errorf(lethe.EBadRequest, "The request body could not be read.")

@@ -22,6 +22,11 @@ type Handler struct {
 	Tags         lethe.TagService // tags, learners' tags and skills, skill levels
 	CPD          lethe.CPDService
 	Settings     lethe.SettingsService
+	Bulk         lethe.BulkService
+	Jobs         lethe.JobService
+	// JobsQueued, when set, is told (without blocking) that a job was
+	// queued, so the runner starts at once.
+	JobsQueued chan struct{}
 	// SigningKey signs erasure receipts.
 	SigningKey ed25519.PrivateKey
 	Logger     *slog.Logger
@@ -39,6 +44,20 @@ func (h *Handler) json(fn func(r *http.Request) (int, any, error)) http.HandlerF
 			return
 		}
 		writeJSON(w, status, body)
+	}
+}
+
+// text adapts a handler that answers a body of its own type (CSV).
+func (h *Handler) text(fn func(r *http.Request) (int, string, []byte, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		status, contentType, body, err := fn(r)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(status)
+		w.Write(body)
 	}
 }
 

@@ -82,6 +82,17 @@ func (h *Handler) Routes() []Route {
 		{"GET", "/lethe/v1/erasures/public-key", h.json(h.getErasurePublicKey)},
 		{"GET", "/lethe/v1/erasures/{userId}", h.json(h.getErasure)}, // signed receipt
 		{"GET", "/lethe/v1/settings", h.json(h.getSettings)},
+		// Lethe's own: bulk operations, durable jobs, dormant-account audits.
+		{"POST", "/lethe/v1/users/bulk", h.json(h.bulkUsers)},                   // 200, or 207 when some users were not changed as asked
+		{"POST", "/lethe/v1/jobs", h.json(h.createJob)},                         // 202 job
+		{"GET", "/lethe/v1/jobs", h.json(h.listJobs)},                           // paged envelope of jobs
+		{"GET", "/lethe/v1/jobs/{id}", h.json(h.getJob)},                        // job
+		{"POST", "/lethe/v1/jobs/{id}/cancel", h.json(h.cancelJob)},             // job
+		{"GET", "/lethe/v1/jobs/{id}/results", h.text(h.jobResults)},            // CSV, one line per item
+		{"POST", "/lethe/v1/audits/dormant", h.json(h.previewDormant)},          // 201 preview (a job in state preview)
+		{"GET", "/lethe/v1/audits/dormant", h.json(h.listDormant)},              // paged envelope of audit reports
+		{"GET", "/lethe/v1/audits/dormant/{id}", h.json(h.getDormant)},          // audit report
+		{"POST", "/lethe/v1/audits/dormant/{id}/apply", h.json(h.applyDormant)}, // 202 job
 		{"PATCH", "/lethe/v1/settings", h.json(h.updateSettings)},
 		// Lethe's own: CPD, tags and skill levels administration.
 		{"POST", "/lethe/v1/cpd/categories", h.json(h.createCPDCategory)},      // {categoryId, name}, 201

@@ -22,6 +22,8 @@ type tenantAUsers struct {
 	cpd                                                        cpdTagsA // see isolation_cpdtags_test.go
 	// Content and activity: contentA and an activity of the live user.
 	activityID string
+	// A finished dry-run job and a dormant-audit preview.
+	jobID, auditID string
 }
 
 // seedTenantA gives tenant A a live, a suspended and an erased user, and a
@@ -58,6 +60,10 @@ func seedTenantA(t *testing.T, s *testServer) tenantAUsers {
 		a.liveID+`","date":"`+T0+`","contextType":"content","contextId":"`+contentA+`","name":"Alice viewed"}]}`)
 	a.activityID = s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/activities", "")["results"].([]any)[0].(map[string]any)["id"].(string)
 	s.MustOK(t, s.A, http.StatusOK, "PATCH", "/lethe/v1/settings", `{"deletion":{"tombstoneDays":90}}`)
+	a.jobID = MustID(t, s.MustOK(t, s.A, http.StatusAccepted, "POST", "/lethe/v1/jobs",
+		`{"action":"suspend","dryRun":true,"selector":{"csv":"ref\n`+a.suspendedRef+`\n"}}`))
+	s.runJobs(t)
+	a.auditID = MustID(t, s.MustOK(t, s.A, http.StatusCreated, "POST", "/lethe/v1/audits/dormant", `{"neverLoggedInDays":0}`))
 	return a
 }
 
@@ -81,6 +87,10 @@ func snapshotA(t *testing.T, s *testServer, a tenantAUsers) map[string]string {
 	get("/rest/v1/users/ref/" + a.suspendedRef)
 	get("/lethe/v1/erasures/" + a.erasedID)
 	get("/lethe/v1/settings")
+	for _, p := range []string{"/lethe/v1/jobs", "/lethe/v1/jobs/" + a.jobID, "/lethe/v1/jobs/" + a.jobID + "/results",
+		"/lethe/v1/audits/dormant", "/lethe/v1/audits/dormant/" + a.auditID, "/lethe/v1/jobs/" + a.auditID + "/results"} {
+		get(p)
+	}
 	for _, p := range []string{"/rest/v1/audiences", "/rest/v1/audiences/" + a.orgID, "/rest/v1/audiences/A-TEAM",
 		"/rest/v1/audiences/A-TEAM/members", "/rest/v1/audiences/A-TEAM/managers", "/rest/v1/assignments",
 		"/rest/v1/assignments/" + a.assignmentID, "/rest/v1/assignments/" + a.assignmentID + "/enrolments",
@@ -117,6 +127,8 @@ func expandPaths(t *testing.T, pattern string, a tenantAUsers) []string {
 				values = []string{contentA}
 			case name == "id" && strings.HasPrefix(pattern, "/rest/v1/activity/"):
 				values = []string{a.activityID}
+			case name == "id" && (strings.HasPrefix(pattern, "/lethe/v1/jobs/") || strings.HasPrefix(pattern, "/lethe/v1/audits/")):
+				values = []string{a.jobID, a.auditID}
 			case name == "id" || name == "userId":
 				values = []string{a.liveID, a.suspendedID, a.erasedID}
 			case name == "audienceId":
@@ -349,6 +361,42 @@ func TestServer_TenantIsolation(t *testing.T) {
 		},
 		"PATCH /lethe/v1/settings": func(t *testing.T, b Tenant, method, path string) {
 			s.MustOK(t, b, http.StatusOK, method, path, `{"deletion":{"mode":"restricted","graceDays":3}}`)
+		},
+		"POST /lethe/v1/users/bulk": func(t *testing.T, b Tenant, method, path string) {
+			res := s.Do(t, b, method, path, `{"action":"delete","identifiers":[{"id":"`+a.liveID+`"},{"ref":"`+a.suspendedRef+`"},{"email":"alice@example.com"}]}`)
+			MustStatus(t, res, http.StatusMultiStatus)
+			MustDiff(t, "B's bulk on A's users", []string{"failed: unknown user", "failed: unknown user", "failed: unknown user"}, results(t, res.Object(t)))
+		},
+		"POST /lethe/v1/jobs": func(t *testing.T, b Tenant, method, path string) {
+			MustError(t, s.Do(t, b, method, path, `{"action":"delete","selector":{"audienceId":"A-TEAM"}}`), http.StatusNotFound, "not_found")
+			job := s.MustOK(t, b, http.StatusAccepted, method, path, `{"action":"delete","selector":{"csv":"id\n`+a.liveID+`\n"}}`)
+			if job["failed"] != 1.0 {
+				t.Errorf("B's job on A's user = %v", job)
+			}
+			s.runJobs(t)
+			job = s.MustOK(t, b, http.StatusAccepted, method, path, `{"action":"delete","confirmAll":true,"selector":{"query":{}}}`)
+			if job["total"] != 0.0 {
+				t.Errorf("B's query job = %v", job)
+			}
+		},
+		"GET /lethe/v1/jobs": func(t *testing.T, b Tenant, method, path string) {
+			MustDiff(t, "B's jobs", []any{}, s.MustOK(t, b, http.StatusOK, method, path, "")["results"])
+		},
+		"GET /lethe/v1/jobs/{id}":                  notFound(s, ""),
+		"POST /lethe/v1/jobs/{id}/cancel":          notFound(s, ""),
+		"GET /lethe/v1/jobs/{id}/results":          notFound(s, ""),
+		"GET /lethe/v1/audits/dormant/{id}":        notFound(s, ""),
+		"POST /lethe/v1/audits/dormant/{id}/apply": notFound(s, ""),
+		"POST /lethe/v1/audits/dormant": func(t *testing.T, b Tenant, method, path string) {
+			got := s.MustOK(t, b, http.StatusCreated, method, path, `{"neverLoggedInDays":0,"inactiveDays":0,"endDatePassed":true}`)
+			if got["total"] != 0.0 {
+				t.Errorf("B's audit found A's users: %v", got)
+			}
+			MustError(t, s.Do(t, b, method, path, `{"endDatePassed":true,"exclude":{"audiences":["A-TEAM"]}}`),
+				http.StatusUnprocessableEntity, "invalid", "exclude.audiences[0]")
+		},
+		"GET /lethe/v1/audits/dormant": func(t *testing.T, b Tenant, method, path string) {
+			MustDiff(t, "B's audits", []any{}, s.MustOK(t, b, http.StatusOK, method, path, "")["results"])
 		},
 	}
 

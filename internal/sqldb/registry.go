@@ -139,7 +139,21 @@ var Registry = []Table{
 	{Name: "audit_trail", Columns: concat(cols(NotPersonal, "tenant_id", "seq", "prev_hash", "hash"),
 		cols(Keep, "at", "action", "source", "actor", "detail"), cols(Pseudonymize, "subject"))},
 	{Name: "audit_heads", Columns: cols(NotPersonal, "tenant_id", "seq", "hash")},
-	{Name: "tenant_settings", Columns: cols(NotPersonal, "tenant_id", "deletion_mode", "grace_days", "tombstone_days", "updated_at")},
+	{Name: "tenant_settings", Columns: cols(NotPersonal, "tenant_id", "deletion_mode", "grace_days", "tombstone_days", "updated_at",
+		"dormant_audit")},
+
+	// Jobs hold ids only. Their items name learners by id and stay (what
+	// a job did is a record); they are not erased with the learner, so a
+	// running purge job keeps its own items.
+	{Name: "jobs", Columns: concat(cols(NotPersonal, "tenant_id", "id", "kind", "action", "state", "dry_run", "end_date",
+		"rules", "actions", "total", "processed", "done", "unchanged", "skipped", "failed", "errors", "created_at", "started_at",
+		"finished_at"), cols(Keep, "source", "actor"))},
+	{Name: "job_items", Columns: concat(cols(NotPersonal, "tenant_id", "job_id", "seq", "line"), cols(Pseudonymize, "learner_id"),
+		cols(Keep, "action", "rule", "outcome", "reason"))},
+	// Answers of bulk calls with an Idempotency-Key: keyed hashes and an
+	// answer of learner ids and outcomes, for a day.
+	{Name: "idempotency_keys", Columns: concat(cols(NotPersonal, "tenant_id", "key_hash", "body_hash", "status", "created_at"),
+		cols(Pseudonymize, "answer"))},
 	// Idempotency of provisioning events: the keyed hash of the body is
 	// derived from personal data and goes; the outcome stays. event_id is a
 	// keyed hash of the envelope id (the id itself before schema version 6).

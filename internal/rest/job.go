@@ -1,0 +1,598 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/lethehq/lethe"
+)
+
+// Bulk operations, durable jobs and dormant-account audits (/lethe/v1).
+
+// MaxJobBodyBytes is the largest job body: a CSV of a few hundred thousand
+// users.
+const MaxJobBodyBytes = 64 << 20
+
+// identifierJSON is one identifier as sent: exactly one member.
+type identifierJSON struct {
+	ID    string `json:"id,omitempty"`
+	Ref   string `json:"ref,omitempty"`
+	Email string `json:"email,omitempty"`
+}
+
+// bulkItemJSON is one result of a bulk call.
+type bulkItemJSON struct {
+	Identifier *identifierJSON `json:"identifier,omitempty"`
+	UserID     *string         `json:"userId"`
+	Outcome    string          `json:"outcome"`
+	Reason     *string         `json:"reason"`
+}
+
+type bulkJSON struct {
+	Action  string         `json:"action"`
+	DryRun  bool           `json:"dryRun"`
+	Summary map[string]int `json:"summary"`
+	Results []bulkItemJSON `json:"results"`
+}
+
+// decodeBulk reads {action, identifiers: [{id|ref|email}], endDate?, dryRun?}.
+func decodeBulk(body []byte) (lethe.BulkRequest, []identifierJSON, error) {
+	var r lethe.BulkRequest
+	obj, err := decodeObject(body, false)
+	if err != nil {
+		return r, nil, err
+	}
+	for k := range obj {
+		switch k {
+		case "action", "identifiers", "endDate", "dryRun":
+		default:
+			return r, nil, lethe.FieldErrorf(lethe.EInvalid, k, "unknown", "%s is not a member of a bulk request", k)
+		}
+	}
+	if r.Action, err = decodeAction(obj); err != nil {
+		return r, nil, err
+	}
+	raw, ok := obj["identifiers"]
+	if !ok || isNull(raw) {
+		return r, nil, lethe.FieldErrorf(lethe.EInvalid, "identifiers", "required", "identifiers is required")
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(raw, &items) != nil {
+		return r, nil, typeError("identifiers", "an array of objects")
+	}
+	switch {
+	case len(items) == 0:
+		return r, nil, lethe.FieldErrorf(lethe.EInvalid, "identifiers", "required", "identifiers must name at least one user")
+	case len(items) > lethe.MaxBulkIdentifiers:
+		return r, nil, lethe.FieldErrorf(lethe.EInvalid, "identifiers", "too_many",
+			"identifiers must have at most %d items; use POST /lethe/v1/jobs for more", lethe.MaxBulkIdentifiers)
+	}
+	sent := make([]identifierJSON, len(items))
+	r.Identifiers = make([]lethe.Identifier, len(items))
+	for i, item := range items {
+		field := "identifiers[" + strconv.Itoa(i) + "]"
+		var m map[string]json.RawMessage
+		if json.Unmarshal(item, &m) != nil || m == nil {
+			return r, nil, typeError(field, "an object with one of id, ref or email")
+		}
+		if len(m) != 1 {
+			return r, nil, lethe.FieldErrorf(lethe.EInvalid, field, "invalid", "%s must have exactly one of id, ref or email", field)
+		}
+		for k, v := range m {
+			var s string
+			if json.Unmarshal(v, &s) != nil {
+				return r, nil, typeError(field+"."+k, "a string")
+			}
+			s = strings.TrimSpace(s)
+			if s == "" || len(s) > lethe.MaxRefLength || strings.IndexFunc(s, unicode.IsControl) >= 0 {
+				return r, nil, lethe.FieldErrorf(lethe.EInvalid, field+"."+k, "invalid", "%s.%s must be 1 to %d characters of text", field, k, lethe.MaxRefLength)
+			}
+			switch k {
+			case "id":
+				id, ok := lethe.ParseID(s)
+				if !ok {
+					id = "invalid" // names nobody: a per-item failure, like an unknown id
+				}
+				r.Identifiers[i].ID, sent[i].ID = lethe.LearnerID(id), s
+			case "ref":
+				r.Identifiers[i].Ref, sent[i].Ref = s, s
+			case "email":
+				r.Identifiers[i].Email, sent[i].Email = s, s
+			default:
+				return r, nil, lethe.FieldErrorf(lethe.EInvalid, field, "invalid", "%s must have exactly one of id, ref or email", field)
+			}
+		}
+	}
+	if r.EndDate, err = optDate(obj, "endDate"); err != nil {
+		return r, nil, err
+	}
+	if r.EndDate != nil && (r.EndDate.IsZero() || r.Action != lethe.ActionSuspend) {
+		if r.Action != lethe.ActionSuspend {
+			return r, nil, lethe.FieldErrorf(lethe.EInvalid, "endDate", "invalid", "endDate applies to suspend only")
+		}
+		r.EndDate = nil
+	}
+	dry, err := optBool(obj, "dryRun")
+	if err != nil {
+		return r, nil, err
+	}
+	r.DryRun = dry != nil && *dry
+	return r, sent, nil
+}
+
+func decodeAction(obj map[string]json.RawMessage) (lethe.BulkAction, error) {
+	a, err := optString(obj, "action")
+	if err != nil {
+		return "", err
+	}
+	if a == nil || *a == "" {
+		return "", lethe.FieldErrorf(lethe.EInvalid, "action", "required", "action is required")
+	}
+	action, ok := lethe.ParseBulkAction(*a)
+	if !ok {
+		return "", lethe.FieldErrorf(lethe.EInvalid, "action", "invalid", "action must be one of suspend, reactivate, delete, anonymize, purge")
+	}
+	return action, nil
+}
+
+// storedBulk is the kept first answer of a bulk call: no identifiers.
+type storedBulk struct {
+	Action  string         `json:"action"`
+	DryRun  bool           `json:"dryRun"`
+	Results []bulkItemJSON `json:"results"`
+}
+
+// maxIdempotencyKey bounds the Idempotency-Key header.
+const maxIdempotencyKey = 200
+
+// POST /lethe/v1/users/bulk: 200 when every user ends as asked (done or
+// unchanged), 207 otherwise. With an Idempotency-Key, a retry answers the
+// first answer.
+func (h *Handler) bulkUsers(r *http.Request) (int, any, error) {
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > maxIdempotencyKey || strings.IndexFunc(key, unicode.IsControl) >= 0 {
+		return 0, nil, lethe.FieldErrorf(lethe.EInvalid, "Idempotency-Key", "invalid", "Idempotency-Key must be at most %d characters of text", maxIdempotencyKey)
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	req, sent, err := decodeBulk(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	if key != "" {
+		first, err := h.Bulk.FindAnswer(r.Context(), key, body)
+		if err != nil {
+			return 0, nil, err
+		}
+		if first != nil {
+			var st storedBulk
+			if err := json.Unmarshal(first.Answer, &st); err != nil || len(st.Results) != len(sent) {
+				return 0, nil, fmt.Errorf("idempotent answer unreadable: %v", err)
+			}
+			return first.Status, bulkAnswer(st, sent), nil
+		}
+	}
+	results, err := h.Bulk.BulkUsers(r.Context(), req)
+	if err != nil {
+		return 0, nil, err
+	}
+	st := storedBulk{Action: string(req.Action), DryRun: req.DryRun, Results: make([]bulkItemJSON, len(results))}
+	status := http.StatusOK
+	for i, res := range results {
+		st.Results[i] = bulkItemJSON{UserID: strPtr(string(res.UserID)), Outcome: res.Outcome, Reason: strPtr(res.Reason)}
+		if res.Outcome != lethe.ItemDone && res.Outcome != lethe.ItemUnchanged {
+			status = http.StatusMultiStatus
+		}
+	}
+	if key != "" {
+		b, _ := json.Marshal(st)
+		if err := h.Bulk.SaveAnswer(r.Context(), key, body, lethe.StoredAnswer{Status: status, Answer: b}); err != nil {
+			return 0, nil, err
+		}
+	}
+	return status, bulkAnswer(st, sent), nil
+}
+
+// bulkAnswer puts the identifiers of the request beside the results.
+func bulkAnswer(st storedBulk, sent []identifierJSON) bulkJSON {
+	out := bulkJSON{Action: st.Action, DryRun: st.DryRun, Summary: map[string]int{}, Results: st.Results}
+	for _, o := range []string{lethe.ItemDone, lethe.ItemUnchanged, lethe.ItemSkipped, lethe.ItemFailed} {
+		out.Summary[o] = 0
+	}
+	for i := range out.Results {
+		out.Results[i].Identifier = &sent[i]
+		out.Summary[out.Results[i].Outcome]++
+	}
+	return out
+}
+
+// jobJSON is a job on the wire.
+type jobJSON struct {
+	ID         string         `json:"id"`
+	Kind       string         `json:"kind"`
+	Action     *string        `json:"action"`
+	State      string         `json:"state"`
+	DryRun     bool           `json:"dryRun"`
+	EndDate    *string        `json:"endDate"`
+	Total      int            `json:"total"`
+	Done       int            `json:"done"` // items processed
+	Failed     int            `json:"failed"`
+	Outcomes   map[string]int `json:"outcomes"`
+	Actions    map[string]int `json:"actions,omitempty"`
+	Rules      *rulesJSON     `json:"rules,omitempty"`
+	Source     string         `json:"source"`
+	Actor      string         `json:"actor"`
+	CreatedAt  string         `json:"createdAt"`
+	StartedAt  *string        `json:"startedAt"`
+	FinishedAt *string        `json:"finishedAt"`
+	Results    string         `json:"results"` // the URL of the per-item CSV
+}
+
+type rulesJSON struct {
+	NeverLoggedInDays *int `json:"neverLoggedInDays,omitempty"`
+	InactiveDays      *int `json:"inactiveDays,omitempty"`
+	EndDatePassed     bool `json:"endDatePassed"`
+	Exclude           struct {
+		Roles     []string `json:"roles"`
+		Audiences []string `json:"audiences"`
+	} `json:"exclude"`
+}
+
+func toRulesJSON(r *lethe.DormantRules) *rulesJSON {
+	if r == nil {
+		return nil
+	}
+	out := &rulesJSON{NeverLoggedInDays: r.NeverLoggedInDays, InactiveDays: r.InactiveDays, EndDatePassed: r.EndDatePassed}
+	out.Exclude.Roles, out.Exclude.Audiences = []string{}, []string{}
+	for _, role := range r.ExcludeRoles {
+		out.Exclude.Roles = append(out.Exclude.Roles, string(role))
+	}
+	out.Exclude.Audiences = append(out.Exclude.Audiences, r.ExcludeAudiences...)
+	return out
+}
+
+func toJobJSON(j *lethe.Job) jobJSON {
+	return jobJSON{ID: j.ID, Kind: j.Kind, Action: strPtr(string(j.Action)), State: string(j.State), DryRun: j.DryRun,
+		EndDate: formatTimePtr(j.EndDate), Total: j.Total, Done: j.Processed, Failed: j.Outcomes[lethe.ItemFailed],
+		Outcomes: j.Outcomes, Actions: j.Actions, Rules: toRulesJSON(j.Rules), Source: string(j.Source), Actor: j.Actor,
+		CreatedAt: formatTime(j.CreatedAt), StartedAt: formatTimePtr(j.StartedAt), FinishedAt: formatTimePtr(j.FinishedAt),
+		Results: "/lethe/v1/jobs/" + j.ID + "/results"}
+}
+
+// decodeJob reads {action, selector: {csv | audienceId | query}, endDate?,
+// dryRun?, confirmAll?}.
+func decodeJob(body []byte) (lethe.NewJob, error) {
+	var j lethe.NewJob
+	obj, err := decodeObject(body, false)
+	if err != nil {
+		return j, err
+	}
+	for k := range obj {
+		switch k {
+		case "action", "selector", "endDate", "dryRun", "confirmAll":
+		default:
+			return j, lethe.FieldErrorf(lethe.EInvalid, k, "unknown", "%s is not a member of a job", k)
+		}
+	}
+	if j.Action, err = decodeAction(obj); err != nil {
+		return j, err
+	}
+	sel, err := member(obj, "selector")
+	if err != nil {
+		return j, err
+	}
+	if len(sel) != 1 {
+		return j, lethe.FieldErrorf(lethe.EInvalid, "selector", "invalid", "selector must have exactly one of csv, audienceId and query")
+	}
+	for k := range sel {
+		switch k {
+		case "csv":
+			if j.Selector.CSV, err = optString(sel, "csv"); err != nil {
+				return j, prefixed(err, "selector.")
+			}
+		case "audienceId":
+			if j.Selector.AudienceID, err = optString(sel, "audienceId"); err != nil {
+				return j, prefixed(err, "selector.")
+			}
+			if *j.Selector.AudienceID == "" {
+				return j, lethe.FieldErrorf(lethe.EInvalid, "selector.audienceId", "required", "selector.audienceId must name an audience")
+			}
+		case "query":
+			q, err := member(sel, "query")
+			if err != nil {
+				return j, prefixed(err, "selector.")
+			}
+			if j.Selector.Query, err = decodeUserQuery(q); err != nil {
+				return j, prefixed(err, "selector.query.")
+			}
+		default:
+			return j, lethe.FieldErrorf(lethe.EInvalid, "selector."+k, "unknown", "selector must have exactly one of csv, audienceId and query")
+		}
+	}
+	if j.EndDate, err = optDate(obj, "endDate"); err != nil {
+		return j, err
+	}
+	if j.EndDate != nil && j.Action != lethe.ActionSuspend {
+		return j, lethe.FieldErrorf(lethe.EInvalid, "endDate", "invalid", "endDate applies to suspend only")
+	}
+	if j.EndDate != nil && j.EndDate.IsZero() {
+		j.EndDate = nil
+	}
+	for name, dst := range map[string]*bool{"dryRun": &j.DryRun, "confirmAll": &j.Selector.ConfirmAll} {
+		b, err := optBool(obj, name)
+		if err != nil {
+			return j, err
+		}
+		*dst = b != nil && *b
+	}
+	return j, nil
+}
+
+func decodeUserQuery(obj map[string]json.RawMessage) (*lethe.UserQuery, error) {
+	q := &lethe.UserQuery{}
+	for k, raw := range obj {
+		switch k {
+		case "statuses":
+			var list []string
+			if json.Unmarshal(raw, &list) != nil {
+				return nil, typeError(k, "an array of strings")
+			}
+			q.Statuses = []lethe.Status{}
+			for i, s := range list {
+				st, ok := lethe.ParseStatus(strings.ToLower(strings.TrimSpace(s)))
+				if !ok {
+					return nil, lethe.FieldErrorf(lethe.EInvalid, fmt.Sprintf("statuses[%d]", i), "invalid", "a status is one of active, inactive, expired, new")
+				}
+				q.Statuses = append(q.Statuses, st)
+			}
+		case "createdBefore", "lastLoginBefore", "endDateBefore":
+			t, err := optDate(obj, k)
+			if err != nil {
+				return nil, err
+			}
+			if t == nil || t.IsZero() {
+				return nil, lethe.FieldErrorf(lethe.EInvalid, k, "invalid", "%s must be a date", k)
+			}
+			switch k {
+			case "createdBefore":
+				q.CreatedBefore = t
+			case "lastLoginBefore":
+				q.LastLoginBefore = t
+			default:
+				q.EndDateBefore = t
+			}
+		case "neverLoggedIn", "hasHistory":
+			b, err := optBool(obj, k)
+			if err != nil {
+				return nil, err
+			}
+			if k == "neverLoggedIn" {
+				q.NeverLoggedIn = b
+			} else {
+				q.HasHistory = b
+			}
+		default:
+			return nil, lethe.FieldErrorf(lethe.EInvalid, k, "unknown", "%s is not a query member", k)
+		}
+	}
+	return q, nil
+}
+
+// POST /lethe/v1/jobs: 202 with the queued job.
+func (h *Handler) createJob(r *http.Request) (int, any, error) {
+	body, err := readBodyLimit(r, MaxJobBodyBytes, "64 MiB")
+	if err != nil {
+		return 0, nil, err
+	}
+	nj, err := decodeJob(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	j, err := h.Jobs.CreateJob(r.Context(), nj)
+	if err != nil {
+		return 0, nil, err
+	}
+	h.wakeJobs()
+	return http.StatusAccepted, toJobJSON(j), nil
+}
+
+// wakeJobs tells the job runner there is work, when one is listening.
+func (h *Handler) wakeJobs() {
+	if h.JobsQueued != nil {
+		select {
+		case h.JobsQueued <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// GET /lethe/v1/jobs (kind=bulk|dormant): newest first.
+func (h *Handler) listJobs(r *http.Request) (int, any, error) {
+	q := r.URL.Query()
+	p, err := parsePaging(q, 20, 1000)
+	if err != nil {
+		return 0, nil, err
+	}
+	kind := first(q, "kind")
+	if kind != "" && kind != "bulk" && kind != "dormant" {
+		return 0, nil, lethe.FieldErrorf(lethe.EInvalid, "kind", "invalid", "kind must be 'bulk' or 'dormant'")
+	}
+	return h.jobPage(r, lethe.JobFilter{Kind: kind, Offset: p.offset(), Limit: p.perPage}, p)
+}
+
+func (h *Handler) jobPage(r *http.Request, f lethe.JobFilter, p paging) (int, any, error) {
+	list, total, err := h.Jobs.FindJobs(r.Context(), f)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]jobJSON, len(list))
+	for i, j := range list {
+		out[i] = toJobJSON(j)
+	}
+	return http.StatusOK, newPage(out, total, p), nil
+}
+
+// GET /lethe/v1/jobs/{id}
+func (h *Handler) getJob(r *http.Request) (int, any, error) {
+	j, err := h.Jobs.FindJob(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toJobJSON(j), nil
+}
+
+// POST /lethe/v1/jobs/{id}/cancel
+func (h *Handler) cancelJob(r *http.Request) (int, any, error) {
+	j, err := h.Jobs.CancelJob(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toJobJSON(j), nil
+}
+
+// GET /lethe/v1/jobs/{id}/results: one CSV line per item (line of the
+// CSV or position of the selection, user id, action, the audit rule,
+// outcome, reason), for a preview or a finished job.
+func (h *Handler) jobResults(r *http.Request) (int, string, []byte, error) {
+	j, err := h.Jobs.FindJob(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, "", nil, err
+	}
+	if !j.Finished() && j.State != lethe.JobPreview {
+		return 0, "", nil, lethe.Errorf(lethe.EConflict, "The job is %s; its results are ready when it finishes.", j.State)
+	}
+	items, err := h.Jobs.FindJobItems(r.Context(), j.ID)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"line", "userId", "action", "outcome", "reason"})
+	for _, it := range items {
+		w.Write([]string{strconv.Itoa(it.Index), string(it.UserID), string(it.Action), it.Outcome, it.Reason})
+	}
+	w.Flush()
+	return http.StatusOK, "text/csv; charset=utf-8", buf.Bytes(), w.Error()
+}
+
+// decodeDormant reads {neverLoggedInDays?, inactiveDays?, endDatePassed?,
+// exclude?: {roles, audiences}}.
+func decodeDormant(body []byte) (lethe.DormantRules, error) {
+	var rules lethe.DormantRules
+	obj, err := decodeObject(body, false)
+	if err != nil {
+		return rules, err
+	}
+	for k, raw := range obj {
+		switch k {
+		case "neverLoggedInDays", "inactiveDays":
+			var f float64
+			if json.Unmarshal(raw, &f) != nil {
+				return rules, typeError(k, "a number of days")
+			}
+			if f != float64(int(f)) || f < 0 || f > lethe.MaxPeriodDays {
+				return rules, lethe.FieldErrorf(lethe.EInvalid, k, "out_of_range", "%s must be a whole number of days from 0 to %d", k, lethe.MaxPeriodDays)
+			}
+			n := int(f)
+			if k == "neverLoggedInDays" {
+				rules.NeverLoggedInDays = &n
+			} else {
+				rules.InactiveDays = &n
+			}
+		case "endDatePassed":
+			b, err := optBool(obj, k)
+			if err != nil {
+				return rules, err
+			}
+			rules.EndDatePassed = b != nil && *b
+		case "exclude":
+			ex, err := member(obj, "exclude")
+			if err != nil {
+				return rules, err
+			}
+			for ek, ev := range ex {
+				var list []string
+				if json.Unmarshal(ev, &list) != nil {
+					return rules, typeError("exclude."+ek, "an array of strings")
+				}
+				switch ek {
+				case "roles":
+					for i, s := range list {
+						role := lethe.Role(strings.ToLower(strings.TrimSpace(s)))
+						if !role.Valid() {
+							return rules, lethe.FieldErrorf(lethe.EInvalid, fmt.Sprintf("exclude.roles[%d]", i), "invalid",
+								"a role is one of administrator, learneradmin, learner")
+						}
+						rules.ExcludeRoles = append(rules.ExcludeRoles, role)
+					}
+				case "audiences":
+					rules.ExcludeAudiences = list
+				default:
+					return rules, lethe.FieldErrorf(lethe.EInvalid, "exclude."+ek, "unknown", "exclude takes roles and audiences")
+				}
+			}
+		default:
+			return rules, lethe.FieldErrorf(lethe.EInvalid, k, "unknown", "%s is not a dormant-audit rule", k)
+		}
+	}
+	return rules, nil
+}
+
+// POST /lethe/v1/audits/dormant: 201 with the preview, kept as a report.
+func (h *Handler) previewDormant(r *http.Request) (int, any, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	rules, err := decodeDormant(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	j, err := h.Jobs.PreviewDormant(r.Context(), rules)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, toJobJSON(j), nil
+}
+
+// GET /lethe/v1/audits/dormant: the audit reports, newest first.
+func (h *Handler) listDormant(r *http.Request) (int, any, error) {
+	p, err := parsePaging(r.URL.Query(), 20, 1000)
+	if err != nil {
+		return 0, nil, err
+	}
+	return h.jobPage(r, lethe.JobFilter{Kind: "dormant", Offset: p.offset(), Limit: p.perPage}, p)
+}
+
+// GET /lethe/v1/audits/dormant/{id}
+func (h *Handler) getDormant(r *http.Request) (int, any, error) {
+	j, err := h.Jobs.FindJob(r.Context(), r.PathValue("id"))
+	if err == nil && j.Kind != "dormant" {
+		err = lethe.Errorf(lethe.ENotFound, "Audit not found.")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toJobJSON(j), nil
+}
+
+// POST /lethe/v1/audits/dormant/{id}/apply: 202 with the queued job.
+func (h *Handler) applyDormant(r *http.Request) (int, any, error) {
+	if _, _, err := h.getDormant(r); err != nil {
+		return 0, nil, err
+	}
+	j, err := h.Jobs.ApplyJob(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	h.wakeJobs()
+	return http.StatusAccepted, toJobJSON(j), nil
+}

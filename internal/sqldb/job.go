@@ -1,0 +1,821 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lethehq/lethe"
+)
+
+// Bulk operations and durable jobs. Both act on one user at a time through
+// applyAction, inside a savepoint, so a refusal or a failure of one user
+// leaves the others of the transaction alone, and a dry run rolls each back.
+
+// BulkService implements lethe.BulkService.
+type BulkService struct{ db *DB }
+
+// NewBulkService returns the bulk service of db.
+func NewBulkService(db *DB) *BulkService { return &BulkService{db: db} }
+
+var _ lethe.BulkService = (*BulkService)(nil)
+
+// JobService implements lethe.JobService.
+type JobService struct{ db *DB }
+
+// NewJobService returns the job service of db.
+func NewJobService(db *DB) *JobService { return &JobService{db: db} }
+
+var _ lethe.JobService = (*JobService)(nil)
+
+// chunkBudget bounds a chunk transaction: items are processed until it is
+// spent, so no write transaction holds SQLite's lock for long.
+const chunkBudget = 60 * time.Millisecond
+
+// resolveIdentifiers returns the learner id each identifier names ("" for
+// none), with two queries per 300 identifiers.
+func (tx *Tx) resolveIdentifiers(ctx context.Context, ids []lethe.Identifier) ([]lethe.LearnerID, error) {
+	out := make([]lethe.LearnerID, len(ids))
+	tenant := string(tx.actor.TenantID)
+	for start := 0; start < len(ids); start += 300 {
+		chunk := ids[start:min(start+300, len(ids))]
+		var byID, texts []any
+		for _, id := range chunk {
+			switch {
+			case id.ID != "":
+				byID = append(byID, string(id.ID))
+			case id.Ref != "" && validKey(id.Ref):
+				texts = append(texts, id.Ref)
+			case id.Email != "" && validKey(id.Email):
+				texts = append(texts, lethe.NormalizeEmail(id.Email))
+			}
+		}
+		found := map[string]lethe.LearnerID{}
+		refs, emails := map[string]lethe.LearnerID{}, map[string]lethe.LearnerID{}
+		if len(byID) > 0 {
+			rows, err := queryAll(ctx, tx, func(r rowScanner) (string, error) {
+				var s string
+				return s, r.Scan(&s)
+			}, `SELECT id FROM learners WHERE tenant_id = $1 AND id IN (`+marks(2, len(byID))+`)`, append([]any{tenant}, byID...)...)
+			if err != nil {
+				return nil, fmt.Errorf("resolve ids: %w", err)
+			}
+			for _, id := range rows {
+				found[id] = lethe.LearnerID(id)
+			}
+		}
+		if len(texts) > 0 {
+			in := marks(2, len(texts))
+			type row struct{ id, ref, email string }
+			rows, err := queryAll(ctx, tx, func(r rowScanner) (row, error) {
+				var x row
+				var email sql.NullString
+				err := r.Scan(&x.id, &x.ref, &email)
+				x.email = email.String
+				return x, err
+			}, `SELECT p.learner_id, p.ref, p.email_norm FROM people p
+				WHERE p.tenant_id = $1 AND (p.ref IN (`+in+`) OR p.email_norm IN (`+in+`))`, append([]any{tenant}, texts...)...)
+			if err != nil {
+				return nil, fmt.Errorf("resolve refs and emails: %w", err)
+			}
+			for _, r := range rows {
+				refs[r.ref] = lethe.LearnerID(r.id)
+				if r.email != "" {
+					emails[r.email] = lethe.LearnerID(r.id)
+				}
+			}
+		}
+		for i, id := range chunk {
+			switch {
+			case id.ID != "":
+				out[start+i] = found[string(id.ID)]
+			case id.Ref != "":
+				out[start+i] = refs[id.Ref]
+			case id.Email != "":
+				out[start+i] = emails[lethe.NormalizeEmail(id.Email)]
+			}
+		}
+	}
+	return out, nil
+}
+
+// applyAction applies action to learner id inside a savepoint: a refusal
+// (outcome failed, skipped or unchanged) or an error rolls back that user's
+// changes only, and so does dry. Only internal errors are returned.
+// recheck, when set, is asked first whether the user still qualifies.
+func (tx *Tx) applyAction(ctx context.Context, action lethe.BulkAction, id lethe.LearnerID, endDate *time.Time, dry bool,
+	recheck func(*lethe.User) (bool, error)) (outcome, reason string, err error) {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT lethe_item`); err != nil {
+		return "", "", fmt.Errorf("savepoint: %w", err)
+	}
+	outcome, reason, err = tx.act(ctx, action, id, endDate, recheck)
+	undo := dry || err != nil || outcome != lethe.ItemDone
+	if undo {
+		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT lethe_item`); rerr != nil {
+			return "", "", errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))
+		}
+		// The counts this transaction remembers for the learner were undone too.
+		delete(tx.counted, id)
+	}
+	if _, rerr := tx.ExecContext(ctx, `RELEASE SAVEPOINT lethe_item`); rerr != nil {
+		return "", "", errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))
+	}
+	if err != nil {
+		switch lethe.ErrorCode(err) {
+		case lethe.EConflict, lethe.EInvalid:
+			return lethe.ItemFailed, refusal(action), nil
+		case lethe.ENotFound:
+			return lethe.ItemFailed, lethe.ReasonUnknownUser, nil
+		}
+		return "", "", err
+	}
+	return outcome, reason, nil
+}
+
+// refusal is the reason of a domain refusal of action.
+func refusal(action lethe.BulkAction) string {
+	if action == lethe.ActionDelete {
+		return lethe.ReasonRestricted
+	}
+	return lethe.ReasonHasHistory
+}
+
+func (tx *Tx) act(ctx context.Context, action lethe.BulkAction, id lethe.LearnerID, endDate *time.Time,
+	recheck func(*lethe.User) (bool, error)) (string, string, error) {
+	u, err := tx.findUser(ctx, lethe.ByID(id))
+	if err != nil {
+		return "", "", err
+	}
+	if recheck != nil {
+		ok, err := recheck(u)
+		if err != nil {
+			return "", "", err
+		}
+		if !ok {
+			return lethe.ItemSkipped, lethe.ReasonNoLongerDormant, nil
+		}
+	}
+	if u.Deleted() {
+		if action == lethe.ActionDelete {
+			return lethe.ItemUnchanged, lethe.ReasonAlreadyErased, nil
+		}
+		return lethe.ItemSkipped, lethe.ReasonUserErased, nil
+	}
+	switch action {
+	case lethe.ActionSuspend:
+		if u.State == lethe.StateSuspended && (endDate == nil || sameDay(u.EndDate, endDate)) {
+			return lethe.ItemUnchanged, lethe.ReasonAlreadySuspended, nil
+		}
+		return lethe.ItemDone, "", tx.suspendUser(ctx, u, endDate)
+	case lethe.ActionReactivate:
+		switch {
+		case u.AnonymizedAt != nil:
+			return lethe.ItemSkipped, lethe.ReasonUserAnonymized, nil
+		case u.State != lethe.StateSuspended:
+			return lethe.ItemUnchanged, lethe.ReasonNotSuspended, nil
+		}
+		return lethe.ItemDone, "", tx.reactivateUser(ctx, u, lethe.UserFields{})
+	case lethe.ActionDelete:
+		d, err := tx.deleteUser(ctx, u)
+		switch {
+		case err != nil:
+			return "", "", err
+		case d.Outcome == lethe.DeletionScheduled:
+			return lethe.ItemDone, lethe.ReasonScheduled, nil
+		case d.Outcome == lethe.DeletionRepeated:
+			return lethe.ItemUnchanged, lethe.ReasonAlreadyScheduled, nil
+		}
+		return lethe.ItemDone, "", nil
+	case lethe.ActionAnonymize:
+		if u.AnonymizedAt != nil {
+			return lethe.ItemUnchanged, lethe.ReasonUserAnonymized, nil
+		}
+		_, err := tx.erase(ctx, u, lethe.ModeAnonymize, time.Time{})
+		return lethe.ItemDone, "", err
+	case lethe.ActionPurge:
+		h, err := tx.history(ctx, u)
+		if err != nil {
+			return "", "", err
+		}
+		if len(h) > 0 {
+			return lethe.ItemFailed, lethe.ReasonHasHistory, nil
+		}
+		return lethe.ItemDone, "", tx.purge(ctx, u)
+	}
+	return "", "", fmt.Errorf("unknown action %q", action)
+}
+
+func sameDay(a, b *time.Time) bool {
+	return a != nil && b != nil && a.UTC().Truncate(lethe.Day).Equal(b.UTC().Truncate(lethe.Day))
+}
+
+// BulkUsers implements lethe.BulkService: identifiers are resolved first,
+// then users are acted on in chunk transactions (see chunkBudget).
+func (s *BulkService) BulkUsers(ctx context.Context, r lethe.BulkRequest) ([]lethe.ItemResult, error) {
+	if len(r.Identifiers) > lethe.MaxBulkIdentifiers {
+		return nil, lethe.FieldErrorf(lethe.EInvalid, "identifiers", "too_many", "identifiers must have at most %d items", lethe.MaxBulkIdentifiers)
+	}
+	out := make([]lethe.ItemResult, len(r.Identifiers))
+	var ids []lethe.LearnerID
+	err := s.db.readTx(ctx, func(tx *Tx) error {
+		var err error
+		ids, err = tx.resolveIdentifiers(ctx, r.Identifiers)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	seen := map[lethe.LearnerID]bool{}
+	var todo []int
+	for i, id := range ids {
+		out[i] = lethe.ItemResult{Index: i, UserID: id, Action: r.Action}
+		switch {
+		case id == "":
+			out[i].Outcome, out[i].Reason = lethe.ItemFailed, lethe.ReasonUnknownUser
+		case seen[id]:
+			out[i].Outcome, out[i].Reason = lethe.ItemSkipped, lethe.ReasonDuplicate
+		default:
+			seen[id] = true
+			todo = append(todo, i)
+		}
+	}
+	for len(todo) > 0 {
+		n := 0
+		err := s.db.writeTx(ctx, func(tx *Tx) error {
+			n = 0
+			start := time.Now()
+			for _, i := range todo {
+				o, reason, err := tx.applyAction(ctx, r.Action, ids[i], r.EndDate, r.DryRun, nil)
+				if err != nil {
+					return err
+				}
+				out[i].Outcome, out[i].Reason = o, reason
+				if n++; time.Since(start) > chunkBudget {
+					break
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		todo = todo[n:]
+	}
+	return out, nil
+}
+
+// FindAnswer implements lethe.BulkService's idempotency: the first answer
+// of a call made with key, or nil. EConflict when the key came with
+// another body.
+func (s *BulkService) FindAnswer(ctx context.Context, key string, body []byte) (a *lethe.StoredAnswer, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		var bodyHash []byte
+		var answer string
+		a = &lethe.StoredAnswer{}
+		err := tx.QueryRowContext(ctx, `SELECT body_hash, status, answer FROM idempotency_keys WHERE tenant_id = $1 AND key_hash = $2`,
+			string(tx.actor.TenantID), tx.db.keyedHash("idempotency-key", []byte(tx.actor.TenantID), []byte(key))).
+			Scan(&bodyHash, &a.Status, &answer)
+		if errors.Is(err, sql.ErrNoRows) {
+			a = nil
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("find idempotency key: %w", err)
+		}
+		if string(bodyHash) != string(tx.db.keyedHash("idempotency-body", body)) {
+			return lethe.FieldErrorf(lethe.EConflict, "Idempotency-Key", "reused",
+				"This Idempotency-Key was already used with a different body.")
+		}
+		a.Answer = []byte(answer)
+		return nil
+	})
+	return a, err
+}
+
+// SaveAnswer keeps the answer of a call made with key for a day. A
+// concurrent call with the same key that saved first wins.
+func (s *BulkService) SaveAnswer(ctx context.Context, key string, body []byte, a lethe.StoredAnswer) error {
+	return s.db.writeTx(ctx, func(tx *Tx) error {
+		tenant := string(tx.actor.TenantID)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND created_at < $2`,
+			tenant, ms(tx.now.Add(-lethe.IdempotencyWindow))); err != nil {
+			return fmt.Errorf("expire idempotency keys: %w", err)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (tenant_id, key_hash, body_hash, status, answer, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, tenant,
+			tx.db.keyedHash("idempotency-key", []byte(tx.actor.TenantID), []byte(key)),
+			tx.db.keyedHash("idempotency-body", body), a.Status, string(a.Answer), ms(tx.now))
+		if err != nil {
+			return fmt.Errorf("save idempotency key: %w", err)
+		}
+		return nil
+	})
+}
+
+// jobColumns are read by scanJob.
+const jobColumns = `id, kind, action, state, dry_run, end_date, rules, actions, total, processed, done, unchanged, skipped,
+	failed, source, actor, created_at, started_at, finished_at`
+
+func scanJob(row rowScanner) (*lethe.Job, error) {
+	var j lethe.Job
+	var action, rules, actions sql.NullString
+	var endDate, started, finished sql.NullInt64
+	var created int64
+	var done, unchanged, skipped, failed int
+	if err := row.Scan(&j.ID, &j.Kind, &action, &j.State, &j.DryRun, &endDate, &rules, &actions, &j.Total, &j.Processed,
+		&done, &unchanged, &skipped, &failed, &j.Source, &j.Actor, &created, &started, &finished); err != nil {
+		return nil, err
+	}
+	j.Action = lethe.BulkAction(action.String)
+	j.EndDate, j.StartedAt, j.FinishedAt = timePtr(endDate), timePtr(started), timePtr(finished)
+	j.CreatedAt = fromMS(created)
+	j.Outcomes = map[string]int{lethe.ItemDone: done, lethe.ItemUnchanged: unchanged, lethe.ItemSkipped: skipped, lethe.ItemFailed: failed}
+	if rules.Valid {
+		j.Rules = &lethe.DormantRules{}
+		if err := json.Unmarshal([]byte(rules.String), j.Rules); err != nil {
+			return nil, err
+		}
+	}
+	if actions.Valid {
+		if err := json.Unmarshal([]byte(actions.String), &j.Actions); err != nil {
+			return nil, err
+		}
+	}
+	return &j, nil
+}
+
+var errJobNotFound = lethe.Errorf(lethe.ENotFound, "Job not found.")
+
+func (tx *Tx) findJob(ctx context.Context, id string) (*lethe.Job, error) {
+	id, ok := lethe.ParseID(id)
+	if !ok {
+		return nil, errJobNotFound
+	}
+	j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE tenant_id = $1 AND id = $2`,
+		string(tx.actor.TenantID), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errJobNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find job: %w", err)
+	}
+	return j, nil
+}
+
+// FindJob implements lethe.JobService.
+func (s *JobService) FindJob(ctx context.Context, id string) (j *lethe.Job, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		j, err = tx.findJob(ctx, id)
+		return err
+	})
+	return j, err
+}
+
+// FindJobs implements lethe.JobService: newest first.
+func (s *JobService) FindJobs(ctx context.Context, f lethe.JobFilter) (out []*lethe.Job, total int, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		args := []any{string(tx.actor.TenantID)}
+		where := ` WHERE tenant_id = $1`
+		if f.Kind != "" {
+			args = append(args, f.Kind)
+			where += ` AND kind = $2`
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs`+where, args...).Scan(&total); err != nil {
+			return fmt.Errorf("count jobs: %w", err)
+		}
+		page := pageClause(&args, f.Limit, f.Offset)
+		out, err = queryAll(ctx, tx, scanJob, `SELECT `+jobColumns+` FROM jobs`+where+` ORDER BY id DESC`+page, args...)
+		return err
+	})
+	return out, total, err
+}
+
+// FindJobItems implements lethe.JobService.
+func (s *JobService) FindJobItems(ctx context.Context, id string) (out []lethe.ItemResult, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		j, err := tx.findJob(ctx, id)
+		if err != nil {
+			return err
+		}
+		out, err = queryAll(ctx, tx, func(r rowScanner) (lethe.ItemResult, error) {
+			var it lethe.ItemResult
+			var learner, outcome, reason sql.NullString
+			err := r.Scan(&it.Index, &learner, &it.Action, &outcome, &reason)
+			it.UserID, it.Outcome, it.Reason = lethe.LearnerID(learner.String), outcome.String, reason.String
+			return it, err
+		}, `SELECT line, learner_id, action, outcome, reason FROM job_items WHERE tenant_id = $1 AND job_id = $2 ORDER BY seq`,
+			string(tx.actor.TenantID), j.ID)
+		return err
+	})
+	return out, err
+}
+
+// CancelJob implements lethe.JobService. Cancelling a finished job changes
+// nothing; a preview is cancelled like a queued job.
+func (s *JobService) CancelJob(ctx context.Context, id string) (j *lethe.Job, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		if j, err = tx.findJob(ctx, id); err != nil || j.Finished() {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'cancelled', finished_at = $3 WHERE tenant_id = $1 AND id = $2`,
+			string(tx.actor.TenantID), j.ID, ms(tx.now)); err != nil {
+			return fmt.Errorf("cancel job: %w", err)
+		}
+		if err := tx.audit(ctx, "job.cancelled", "", map[string]any{"job": j.ID}); err != nil {
+			return err
+		}
+		j, err = tx.findJob(ctx, j.ID)
+		return err
+	})
+	return j, err
+}
+
+// insertJob writes a job row with no items yet.
+func (tx *Tx) insertJob(ctx context.Context, kind string, action lethe.BulkAction, state lethe.JobState, dry bool,
+	endDate *time.Time, rules *lethe.DormantRules) (string, error) {
+	id := lethe.NewID(tx.now)
+	var rulesJSON any
+	if rules != nil {
+		b, err := json.Marshal(rules)
+		if err != nil {
+			return "", err
+		}
+		rulesJSON = string(b)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO jobs (tenant_id, id, kind, action, state, dry_run, end_date, rules, total, processed,
+		done, unchanged, skipped, failed, errors, source, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, 0, 0, 0, 0, 0, $9, $10, $11)`,
+		string(tx.actor.TenantID), id, kind, nullStr(string(action)), string(state), dry, nullMS(endDate), rulesJSON,
+		string(tx.actor.Source), tx.actor.Name, ms(tx.now))
+	if err != nil {
+		return "", fmt.Errorf("insert job: %w", err)
+	}
+	return id, nil
+}
+
+// insertCSVItems resolves the users of a CSV and writes one item per line;
+// a line naming nobody, or a user named before, is processed at once as
+// failed or skipped.
+func (tx *Tx) insertCSVItems(ctx context.Context, job string, action lethe.BulkAction, rows []lethe.CSVUser) (failed, skipped int, err error) {
+	ids := make([]lethe.Identifier, len(rows))
+	for i, r := range rows {
+		ids[i] = r.Identifier
+	}
+	learners, err := tx.resolveIdentifiers(ctx, ids)
+	if err != nil {
+		return 0, 0, err
+	}
+	ins := tx.bulk(`INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action, outcome, reason) VALUES `, 8)
+	defer ins.close()
+	seen := map[lethe.LearnerID]bool{}
+	tenant := string(tx.actor.TenantID)
+	for i, r := range rows {
+		var outcome, reason any
+		switch l := learners[i]; {
+		case l == "":
+			outcome, reason = lethe.ItemFailed, lethe.ReasonUnknownUser
+			failed++
+		case seen[l]:
+			outcome, reason = lethe.ItemSkipped, lethe.ReasonDuplicate
+			skipped++
+		default:
+			seen[l] = true
+		}
+		ins.add(tenant, job, i+1, r.Line, nullStr(string(learners[i])), string(action), outcome, reason)
+		if ins.rows >= ins.batch {
+			if err := ins.flush(ctx); err != nil {
+				return 0, 0, fmt.Errorf("insert job items: %w", err)
+			}
+		}
+	}
+	if err := ins.flush(ctx); err != nil {
+		return 0, 0, fmt.Errorf("insert job items: %w", err)
+	}
+	return failed, skipped, nil
+}
+
+// queryWhere is the condition on learners l of a job query, beyond the
+// tenant ($1) and not being erased.
+func queryWhere(q *lethe.UserQuery, now time.Time, args *[]any) string {
+	param := func(v any) string {
+		*args = append(*args, v)
+		return fmt.Sprintf("$%d", len(*args))
+	}
+	where := ""
+	if q.Statuses != nil {
+		if c := statusClause(q.Statuses, ms(now), true, args); c != "" {
+			where += ` AND ` + c
+		}
+	}
+	if q.CreatedBefore != nil {
+		where += ` AND l.created_at < ` + param(ms(*q.CreatedBefore))
+	}
+	if q.LastLoginBefore != nil {
+		where += ` AND l.last_login_at < ` + param(ms(*q.LastLoginBefore))
+	}
+	if q.EndDateBefore != nil {
+		where += ` AND l.end_date < ` + param(ms(*q.EndDateBefore))
+	}
+	if q.NeverLoggedIn != nil {
+		if *q.NeverLoggedIn {
+			where += ` AND l.first_login_at IS NULL`
+		} else {
+			where += ` AND l.first_login_at IS NOT NULL`
+		}
+	}
+	if q.HasHistory != nil {
+		not := "NOT "
+		if *q.HasHistory {
+			not = ""
+		}
+		where += ` AND ` + not + historySQL
+	}
+	return where
+}
+
+// historySQL is true for a learner l of tenant $1 with history: signed
+// in, or any enrolment, completion, activity or CPD entry.
+const historySQL = `(l.first_login_at IS NOT NULL
+	OR EXISTS (SELECT 1 FROM enrolments e WHERE e.tenant_id = $1 AND e.learner_id = l.id)
+	OR EXISTS (SELECT 1 FROM completions c WHERE c.tenant_id = $1 AND c.learner_id = l.id)
+	OR EXISTS (SELECT 1 FROM activities a WHERE a.tenant_id = $1 AND a.learner_id = l.id)
+	OR EXISTS (SELECT 1 FROM cpd_entries d WHERE d.tenant_id = $1 AND d.learner_id = l.id))`
+
+// CreateJob implements lethe.JobService.
+func (s *JobService) CreateJob(ctx context.Context, nj lethe.NewJob) (j *lethe.Job, err error) {
+	if _, ok := lethe.ParseBulkAction(string(nj.Action)); !ok {
+		return nil, lethe.FieldErrorf(lethe.EInvalid, "action", "invalid", "action must be one of suspend, reactivate, delete, anonymize, purge")
+	}
+	sel := nj.Selector
+	n := 0
+	for _, set := range []bool{sel.CSV != nil, sel.AudienceID != nil, sel.Query != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, lethe.FieldErrorf(lethe.EInvalid, "selector", "invalid", "selector must have exactly one of csv, audienceId and query")
+	}
+	var rows []lethe.CSVUser
+	if sel.CSV != nil {
+		if rows, err = lethe.ParseUserCSV(*sel.CSV, "selector.csv"); err != nil {
+			return nil, err
+		}
+	}
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		tenant := string(tx.actor.TenantID)
+		id, err := tx.insertJob(ctx, "bulk", nj.Action, lethe.JobQueued, nj.DryRun, nj.EndDate, nil)
+		if err != nil {
+			return err
+		}
+		var failed, skipped int
+		switch {
+		case sel.CSV != nil:
+			if failed, skipped, err = tx.insertCSVItems(ctx, id, nj.Action, rows); err != nil {
+				return err
+			}
+		case sel.AudienceID != nil:
+			a, err := tx.findAudience(ctx, *sel.AudienceID)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action)
+				SELECT $1, $2, ROW_NUMBER() OVER (ORDER BY m.learner_id), ROW_NUMBER() OVER (ORDER BY m.learner_id), m.learner_id, $3
+				FROM audience_members m WHERE m.tenant_id = $1 AND m.audience_id = $4`, tenant, id, string(nj.Action), a.ID); err != nil {
+				return fmt.Errorf("select audience members: %w", err)
+			}
+		default:
+			args := []any{tenant}
+			where := queryWhere(sel.Query, tx.now, &args)
+			var selected, all int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM learners l WHERE l.tenant_id = $1 AND l.state <> 'deleted'`+where,
+				args...).Scan(&selected); err != nil {
+				return fmt.Errorf("count selected users: %w", err)
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM learners l WHERE l.tenant_id = $1 AND l.state <> 'deleted'`,
+				tenant).Scan(&all); err != nil {
+				return fmt.Errorf("count users: %w", err)
+			}
+			if selected == all && all > 0 && !sel.ConfirmAll {
+				return lethe.FieldErrorf(lethe.EInvalid, "selector.confirmAll", "required",
+					"This query selects every user of the tenant (%d); say so with confirmAll: true.", all)
+			}
+			args = append(args, id, string(nj.Action))
+			n := len(args)
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action)
+				SELECT $1, $%d, ROW_NUMBER() OVER (ORDER BY l.id), ROW_NUMBER() OVER (ORDER BY l.id), l.id, $%d
+				FROM learners l WHERE l.tenant_id = $1 AND l.state <> 'deleted'`, n-1, n)+where, args...); err != nil {
+				return fmt.Errorf("select users: %w", err)
+			}
+		}
+		if err := tx.countJobItems(ctx, id, failed, skipped); err != nil {
+			return err
+		}
+		if j, err = tx.findJob(ctx, id); err != nil {
+			return err
+		}
+		return tx.audit(ctx, "job.created", "", map[string]any{"job": id, "action": string(nj.Action), "total": j.Total, "dryRun": nj.DryRun})
+	})
+	return j, err
+}
+
+// countJobItems sets a new job's total, and counts the items processed
+// when they were written (failed and skipped lines of a CSV).
+func (tx *Tx) countJobItems(ctx context.Context, id string, failed, skipped int) error {
+	_, err := tx.ExecContext(ctx, `UPDATE jobs SET total = (SELECT COUNT(*) FROM job_items WHERE tenant_id = $1 AND job_id = $2),
+		processed = $3, failed = $4, skipped = $5 WHERE tenant_id = $1 AND id = $2`,
+		string(tx.actor.TenantID), id, failed+skipped, failed, skipped)
+	if err != nil {
+		return fmt.Errorf("count job items: %w", err)
+	}
+	return nil
+}
+
+// ApplyJob implements lethe.JobService.
+func (s *JobService) ApplyJob(ctx context.Context, id string) (j *lethe.Job, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		if j, err = tx.findJob(ctx, id); err != nil {
+			return err
+		}
+		if j.State != lethe.JobPreview {
+			return lethe.Errorf(lethe.EConflict, "Only a preview can be applied; this job is %s.", j.State)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'queued', source = $3, actor = $4 WHERE tenant_id = $1 AND id = $2`,
+			string(tx.actor.TenantID), j.ID, string(tx.actor.Source), tx.actor.Name); err != nil {
+			return fmt.Errorf("apply job: %w", err)
+		}
+		if err := tx.audit(ctx, "job.applied", "", map[string]any{"job": j.ID, "total": j.Total}); err != nil {
+			return err
+		}
+		j, err = tx.findJob(ctx, j.ID)
+		return err
+	})
+	return j, err
+}
+
+// maxJobErrors is how many chunks in a row may fail with an internal error
+// before the job is marked failed.
+const maxJobErrors = 5
+
+// RunJobs implements lethe.JobService.
+func (s *JobService) RunJobs(ctx context.Context) (int, error) {
+	tenants, err := NewTenantService(s.db).FindTenants(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, t := range tenants {
+		for ctx.Err() == nil {
+			id, err := s.nextJob(ctx, t.ID)
+			if err != nil || id == "" {
+				if err != nil {
+					return total, err
+				}
+				break
+			}
+			n, err := s.runJob(ctx, t.ID, id)
+			total += n
+			if err != nil {
+				return total, err
+			}
+		}
+	}
+	return total, nil
+}
+
+// nextJob returns the oldest queued or running job of a tenant, or "".
+func (s *JobService) nextJob(ctx context.Context, tenant lethe.TenantID) (string, error) {
+	var id string
+	err := s.db.read.QueryRowContext(ctx, `SELECT id FROM jobs WHERE tenant_id = $1 AND state IN ('queued', 'running')
+		ORDER BY created_at, id LIMIT 1`, string(tenant)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
+// runJob processes the job's items, a chunk per transaction, until none is
+// left, the job is cancelled or ctx ends.
+func (s *JobService) runJob(ctx context.Context, tenant lethe.TenantID, id string) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		n, more, err := s.runChunk(ctx, tenant, id)
+		total += n
+		if err != nil {
+			if lethe.ErrorCode(err) != lethe.EInternal && lethe.ErrorCode(err) != lethe.EUnavailable {
+				return total, err
+			}
+			s.db.logger.Error("run job chunk", "job", id, "error", err.Error())
+			if ferr := s.noteJobError(ctx, tenant, id); ferr != nil {
+				return total, ferr
+			}
+			return total, nil
+		}
+		if !more {
+			break
+		}
+	}
+	return total, nil
+}
+
+// noteJobError counts a failed chunk; after maxJobErrors in a row the job
+// is marked failed.
+func (s *JobService) noteJobError(ctx context.Context, tenant lethe.TenantID, id string) error {
+	return s.db.rawWriteTx(ctx, lethe.Actor{TenantID: tenant, Source: lethe.SourceBulk, Name: "job"}, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE jobs SET errors = errors + 1,
+			state = CASE WHEN errors + 1 >= $3 THEN 'failed' ELSE state END,
+			finished_at = CASE WHEN errors + 1 >= $3 THEN $4 ELSE finished_at END
+			WHERE tenant_id = $1 AND id = $2`, string(tenant), id, maxJobErrors, ms(tx.now))
+		return err
+	})
+}
+
+// runChunk processes pending items of a job in one transaction, within
+// chunkBudget. It reports whether items are left.
+func (s *JobService) runChunk(ctx context.Context, tenant lethe.TenantID, id string) (n int, more bool, err error) {
+	var j *lethe.Job
+	err = s.db.rawWriteTx(ctx, lethe.Actor{TenantID: tenant, Source: lethe.SourceBulk, Name: "job"}, func(tx *Tx) error {
+		n, more = 0, false
+		t := string(tenant)
+		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, $3)
+			WHERE tenant_id = $1 AND id = $2 AND state = 'queued'`, t, id, ms(tx.now)); err != nil {
+			return fmt.Errorf("start job: %w", err)
+		}
+		var err error
+		if j, err = tx.findJob(ctx, id); err != nil {
+			return err
+		}
+		if j.State != lethe.JobRunning {
+			return nil // cancelled meanwhile
+		}
+		// The work is the job's requester's, through the bulk surface.
+		tx.actor.Source, tx.actor.Name = j.Source, j.Actor
+		if j.Source != lethe.SourcePolicy {
+			tx.actor.Source = lethe.SourceBulk
+		}
+		type item struct {
+			seq     int
+			learner lethe.LearnerID
+			action  lethe.BulkAction
+			rule    string
+		}
+		items, err := queryAll(ctx, tx, func(r rowScanner) (item, error) {
+			var it item
+			var learner, rule sql.NullString
+			err := r.Scan(&it.seq, &learner, &it.action, &rule)
+			it.learner, it.rule = lethe.LearnerID(learner.String), rule.String
+			return it, err
+		}, `SELECT seq, learner_id, action, rule FROM job_items WHERE tenant_id = $1 AND job_id = $2 AND outcome IS NULL
+			ORDER BY seq LIMIT 500`+tx.db.dialect.skipLocked, t, j.ID)
+		if err != nil {
+			return fmt.Errorf("find job items: %w", err)
+		}
+		counts := map[string]int{}
+		start := time.Now()
+		for _, it := range items {
+			var recheck func(*lethe.User) (bool, error)
+			if j.Rules != nil {
+				recheck = func(u *lethe.User) (bool, error) { return tx.stillDormant(ctx, u, j.Rules, it.action, it.rule) }
+			}
+			o, reason, err := tx.applyAction(ctx, it.action, it.learner, j.EndDate, j.DryRun, recheck)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE job_items SET outcome = $4, reason = $5 WHERE tenant_id = $1 AND job_id = $2 AND seq = $3`,
+				t, j.ID, it.seq, o, nullStr(reason)); err != nil {
+				return fmt.Errorf("record job item: %w", err)
+			}
+			counts[o]++
+			if n++; time.Since(start) > chunkBudget {
+				break
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET processed = processed + $3, done = done + $4, unchanged = unchanged + $5,
+			skipped = skipped + $6, failed = failed + $7, errors = 0 WHERE tenant_id = $1 AND id = $2`, t, j.ID, n,
+			counts[lethe.ItemDone], counts[lethe.ItemUnchanged], counts[lethe.ItemSkipped], counts[lethe.ItemFailed]); err != nil {
+			return fmt.Errorf("count job progress: %w", err)
+		}
+		more = n < len(items) || len(items) == 500
+		if !more {
+			// Fewer than asked for: the last ones, unless another process
+			// holds some (PostgreSQL, SKIP LOCKED).
+			var left int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM job_items WHERE tenant_id = $1 AND job_id = $2 AND outcome IS NULL`,
+				t, j.ID).Scan(&left); err != nil {
+				return fmt.Errorf("count pending job items: %w", err)
+			}
+			more = left > 0
+		}
+		if !more {
+			if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'succeeded', finished_at = $3 WHERE tenant_id = $1 AND id = $2`,
+				t, j.ID, ms(tx.now)); err != nil {
+				return fmt.Errorf("finish job: %w", err)
+			}
+			return tx.audit(ctx, "job.finished", "", map[string]any{"job": j.ID})
+		}
+		return nil
+	})
+	return n, more, err
+}
