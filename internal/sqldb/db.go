@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,7 +166,7 @@ type Tx struct {
 	// counted is the count key of every learner this transaction has read
 	// or written (see recordCount).
 	counted map[lethe.LearnerID]countKey
-	// stmts are the statements prepared by queryRow, by text.
+	// stmts are the statements prepared by stmt, by text.
 	stmts map[string]*sql.Stmt
 }
 
@@ -176,29 +177,50 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 			return nil, err
 		}
 	}
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return tx.Tx.ExecContext(ctx, query, args...)
 }
 
-// queryRow is QueryRowContext for a statement run many times in one
-// transaction (a user lookup per item of a batch): on SQLite it is parsed
-// once per transaction, because SQLite spends longer parsing a join than
-// running it. PostgreSQL's driver keeps its own statement cache.
-func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	if tx.db.dialect.name != "sqlite" {
-		return tx.QueryRowContext(ctx, q, args...)
+// QueryContext runs a query of the transaction.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
 	}
-	st := tx.stmts[q]
-	if st == nil {
-		var err error
-		if st, err = tx.PrepareContext(ctx, q); err != nil {
-			return tx.QueryRowContext(ctx, q, args...) // reports the error
-		}
-		if tx.stmts == nil {
-			tx.stmts = map[string]*sql.Stmt{}
-		}
-		tx.stmts[q] = st
+	return tx.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a query of the transaction that returns one row.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
 	}
-	return st.QueryRowContext(ctx, args...)
+	return tx.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// stmt returns the statement of query prepared once per transaction, on
+// SQLite, which spends longer parsing a statement than running most of
+// them: a transaction that acts on many users (a bulk chunk, a job) runs
+// each statement many times. nil means run it unprepared: PostgreSQL's
+// driver keeps its own statement cache, and statements naming many
+// parameters (IN lists of varying length) are not worth keeping.
+func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if tx.db.dialect.name != "sqlite" || strings.Count(query, "$") > 40 {
+		return nil
+	}
+	if st := tx.stmts[query]; st != nil {
+		return st
+	}
+	st, err := tx.Tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // running it unprepared reports the error
+	}
+	if tx.stmts == nil {
+		tx.stmts = map[string]*sql.Stmt{}
+	}
+	tx.stmts[query] = st
+	return st
 }
 
 // writeTx runs fn in a write transaction scoped to the actor of ctx, and
@@ -299,12 +321,17 @@ func (db *DB) scheduleScrub() {
 	}
 }
 
-// scrubBatch is how long the scrub waits after an erasure, so a burst of
-// erasures (a bulk delete) costs one scrub, not one each.
-const scrubBatch = 200 * time.Millisecond
+// scrubBatch is how long the scrub waits after an erasure for the next
+// one, so a burst of erasures (a bulk delete, a job) costs one scrub, not
+// one each; scrubMaxWait bounds the wait while a long burst goes on, so
+// its erased rows do not stay readable in the WAL for long.
+const (
+	scrubBatch   = 200 * time.Millisecond
+	scrubMaxWait = 10 * time.Second
+)
 
 // scrubLoop scrubs erased rows in the background after erasures. Requests do
-// not wait for it.
+// not wait for it; Close runs it once more.
 func (db *DB) scrubLoop() {
 	defer db.wg.Done()
 	for {
@@ -313,10 +340,18 @@ func (db *DB) scrubLoop() {
 			return
 		case <-db.scrubSoon:
 		}
-		select {
-		case <-db.stop:
-			return
-		case <-time.After(scrubBatch):
+		deadline := time.After(scrubMaxWait)
+	wait:
+		for {
+			select {
+			case <-db.stop:
+				return
+			case <-db.scrubSoon: // another erasure: wait for the burst to end
+			case <-time.After(scrubBatch):
+				break wait
+			case <-deadline:
+				break wait
+			}
 		}
 		if err := db.Scrub(context.Background()); err != nil {
 			db.logger.Error("scrub erased rows", "error", err.Error())

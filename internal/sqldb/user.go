@@ -77,7 +77,7 @@ func (tx *Tx) findUser(ctx context.Context, key lethe.UserKey) (*lethe.User, err
 	if tx.write {
 		q += tx.db.dialect.forUpdate
 	}
-	u, err := scanUser(tx.queryRow(ctx, q, string(tx.actor.TenantID), arg))
+	u, err := scanUser(tx.QueryRowContext(ctx, q, string(tx.actor.TenantID), arg))
 	if err == nil && tx.write && tx.db.dialect.forUpdate != "" {
 		// PostgreSQL (READ COMMITTED): when the lock had to wait for another
 		// writer, the locked learner row is read at its new version but the
