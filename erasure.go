@@ -90,9 +90,21 @@ type DeletionSettings struct {
 
 // Settings are a tenant's settings.
 type Settings struct {
-	Deletion  DeletionSettings
-	UpdatedAt *time.Time // nil while the defaults apply
+	Deletion DeletionSettings
+	// DormantAudit, when set, runs a dormant-account audit preview every
+	// EveryDays days; the previews are kept as audit reports, not applied.
+	DormantAudit *ScheduledAudit
+	UpdatedAt    *time.Time // nil while the defaults apply
 }
+
+// ScheduledAudit is a dormant-account audit run on a schedule.
+type ScheduledAudit struct {
+	EveryDays int          `json:"everyDays"`
+	Rules     DormantRules `json:"rules"`
+}
+
+// MaxAuditEveryDays bounds the schedule of dormant-account audits.
+const MaxAuditEveryDays = 3650
 
 // Setting limits and defaults.
 const (
@@ -111,6 +123,8 @@ type SettingsUpdate struct {
 	DeletionMode  *string
 	GraceDays     *int
 	TombstoneDays *int
+	// DormantAudit set to a nil *ScheduledAudit stops the schedule.
+	DormantAudit **ScheduledAudit
 }
 
 // Apply validates u and applies it to s.
@@ -132,6 +146,17 @@ func (u SettingsUpdate) Apply(s *Settings) error {
 			return FieldErrorf(EInvalid, "deletion.tombstoneDays", "out_of_range", "deletion.tombstoneDays must be between 0 and %d", MaxTombstoneDays)
 		}
 		s.Deletion.TombstoneDays = *u.TombstoneDays
+	}
+	if u.DormantAudit != nil {
+		if a := *u.DormantAudit; a != nil {
+			if a.EveryDays < 1 || a.EveryDays > MaxAuditEveryDays {
+				return FieldErrorf(EInvalid, "audits.dormant.everyDays", "out_of_range", "audits.dormant.everyDays must be between 1 and %d", MaxAuditEveryDays)
+			}
+			if a.Rules.Empty() {
+				return FieldErrorf(EInvalid, "audits.dormant.rules", "required", "audits.dormant.rules must set at least one rule")
+			}
+		}
+		s.DormantAudit = *u.DormantAudit
 	}
 	return nil
 }

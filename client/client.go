@@ -98,6 +98,9 @@ type call struct {
 	args    []string
 	query   url.Values
 	in      any
+	header  http.Header // extra request headers
+	raw     *[]byte     // when set, the body is kept as is instead of decoded
+	status  *int        // when set, receives the response status
 }
 
 // doInto runs r and decodes the answer into a new T.
@@ -137,6 +140,11 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent)
+	for k, vs := range r.header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -152,6 +160,17 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 	}()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return errorFromResponse(resp)
+	}
+	if r.status != nil {
+		*r.status = resp.StatusCode
+	}
+	if r.raw != nil {
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return fmt.Errorf("lethe: %s %s: read response: %w", r.method, r.pattern, err)
+		}
+		*r.raw = b
+		return nil
 	}
 	if out == nil {
 		return nil

@@ -5,6 +5,9 @@
 //	lethe migrate [--db DB]
 //	lethe erasure show USER_ID | verify --public-key KEY RECEIPT
 //	lethe trail   verify [--db DB]
+//	lethe users   bulk ACTION --file CSV
+//	lethe jobs    watch|show|cancel ID
+//	lethe audit   dormant [--never-logged-in --created-before 2y] [--inactive 180d] [--end-date-passed] [--apply]
 //	lethe version
 package main
 
@@ -52,6 +55,14 @@ Usage:
                                                      print the signed receipt of an erasure
   lethe erasure verify --public-key KEY RECEIPT      check a receipt offline (exit 1: invalid)
   lethe trail   verify [--db DB]                     check the audit trail (exit 1: broken)
+  lethe users   bulk ACTION --file CSV [--end-date D] [--dry-run] [--output json|csv]
+                                                     suspend, reactivate, delete, anonymize or purge
+                                                     the users of a CSV (a job beyond 1,000)
+  lethe jobs    watch|show|cancel ID [--output json|csv]
+                                                     follow a job to its end
+  lethe audit   dormant [--never-logged-in [--created-before 2y]] [--inactive 180d]
+                [--end-date-passed] [--exclude-role R] [--exclude-audience A] [--apply]
+                                                     preview (and apply) a dormant-account audit
   lethe version                                      print the version
 
 Environment: LETHE_ADDR and LETHE_DB are the defaults of --addr and --db;
@@ -83,6 +94,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runErasure(ctx, e, args[1:])
 	case "trail":
 		return runTrail(ctx, e, args[1:])
+	case "users":
+		return runUsers(ctx, e, args[1:])
+	case "jobs":
+		return runJobs(ctx, e, args[1:])
+	case "audit":
+		return runAudit(ctx, e, args[1:])
 	case "version":
 		fmt.Fprintln(stdout, "lethe", version)
 		return nil

@@ -92,7 +92,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		go rewriteLoop(ctx, db, *rewrite, logger)
 	}
 	go resumeLoop(ctx, assignments, time.Minute, logger)
-	go erasureLoop(ctx, users, time.Minute, logger)
+	go policyLoop(ctx, users, jobs, time.Minute, logger)
 	go jobLoop(ctx, jobs, queued, 5*time.Second, logger)
 	return srv.Serve(ctx, ln)
 }
@@ -116,10 +116,11 @@ func resumeLoop(ctx context.Context, assignments *sqldb.AssignmentService, every
 	}
 }
 
-// erasureLoop runs the erasures whose grace period has ended, at start and
-// every interval (they are rows in the database: any process may run them,
-// and one that was down runs them late, never not at all).
-func erasureLoop(ctx context.Context, users *sqldb.UserService, every time.Duration, logger *slog.Logger) {
+// policyLoop runs, at start and every interval, the erasures whose grace
+// period has ended and the dormant-account audits whose schedule is due
+// (they are rows in the database: any process may run them, and one that
+// was down runs them late, never not at all).
+func policyLoop(ctx context.Context, users *sqldb.UserService, jobs *sqldb.JobService, every time.Duration, logger *slog.Logger) {
 	for {
 		n, err := users.RunDueErasures(ctx)
 		switch {
@@ -127,6 +128,13 @@ func erasureLoop(ctx context.Context, users *sqldb.UserService, every time.Durat
 			logger.Error("run due erasures", "error", err.Error())
 		case n > 0:
 			logger.Info("ran due erasures", "erased", n)
+		}
+		n, err = jobs.RunScheduledAudits(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Error("run scheduled audits", "error", err.Error())
+		case n > 0:
+			logger.Info("ran scheduled audits", "previews", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -156,12 +156,23 @@ type settingsJSON struct {
 		GraceDays     int    `json:"graceDays"`
 		TombstoneDays int    `json:"tombstoneDays"`
 	} `json:"deletion"`
+	Audits struct {
+		Dormant *scheduledAuditJSON `json:"dormant"`
+	} `json:"audits"`
 	UpdatedAt *string `json:"updatedAt"`
+}
+
+type scheduledAuditJSON struct {
+	EveryDays int        `json:"everyDays"`
+	Rules     *rulesJSON `json:"rules"`
 }
 
 func toSettingsJSON(s *lethe.Settings) settingsJSON {
 	var out settingsJSON
 	out.Deletion.Mode, out.Deletion.GraceDays, out.Deletion.TombstoneDays = s.Deletion.Mode, s.Deletion.GraceDays, s.Deletion.TombstoneDays
+	if a := s.DormantAudit; a != nil {
+		out.Audits.Dormant = &scheduledAuditJSON{EveryDays: a.EveryDays, Rules: toRulesJSON(&a.Rules)}
+	}
 	out.UpdatedAt = formatTimePtr(s.UpdatedAt)
 	return out
 }
@@ -200,8 +211,49 @@ func decodeSettingsUpdate(body []byte) (lethe.SettingsUpdate, error) {
 		return u, err
 	}
 	for k := range obj {
-		if k != "deletion" {
+		if k != "deletion" && k != "audits" {
 			return u, lethe.FieldErrorf(lethe.EInvalid, k, "unknown", "%s is not a setting", k)
+		}
+	}
+	if raw, ok := obj["audits"]; ok {
+		var audits map[string]json.RawMessage
+		if isNull(raw) || json.Unmarshal(raw, &audits) != nil {
+			return u, typeError("audits", "a JSON object")
+		}
+		for k, v := range audits {
+			if k != "dormant" {
+				return u, lethe.FieldErrorf(lethe.EInvalid, "audits."+k, "unknown", "audits.%s is not a setting", k)
+			}
+			var a *lethe.ScheduledAudit
+			if !isNull(v) {
+				var m map[string]json.RawMessage
+				if json.Unmarshal(v, &m) != nil {
+					return u, typeError("audits.dormant", "a JSON object or null")
+				}
+				a = &lethe.ScheduledAudit{}
+				for mk, mv := range m {
+					switch mk {
+					case "everyDays":
+						var f float64
+						if json.Unmarshal(mv, &f) != nil {
+							return u, typeError("audits.dormant.everyDays", "a number of days")
+						}
+						if f != math.Trunc(f) || math.Abs(f) > 1e9 {
+							return u, lethe.FieldErrorf(lethe.EInvalid, "audits.dormant.everyDays", "invalid", "audits.dormant.everyDays must be a whole number of days")
+						}
+						a.EveryDays = int(f)
+					case "rules":
+						rules, err := decodeDormant(mv)
+						if err != nil {
+							return u, prefixed(err, "audits.dormant.rules.")
+						}
+						a.Rules = rules
+					default:
+						return u, lethe.FieldErrorf(lethe.EInvalid, "audits.dormant."+mk, "unknown", "audits.dormant takes everyDays and rules")
+					}
+				}
+			}
+			u.DormantAudit = &a
 		}
 	}
 	raw, ok := obj["deletion"]

@@ -360,3 +360,52 @@ func TestDormantAudit(t *testing.T) {
 		MustError(t, s.Do(t, s.A, "POST", "/lethe/v1/audits/dormant/"+bulk+"/apply", ""), http.StatusNotFound, "not_found")
 	})
 }
+
+func TestDormantAudit_Schedule(t *testing.T) {
+	s := MustStartServer(t)
+	jobs := sqldb.NewJobService(s.db)
+	run := func(t *testing.T) int {
+		t.Helper()
+		n, err := jobs.RunScheduledAudits(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	s.MustCreateUser(t, s.A, "sched-1", nil)
+	if n := run(t); n != 0 {
+		t.Errorf("%d audits without a schedule", n)
+	}
+	got := s.MustOK(t, s.A, http.StatusOK, "PATCH", "/lethe/v1/settings", `{"audits":{"dormant":{"everyDays":90,"rules":{"neverLoggedInDays":0}}}}`)
+	if a := got["audits"].(map[string]any)["dormant"].(map[string]any); a["everyDays"] != 90.0 || a["rules"].(map[string]any)["neverLoggedInDays"] != 0.0 {
+		t.Errorf("settings = %v", got)
+	}
+	if n := run(t); n != 1 {
+		t.Fatalf("%d scheduled audits, want 1", n)
+	}
+	if n := run(t); n != 0 {
+		t.Errorf("%d more before the period ended", n)
+	}
+	s.Clock.Set(t0.Add(91 * 24 * time.Hour))
+	if n := run(t); n != 1 {
+		t.Errorf("%d after the period, want 1", n)
+	}
+	list := s.MustOK(t, s.A, http.StatusOK, "GET", "/lethe/v1/audits/dormant", "")["results"].([]any)
+	if len(list) != 2 || list[0].(map[string]any)["source"] != "policy" || list[0].(map[string]any)["state"] != "preview" {
+		t.Errorf("reports = %v", list)
+	}
+	got = s.MustOK(t, s.A, http.StatusOK, "PATCH", "/lethe/v1/settings", `{"audits":{"dormant":null}}`)
+	if got["audits"].(map[string]any)["dormant"] != nil {
+		t.Errorf("after stopping: %v", got)
+	}
+	for body, field := range map[string]string{
+		`{"audits":{"dormant":{"everyDays":0,"rules":{"endDatePassed":true}}}}`:                                   "audits.dormant.everyDays",
+		`{"audits":{"dormant":{"everyDays":30,"rules":{}}}}`:                                                      "audits.dormant.rules",
+		`{"audits":{"dormant":{"everyDays":30,"rules":{"inactiveDays":-3}}}}`:                                     "audits.dormant.rules.inactiveDays",
+		`{"audits":{"weekly":{}}}`:                                                                                "audits.weekly",
+		`{"audits":{"dormant":{"everyDays":30,"when":"now"}}}`:                                                    "audits.dormant.when",
+		`{"audits":{"dormant":{"everyDays":30,"rules":{"endDatePassed":true,"exclude":{"audiences":["NOPE"]}}}}}`: "audits.dormant.rules.exclude.audiences[0]",
+	} {
+		MustError(t, s.Do(t, s.A, "PATCH", "/lethe/v1/settings", body), http.StatusUnprocessableEntity, "invalid", field)
+	}
+}

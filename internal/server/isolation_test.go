@@ -357,7 +357,7 @@ func TestServer_TenantIsolation(t *testing.T) {
 		"GET /lethe/v1/settings": func(t *testing.T, b Tenant, method, path string) {
 			got := s.MustOK(t, b, http.StatusOK, method, path, "")
 			MustDiff(t, "B's settings", map[string]any{"deletion": map[string]any{"mode": "erase", "graceDays": 0.0, "tombstoneDays": 30.0},
-				"updatedAt": nil}, got)
+				"audits": map[string]any{"dormant": nil}, "updatedAt": nil}, got)
 		},
 		"PATCH /lethe/v1/settings": func(t *testing.T, b Tenant, method, path string) {
 			s.MustOK(t, b, http.StatusOK, method, path, `{"deletion":{"mode":"restricted","graceDays":3}}`)

@@ -39,6 +39,14 @@ type dialect struct {
 	// forUpdate locks the learner row read in a write transaction, so
 	// concurrent writers to one user queue instead of losing updates.
 	forUpdate string
+	// scanAll follows a table name to read the whole table in storage order
+	// rather than through an index on tenant_id and look each row up: a
+	// read of most of a tenant's rows (an audit) is many times faster so.
+	scanAll string
+	// rowSeq numbers the rows of a table t in a query, uniquely and in a
+	// stable order (%[1]s is the table's alias): SQLite's rowid, with no
+	// sort; elsewhere ROW_NUMBER over the id column %[2]s.
+	rowSeq string
 	// lockRow locks the row a single-table SELECT reads ("" on SQLite);
 	// skipLocked does too, skipping rows another transaction has locked.
 	lockRow, skipLocked string
@@ -85,6 +93,8 @@ var sqliteDialect = dialect{
 	name:       "sqlite",
 	open:       openSQLite,
 	forUpdate:  "", // write transactions are immediate: the whole database is locked
+	scanAll:    " NOT INDEXED",
+	rowSeq:     "%[1]s.rowid",
 	steerPlans: true,
 	isUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
@@ -105,6 +115,7 @@ var postgresDialect = dialect{
 	open:           openPostgres,
 	forUpdate:      " FOR UPDATE OF l",
 	lockRow:        " FOR UPDATE",
+	rowSeq:         "ROW_NUMBER() OVER (ORDER BY %[1]s.%[2]s)",
 	skipLocked:     " FOR UPDATE SKIP LOCKED",
 	lockMigrations: "LOCK TABLE schema_migrations IN EXCLUSIVE MODE",
 	isUniqueViolation: func(err error) bool {

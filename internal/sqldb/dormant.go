@@ -16,28 +16,33 @@ import (
 // a job in state preview whose items are exactly the users found, and
 // applying it queues that job, each user checked again when processed.
 
-// dormantAction is the SQL that proposes, for a learner l, the action of
-// the first rule it matches, and the rule's name; NULL when none. Params
+// dormantSQL is the SQL that proposes, for a learner l, the action of the
+// first rule it matches, and the rule's name (NULL when none), and a cheap
+// condition true when any rule's base condition holds. Params
 // $2 (never signed in, created before), $3 (last signed in before) and $4
 // (now) are set by dormantArgs.
-func dormantSQL(r *lethe.DormantRules) (action, rule string) {
-	var acts, rules []string
+func dormantSQL(r *lethe.DormantRules) (action, rule, any string) {
+	var acts, rules, conds []string
 	if r.NeverLoggedInDays != nil {
 		never := `l.first_login_at IS NULL AND l.created_at < $2`
 		acts = append(acts, `WHEN `+never+` AND NOT `+historySQL+` THEN 'purge' WHEN `+never+` AND l.state = 'active' THEN 'suspend'`)
 		rules = append(rules, `WHEN `+never+` THEN 'neverLoggedIn'`)
+		conds = append(conds, `(`+never+`)`)
 	}
 	if r.InactiveDays != nil {
 		cond := `l.state = 'active' AND l.last_login_at < $3`
 		acts = append(acts, `WHEN `+cond+` THEN 'suspend'`)
 		rules = append(rules, `WHEN `+cond+` THEN 'inactive'`)
+		conds = append(conds, `(`+cond+`)`)
 	}
 	if r.EndDatePassed {
 		cond := `l.state = 'active' AND l.end_date <= $4`
 		acts = append(acts, `WHEN `+cond+` THEN 'suspend'`)
 		rules = append(rules, `WHEN `+cond+` THEN 'endDatePassed'`)
+		conds = append(conds, `(`+cond+`)`)
 	}
-	return `CASE ` + strings.Join(acts, " ") + ` END`, `CASE ` + strings.Join(rules, " ") + ` END`
+	return `CASE ` + strings.Join(acts, " ") + ` END`, `CASE ` + strings.Join(rules, " ") + ` END`,
+		`(` + strings.Join(conds, " OR ") + `)`
 }
 
 func dormantArgs(tenant string, r *lethe.DormantRules, now time.Time) []any {
@@ -111,15 +116,17 @@ func (tx *Tx) previewDormant(ctx context.Context, rules *lethe.DormantRules) (*l
 	if err != nil {
 		return nil, err
 	}
-	action, rule := dormantSQL(rules)
+	action, rule, anyRule := dormantSQL(rules)
 	args = append(args, id)
-	// Every branch of the CASE uses each parameter, so PostgreSQL sees them
-	// all typed; the unused rules compare with 0.
+	// ($2 >= 0 …) names every parameter, so PostgreSQL types them all; the
+	// unused rules compare with 0. The cheap anyRule condition keeps the
+	// CASE (and its history subqueries) to the learners that may match.
 	q := fmt.Sprintf(`INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action, rule)
-		SELECT $1, $%d, ROW_NUMBER() OVER (ORDER BY x.id), ROW_NUMBER() OVER (ORDER BY x.id), x.id, x.action, x.rule FROM (
-			SELECT l.id, `+action+` AS action, `+rule+` AS rule FROM learners l
-			WHERE l.tenant_id = $1 AND l.state <> 'deleted' AND ($2 >= 0 AND $3 >= 0 AND $4 >= 0)`+exclude+`) x
-		WHERE x.action IS NOT NULL`, len(args))
+		SELECT $1, $%d, y.seq, y.seq, y.id, y.action, y.rule FROM (
+			SELECT `+fmt.Sprintf(tx.db.dialect.rowSeq, "l", "id")+` AS seq, l.id, `+action+` AS action, `+rule+` AS rule
+			FROM learners l`+tx.db.dialect.scanAll+`
+			WHERE l.tenant_id = $1 AND l.state <> 'deleted' AND ($2 >= 0 AND $3 >= 0 AND $4 >= 0) AND `+anyRule+exclude+`) y
+		WHERE y.action IS NOT NULL`, len(args))
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return nil, fmt.Errorf("select dormant users: %w", err)
 	}
@@ -160,7 +167,7 @@ func (tx *Tx) stillDormant(ctx context.Context, u *lethe.User, r *lethe.DormantR
 	if err != nil {
 		return false, err
 	}
-	act, rl := dormantSQL(r)
+	act, rl, _ := dormantSQL(r)
 	args = append(args, string(u.ID))
 	var gotAction, gotRule *string
 	err = tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT `+act+`, `+rl+` FROM learners l
@@ -172,4 +179,49 @@ func (tx *Tx) stillDormant(ctx context.Context, u *lethe.User, r *lethe.DormantR
 		return false, fmt.Errorf("check dormant user: %w", err)
 	}
 	return gotAction != nil && *gotAction == string(action) && gotRule != nil && *gotRule == rule, nil
+}
+
+// RunScheduledAudits previews the dormant-account audit of every tenant
+// whose schedule is due (the last scheduled preview is EveryDays old, or
+// none was made), as the policy surface. The previews are kept as audit
+// reports; nothing is applied. It returns how many it made.
+func (s *JobService) RunScheduledAudits(ctx context.Context) (int, error) {
+	tenants, err := NewTenantService(s.db).FindTenants(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, t := range tenants {
+		actor := lethe.Actor{TenantID: t.ID, Source: lethe.SourcePolicy, Name: "schedule"}
+		made := false
+		err := s.db.rawWriteTx(ctx, actor, func(tx *Tx) error {
+			made = false
+			settings, err := tx.settings(ctx)
+			if err != nil || settings.DormantAudit == nil {
+				return err
+			}
+			var last sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT MAX(created_at) FROM jobs WHERE tenant_id = $1 AND kind = 'dormant' AND source = 'policy'`,
+				string(t.ID)).Scan(&last); err != nil {
+				return fmt.Errorf("find last scheduled audit: %w", err)
+			}
+			every := time.Duration(settings.DormantAudit.EveryDays) * lethe.Day
+			if last.Valid && tx.now.Before(fromMS(last.Int64).Add(every)) {
+				return nil
+			}
+			rules := settings.DormantAudit.Rules
+			if _, err := tx.previewDormant(ctx, &rules); err != nil {
+				return err
+			}
+			made = true
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("scheduled audit: %w", err)
+		}
+		if made {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -581,8 +581,9 @@ func (s *JobService) CreateJob(ctx context.Context, nj lethe.NewJob) (j *lethe.J
 			if err != nil {
 				return err
 			}
+			seq := fmt.Sprintf(tx.db.dialect.rowSeq, "m", "learner_id")
 			if _, err := tx.ExecContext(ctx, `INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action)
-				SELECT $1, $2, ROW_NUMBER() OVER (ORDER BY m.learner_id), ROW_NUMBER() OVER (ORDER BY m.learner_id), m.learner_id, $3
+				SELECT $1, $2, `+seq+`, `+seq+`, m.learner_id, $3
 				FROM audience_members m WHERE m.tenant_id = $1 AND m.audience_id = $4`, tenant, id, string(nj.Action), a.ID); err != nil {
 				return fmt.Errorf("select audience members: %w", err)
 			}
@@ -604,8 +605,9 @@ func (s *JobService) CreateJob(ctx context.Context, nj lethe.NewJob) (j *lethe.J
 			}
 			args = append(args, id, string(nj.Action))
 			n := len(args)
+			seq := fmt.Sprintf(tx.db.dialect.rowSeq, "l", "id")
 			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action)
-				SELECT $1, $%d, ROW_NUMBER() OVER (ORDER BY l.id), ROW_NUMBER() OVER (ORDER BY l.id), l.id, $%d
+				SELECT $1, $%d, `+seq+`, `+seq+`, l.id, $%d
 				FROM learners l WHERE l.tenant_id = $1 AND l.state <> 'deleted'`, n-1, n)+where, args...); err != nil {
 				return fmt.Errorf("select users: %w", err)
 			}

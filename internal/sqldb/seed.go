@@ -14,9 +14,10 @@ import (
 
 // SeedUsers fills the tenant of the actor in ctx with n synthetic users,
 // directly and quickly (multi-row inserts in large transactions), for
-// benchmarks. The same seed gives the same users. About 60% have signed in,
-// 20% never have, 10% are suspended, 5% have an end date in the past and 5%
-// are erased; a fifth have a manager.
+// benchmarks. The same seed gives the same users. About 60% have signed in
+// (most last within 90 days, one in ten more than a year ago), 20% never
+// have, 10% are suspended, 5% have an end date in the past and 5% are
+// erased; a fifth have a manager.
 func (db *DB) SeedUsers(ctx context.Context, n int, seed uint64) error {
 	actor, err := lethe.ActorFrom(ctx)
 	if err != nil {
@@ -150,20 +151,31 @@ func (s *seedStmts) close() {
 func (s *seedStmts) user(ctx context.Context, tenant string, rng *rand.Rand, i int, base, now time.Time) error {
 	created := base.Add(time.Duration(i) * time.Minute)
 	id := seedID(created, i)
-	state, endDate, firstLogin, deletedAt := "active", any(nil), any(nil), any(nil)
+	state, endDate, firstLogin, lastLogin, deletedAt := "active", any(nil), any(nil), any(nil), any(nil)
+	// Those who signed in did so an hour after they were created, and last
+	// within the past 90 days, but one in ten more than a year ago.
+	signedIn := func() {
+		firstLogin = ms(created.Add(time.Hour))
+		ago := time.Duration(rng.IntN(90*24)) * time.Hour
+		if rng.IntN(10) == 0 {
+			ago += 365 * 24 * time.Hour
+		}
+		lastLogin = max(ms(now.Add(-ago)), firstLogin.(int64))
+	}
 	switch r := rng.IntN(100); {
 	case r < 60:
-		firstLogin = ms(created.Add(time.Hour))
+		signedIn()
 	case r < 80:
 	case r < 90:
 		state = "suspended"
 	case r < 95:
-		endDate, firstLogin = ms(now.Add(-time.Duration(1+rng.IntN(300))*24*time.Hour)), ms(created.Add(time.Hour))
+		endDate = ms(now.Add(-time.Duration(1+rng.IntN(300)) * 24 * time.Hour))
+		signedIn()
 	default:
 		state, deletedAt = "deleted", ms(created.Add(48*time.Hour))
 	}
 	updated := created.Add(time.Duration(rng.IntN(1000)) * time.Hour)
-	s.learner.add(tenant, id, state, "learner", "email", false, endDate, firstLogin, firstLogin,
+	s.learner.add(tenant, id, state, "learner", "email", false, endDate, firstLogin, lastLogin,
 		ms(created), ms(updated), deletedAt)
 	s.history.add(tenant, id, 1, nil, "active", lethe.ReasonCreated, "seed", string(lethe.SourceCLI), ms(created))
 	if state != "deleted" {

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -21,8 +22,9 @@ var _ lethe.SettingsService = (*SettingsService)(nil)
 func (tx *Tx) settings(ctx context.Context) (*lethe.Settings, error) {
 	s := lethe.DefaultSettings()
 	var updated int64
-	err := tx.QueryRowContext(ctx, `SELECT deletion_mode, grace_days, tombstone_days, updated_at FROM tenant_settings
-		WHERE tenant_id = $1`, string(tx.actor.TenantID)).Scan(&s.Deletion.Mode, &s.Deletion.GraceDays, &s.Deletion.TombstoneDays, &updated)
+	var audit sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT deletion_mode, grace_days, tombstone_days, dormant_audit, updated_at FROM tenant_settings
+		WHERE tenant_id = $1`, string(tx.actor.TenantID)).Scan(&s.Deletion.Mode, &s.Deletion.GraceDays, &s.Deletion.TombstoneDays, &audit, &updated)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -30,6 +32,12 @@ func (tx *Tx) settings(ctx context.Context) (*lethe.Settings, error) {
 	default:
 		t := fromMS(updated)
 		s.UpdatedAt = &t
+		if audit.Valid {
+			s.DormantAudit = &lethe.ScheduledAudit{}
+			if err := json.Unmarshal([]byte(audit.String), s.DormantAudit); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return &s, nil
 }
@@ -56,14 +64,36 @@ func (s *SettingsService) UpdateSettings(ctx context.Context, u lethe.SettingsUp
 		now := tx.now
 		out.UpdatedAt = &now
 		d := out.Deletion
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_settings (tenant_id, deletion_mode, grace_days, tombstone_days, updated_at)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id) DO UPDATE SET deletion_mode = excluded.deletion_mode,
-			grace_days = excluded.grace_days, tombstone_days = excluded.tombstone_days, updated_at = excluded.updated_at`,
-			string(tx.actor.TenantID), d.Mode, d.GraceDays, d.TombstoneDays, ms(now)); err != nil {
+		var audit any
+		if out.DormantAudit != nil {
+			// Audiences are kept by id, as in audit reports.
+			for i, key := range out.DormantAudit.Rules.ExcludeAudiences {
+				a, err := tx.findAudience(ctx, key)
+				if lethe.ErrorCode(err) == lethe.ENotFound {
+					return lethe.FieldErrorf(lethe.EInvalid, fmt.Sprintf("audits.dormant.rules.exclude.audiences[%d]", i), "not_found",
+						"No audience has this id or reference.")
+				}
+				if err != nil {
+					return err
+				}
+				out.DormantAudit.Rules.ExcludeAudiences[i] = a.ID
+			}
+			b, _ := json.Marshal(out.DormantAudit)
+			audit = string(b)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_settings (tenant_id, deletion_mode, grace_days, tombstone_days, dormant_audit, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id) DO UPDATE SET deletion_mode = excluded.deletion_mode,
+			grace_days = excluded.grace_days, tombstone_days = excluded.tombstone_days, dormant_audit = excluded.dormant_audit,
+			updated_at = excluded.updated_at`,
+			string(tx.actor.TenantID), d.Mode, d.GraceDays, d.TombstoneDays, audit, ms(now)); err != nil {
 			return fmt.Errorf("save settings: %w", err)
 		}
+		every := 0
+		if out.DormantAudit != nil {
+			every = out.DormantAudit.EveryDays
+		}
 		return tx.audit(ctx, "settings.updated", "", map[string]any{
-			"deletionMode": d.Mode, "graceDays": d.GraceDays, "tombstoneDays": d.TombstoneDays})
+			"deletionMode": d.Mode, "graceDays": d.GraceDays, "tombstoneDays": d.TombstoneDays, "dormantAuditEveryDays": every})
 	})
 	return out, err
 }
