@@ -22,6 +22,7 @@ type Handler struct {
 	Tags         lethe.TagService // tags, learners' tags and skills, skill levels
 	CPD          lethe.CPDService
 	Settings     lethe.SettingsService
+	Reports      lethe.ReportService
 	// SigningKey signs erasure receipts.
 	SigningKey ed25519.PrivateKey
 	Logger     *slog.Logger
