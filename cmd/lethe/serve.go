@@ -76,7 +76,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 			Audiences: sqldb.NewAudienceService(db), Assignments: assignments,
 			Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
 			Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
-			Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(),
+			Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(), Reports: sqldb.NewReportService(db),
 			Bulk: sqldb.NewBulkService(db), Jobs: jobs, JobsQueued: queued,
 			Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 			Now: func() time.Time { return db.Now() },

@@ -24,6 +24,7 @@ type Handler struct {
 	Settings     lethe.SettingsService
 	Bulk         lethe.BulkService
 	Jobs         lethe.JobService
+	Reports      lethe.ReportService
 	// JobsQueued, when set, is told (without blocking) that a job was
 	// queued, so the runner starts at once.
 	JobsQueued chan struct{}

@@ -106,5 +106,8 @@ func (h *Handler) Routes() []Route {
 		{"PATCH", "/lethe/v1/contents/{id}", h.json(h.updateContent)},         // object (Content)
 		{"POST", "/lethe/v1/contents/{id}/archive", h.json(h.archiveContent)}, // object (Content)
 		{"POST", "/lethe/v1/activities", h.json(h.ingestActivities)},          // {received, stored, duplicates}
+		// Lethe's own: as-of reports, JSON or CSV (?format=csv or Accept: text/csv).
+		{"GET", "/lethe/v1/reports/headcount", h.report(h.headcountReport)},   // {asOf, headcount, byState}
+		{"GET", "/lethe/v1/reports/compliance", h.report(h.complianceReport)}, // {from, to, audienceId, assignments}
 	}
 }

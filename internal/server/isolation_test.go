@@ -101,6 +101,8 @@ func snapshotA(t *testing.T, s *testServer, a tenantAUsers) map[string]string {
 	for _, p := range cpdTagsPaths(a) {
 		get(p)
 	}
+	get("/lethe/v1/reports/headcount")
+	get("/lethe/v1/reports/compliance?from=2000-01-01&to=2030-01-01")
 	return out
 }
 
@@ -397,6 +399,40 @@ func TestServer_TenantIsolation(t *testing.T) {
 		},
 		"GET /lethe/v1/audits/dormant": func(t *testing.T, b Tenant, method, path string) {
 			MustDiff(t, "B's audits", []any{}, s.MustOK(t, b, http.StatusOK, method, path, "")["results"])
+		},
+		// Reports: B counts nobody, and cannot name A's audiences.
+		"GET /lethe/v1/reports/headcount": func(t *testing.T, b Tenant, method, path string) {
+			if got := s.MustOK(t, s.A, http.StatusOK, method, path, ""); got["headcount"] == 0.0 {
+				t.Fatalf("A's headcount = %v: the case proves nothing", got)
+			}
+			for _, q := range []string{"", "?asOf=2030-01-01", "?asOf=" + T0} {
+				got := s.MustOK(t, b, http.StatusOK, method, path+q, "")
+				MustDiff(t, "B's headcount "+q, map[string]any{"asOf": got["asOf"], "headcount": 0.0,
+					"byState": map[string]any{"active": 0.0, "suspended": 0.0, "deleted": 0.0}}, got)
+			}
+			res := s.Do(t, b, method, path+"?format=csv&asOf=2030-01-01", "")
+			if res.Status != http.StatusOK || !strings.HasSuffix(string(res.Body), ",0,0,0,0\r\n") {
+				t.Errorf("B's CSV headcount = %s", res)
+			}
+			for _, aud := range []string{a.audienceID, "A-TEAM", a.orgID} {
+				MustError(t, s.Do(t, b, method, path+"?audienceId="+aud, ""), http.StatusNotFound, "not_found", "audienceId")
+			}
+		},
+		"GET /lethe/v1/reports/compliance": func(t *testing.T, b Tenant, method, path string) {
+			q := "?from=2000-01-01&to=2030-01-01"
+			if got := s.MustOK(t, s.A, http.StatusOK, method, path+q, ""); len(got["assignments"].([]any)) == 0 {
+				t.Fatalf("A's report = %v: the case proves nothing", got)
+			}
+			got := s.MustOK(t, b, http.StatusOK, method, path+q, "")
+			MustDiff(t, "B's report", map[string]any{"from": "2000-01-01T00:00:00.000Z", "to": "2030-01-01T23:59:59.999Z",
+				"audienceId": nil, "assignments": []any{}}, got)
+			res := s.Do(t, b, method, path+q+"&format=csv", "")
+			if res.Status != http.StatusOK || string(res.Body) != "assignmentId,audienceId,userId,status,lastCompletedAt,deleted\r\n" {
+				t.Errorf("B's CSV report = %s", res)
+			}
+			for _, aud := range []string{a.audienceID, "A-TEAM", a.orgID} {
+				MustError(t, s.Do(t, b, method, path+q+"&audienceId="+aud, ""), http.StatusNotFound, "not_found", "audienceId")
+			}
 		},
 	}
 

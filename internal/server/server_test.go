@@ -128,7 +128,7 @@ func MustStartServerDSN(tb testing.TB, dsn string) *testServer {
 			Audiences: sqldb.NewAudienceService(db), Assignments: sqldb.NewAssignmentService(db),
 			Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
 			Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
-			Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(),
+			Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(), Reports: sqldb.NewReportService(db),
 			Bulk: sqldb.NewBulkService(db), Jobs: sqldb.NewJobService(db),
 			Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 			Now: func() time.Time { return db.Now() },

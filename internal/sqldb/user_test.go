@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/lethehq/lethe/internal/testdb"
@@ -245,5 +247,17 @@ func TestDB_SeedUsers(t *testing.T) {
 		if _, got, err := users.FindUsers(ctx, lethe.UserFilter{Statuses: []lethe.Status{st}, Limit: 1}); err != nil || got != want || want == 0 {
 			t.Errorf("status %s: total %d (%v), want %d (> 0)", st, got, err, want)
 		}
+	}
+	// The status history agrees with the learners' states.
+	byState := map[lethe.State]int{}
+	for _, u := range all {
+		byState[u.State]++
+	}
+	hc, err := sqldb.NewReportService(db).FindHeadcount(ctx, lethe.HeadcountFilter{AsOf: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(byState, hc.ByState); diff != "" || byState[lethe.StateSuspended] == 0 || byState[lethe.StateDeleted] == 0 {
+		t.Errorf("headcount of the seeded history mismatch (-learners +history):\n%s", diff)
 	}
 }
