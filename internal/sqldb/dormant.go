@@ -118,14 +118,15 @@ func (tx *Tx) previewDormant(ctx context.Context, rules *lethe.DormantRules) (*l
 	}
 	action, rule, anyRule := dormantSQL(rules)
 	args = append(args, id)
-	// ($2 >= 0 …) names every parameter, so PostgreSQL types them all; the
+	// (CAST($2 AS BIGINT) >= 0 …) names every parameter, so PostgreSQL types
+	// them all as BIGINT; the
 	// unused rules compare with 0. The cheap anyRule condition keeps the
 	// CASE (and its history subqueries) to the learners that may match.
 	q := fmt.Sprintf(`INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action, rule)
 		SELECT $1, $%d, y.seq, y.seq, y.id, y.action, y.rule FROM (
 			SELECT `+fmt.Sprintf(tx.db.dialect.rowSeq, "l", "id")+` AS seq, l.id, `+action+` AS action, `+rule+` AS rule
 			FROM learners l`+tx.db.dialect.scanAll+`
-			WHERE l.tenant_id = $1 AND l.state <> 'deleted' AND ($2 >= 0 AND $3 >= 0 AND $4 >= 0) AND `+anyRule+exclude+`) y
+			WHERE l.tenant_id = $1 AND l.state <> 'deleted' AND (CAST($2 AS BIGINT) >= 0 AND CAST($3 AS BIGINT) >= 0 AND CAST($4 AS BIGINT) >= 0) AND `+anyRule+exclude+`) y
 		WHERE y.action IS NOT NULL`, len(args))
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return nil, fmt.Errorf("select dormant users: %w", err)
@@ -171,7 +172,7 @@ func (tx *Tx) stillDormant(ctx context.Context, u *lethe.User, r *lethe.DormantR
 	args = append(args, string(u.ID))
 	var gotAction, gotRule *string
 	err = tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT `+act+`, `+rl+` FROM learners l
-		WHERE l.tenant_id = $1 AND l.id = $%d AND ($2 >= 0 AND $3 >= 0 AND $4 >= 0)`+exclude, len(args)), args...).Scan(&gotAction, &gotRule)
+		WHERE l.tenant_id = $1 AND l.id = $%d AND (CAST($2 AS BIGINT) >= 0 AND CAST($3 AS BIGINT) >= 0 AND CAST($4 AS BIGINT) >= 0)`+exclude, len(args)), args...).Scan(&gotAction, &gotRule)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil // excluded now
 	}
