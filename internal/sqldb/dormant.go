@@ -119,9 +119,9 @@ func (tx *Tx) previewDormant(ctx context.Context, rules *lethe.DormantRules) (*l
 	action, rule, anyRule := dormantSQL(rules)
 	args = append(args, id)
 	// (CAST($2 AS BIGINT) >= 0 …) names every parameter, so PostgreSQL types
-	// them all as BIGINT; the
-	// unused rules compare with 0. The cheap anyRule condition keeps the
-	// CASE (and its history subqueries) to the learners that may match.
+	// them all as BIGINT; the unused rules compare with 0. The cheap anyRule
+	// condition keeps the CASE (and its history subqueries) to the learners
+	// that may match.
 	q := fmt.Sprintf(`INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action, rule)
 		SELECT $1, $%d, y.seq, y.seq, y.id, y.action, y.rule FROM (
 			SELECT `+fmt.Sprintf(tx.db.dialect.rowSeq, "l", "id")+` AS seq, l.id, `+action+` AS action, `+rule+` AS rule
