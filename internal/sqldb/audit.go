@@ -52,18 +52,22 @@ func (tx *Tx) audit(ctx context.Context, action, subject string, detail map[stri
 			return err
 		}
 	}
-	// The head row serialises appends of one tenant (a row lock on
-	// PostgreSQL; SQLite has one writer).
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 0, $2)
-		ON CONFLICT (tenant_id) DO NOTHING`, tenant, genesisHash); err != nil {
-		return fmt.Errorf("audit head: %w", err)
-	}
 	e := &lethe.AuditEntry{At: tx.now, Action: action, Source: tx.actor.Source, Actor: tx.actor.Name, Subject: subject, Detail: string(d)}
-	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant_id = $1`+tx.db.dialect.lockRow,
-		tenant).Scan(&e.Seq, &e.PrevHash); err != nil {
-		return fmt.Errorf("audit head: %w", err)
+	if tx.auditHead == nil {
+		// The head row serialises appends of one tenant (a row lock on
+		// PostgreSQL; SQLite has one writer). Read once per transaction.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 0, $2)
+			ON CONFLICT (tenant_id) DO NOTHING`, tenant, genesisHash); err != nil {
+			return fmt.Errorf("audit head: %w", err)
+		}
+		h := &auditHead{}
+		if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant_id = $1`+tx.db.dialect.lockRow,
+			tenant).Scan(&h.seq, &h.hash); err != nil {
+			return fmt.Errorf("audit head: %w", err)
+		}
+		tx.auditHead = h
 	}
-	e.Seq++
+	e.Seq, e.PrevHash = tx.auditHead.seq+1, tx.auditHead.hash
 	e.Hash = auditHash(e.PrevHash, e)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_trail (tenant_id, seq, at, action, source, actor, subject, detail, prev_hash, hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, tenant, e.Seq, ms(e.At), e.Action, string(e.Source), e.Actor,
@@ -73,7 +77,14 @@ func (tx *Tx) audit(ctx context.Context, action, subject string, detail map[stri
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant_id = $1`, tenant, e.Seq, e.Hash); err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
+	tx.auditHead.seq, tx.auditHead.hash = e.Seq, e.Hash
 	return nil
+}
+
+// auditHead is a tenant's last audit entry, as this transaction knows it.
+type auditHead struct {
+	seq  int64
+	hash []byte
 }
 
 // TrailProblem is a break in a tenant's audit trail.

@@ -168,6 +168,10 @@ type Tx struct {
 	counted map[lethe.LearnerID]countKey
 	// stmts are the statements prepared by stmt, by text.
 	stmts map[string]*sql.Stmt
+	// auditHead and tenantSettings are read once per transaction (see
+	// audit and settings); a rollback to a savepoint forgets the head.
+	auditHead      *auditHead
+	tenantSettings *lethe.Settings
 }
 
 // ExecContext executes a statement of the transaction.
@@ -323,8 +327,8 @@ func (db *DB) scheduleScrub() {
 
 // scrubBatch is how long the scrub waits after an erasure for the next
 // one, so a burst of erasures (a bulk delete, a job) costs one scrub, not
-// one each; scrubMaxWait bounds the wait while a long burst goes on, so
-// its erased rows do not stay readable in the WAL for long.
+// one each; every scrubMaxWait of a long burst, the WAL is copied back
+// (without truncating it, which would make the writer wait for readers).
 const (
 	scrubBatch   = 200 * time.Millisecond
 	scrubMaxWait = 10 * time.Second
@@ -350,7 +354,15 @@ func (db *DB) scrubLoop() {
 			case <-time.After(scrubBatch):
 				break wait
 			case <-deadline:
-				break wait
+				// A long burst (a job): copy the WAL back without making
+				// the writer wait for readers, and truncate it when the
+				// burst ends.
+				if q := db.dialect.scrubBusy; q != "" {
+					if _, err := db.write.ExecContext(context.Background(), q); err != nil {
+						db.logger.Error("scrub erased rows", "error", err.Error())
+					}
+				}
+				deadline = time.After(scrubMaxWait)
 			}
 		}
 		if err := db.Scrub(context.Background()); err != nil {

@@ -60,6 +60,9 @@ type dialect struct {
 	// tuple is left in them.
 	scrub       []string
 	scrubTables string
+	// scrubBusy runs during a long burst of erasures instead of scrub: it
+	// must not block writers ("" for nothing).
+	scrubBusy string
 	// rewriteTables, run on each personal-data table, rewrites it into a new
 	// file (PostgreSQL's VACUUM FULL), for the bytes a plain VACUUM leaves in
 	// free page space; "" when there is nothing to do.
@@ -107,7 +110,8 @@ var sqliteDialect = dialect{
 		var e *sqlite.Error
 		return errors.As(err, &e) && (e.Code()&0xff == sqlite3.SQLITE_BUSY || e.Code()&0xff == sqlite3.SQLITE_LOCKED)
 	},
-	scrub: []string{"PRAGMA wal_checkpoint(TRUNCATE)"},
+	scrub:     []string{"PRAGMA wal_checkpoint(TRUNCATE)"},
+	scrubBusy: "PRAGMA wal_checkpoint(PASSIVE)",
 }
 
 var postgresDialect = dialect{

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -211,6 +212,7 @@ func (s *JobService) RunScheduledAudits(ctx context.Context) (int, error) {
 				return nil
 			}
 			rules := settings.DormantAudit.Rules
+			rules.ExcludeAudiences = slices.Clone(rules.ExcludeAudiences) // previewDormant rewrites them
 			if _, err := tx.previewDormant(ctx, &rules); err != nil {
 				return err
 			}

@@ -117,8 +117,10 @@ func (tx *Tx) applyAction(ctx context.Context, action lethe.BulkAction, id lethe
 		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT lethe_item`); rerr != nil {
 			return "", "", errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))
 		}
-		// The counts this transaction remembers for the learner were undone too.
+		// What this transaction remembers of the learner's counts and of
+		// the audit head was undone too.
 		delete(tx.counted, id)
+		tx.auditHead = nil
 	}
 	if _, rerr := tx.ExecContext(ctx, `RELEASE SAVEPOINT lethe_item`); rerr != nil {
 		return "", "", errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))

@@ -18,8 +18,20 @@ func NewSettingsService(db *DB) *SettingsService { return &SettingsService{db: d
 
 var _ lethe.SettingsService = (*SettingsService)(nil)
 
-// settings reads the tenant's settings; the defaults when never changed.
+// settings reads the tenant's settings, once per transaction; the defaults
+// when never changed. The caller must not change the answer.
 func (tx *Tx) settings(ctx context.Context) (*lethe.Settings, error) {
+	if tx.tenantSettings != nil {
+		return tx.tenantSettings, nil
+	}
+	s, err := tx.readSettings(ctx)
+	if err == nil && tx.write {
+		tx.tenantSettings = s
+	}
+	return s, err
+}
+
+func (tx *Tx) readSettings(ctx context.Context) (*lethe.Settings, error) {
 	s := lethe.DefaultSettings()
 	var updated int64
 	var audit sql.NullString
@@ -55,7 +67,7 @@ func (s *SettingsService) FindSettings(ctx context.Context) (out *lethe.Settings
 // audit trail.
 func (s *SettingsService) UpdateSettings(ctx context.Context, u lethe.SettingsUpdate) (out *lethe.Settings, err error) {
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		if out, err = tx.settings(ctx); err != nil {
+		if out, err = tx.readSettings(ctx); err != nil {
 			return err
 		}
 		if err := u.Apply(out); err != nil {
