@@ -265,6 +265,33 @@ func (c Column) holdsValue() string {
 	return "COALESCE(" + c.Name + " <> " + c.Cleared + ", FALSE)"
 }
 
+// keptCounts counts the learner's rows of every table whose kept rows the
+// erasure record counts, in one statement of index-only counts: erasure
+// must not read the records themselves.
+func (tx *Tx) keptCounts(ctx context.Context, id string) (map[string]int, error) {
+	var subs []string
+	var tables []string
+	for _, t := range Registry {
+		if t.Learner != "" && t.Rows == KeepRows && t.Kept != "" {
+			subs = append(subs, `(SELECT COUNT(*) FROM `+t.Name+` WHERE tenant_id = $1 AND `+t.Learner+` = $2)`)
+			tables = append(tables, t.Name)
+		}
+	}
+	ns := make([]int, len(tables))
+	dst := make([]any, len(tables))
+	for i := range ns {
+		dst[i] = &ns[i]
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT `+strings.Join(subs, ", "), string(tx.actor.TenantID), id).Scan(dst...); err != nil {
+		return nil, fmt.Errorf("count kept records: %w", err)
+	}
+	out := map[string]int{}
+	for i, t := range tables {
+		out[t] = ns[i]
+	}
+	return out, nil
+}
+
 // clearRefs clears, in every column declared as holding another person's
 // ref, the rows holding ref (the erased person's), and counts them into
 // erased. Those people's rows are marked updated first, so a sync by
@@ -324,6 +351,10 @@ func (tx *Tx) eraseRecords(ctx context.Context, id, ref string, keepPerson bool,
 	if err := tx.clearRefs(ctx, ref, erased); err != nil {
 		return err
 	}
+	counts, err := tx.keptCounts(ctx, id)
+	if err != nil {
+		return err
+	}
 	for i := range Registry {
 		t := &Registry[i]
 		if t.Learner == "" {
@@ -343,13 +374,8 @@ func (tx *Tx) eraseRecords(ctx context.Context, id, ref string, keepPerson bool,
 			n, _ := res.RowsAffected()
 			erased[t.Erased] += int(n)
 		case t.Rows == KeepRows:
-			n := 0
+			n := counts[t.Name]
 			if t.Kept != "" {
-				// An index-only count: erasure must not read the records.
-				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.Name+` WHERE tenant_id = $1 AND `+t.Learner+` = $2`,
-					tenant, id).Scan(&n); err != nil {
-					return fmt.Errorf("count %s: %w", t.Name, err)
-				}
 				kept[t.Kept] += n
 			}
 			if len(t.sealed()) > 0 {
