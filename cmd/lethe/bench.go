@@ -960,7 +960,7 @@ func writeBenchTable(w io.Writer, r benchReport) {
 	var notes []string
 	for _, s := range r.Scenarios {
 		if s.Items != nil && s.Skipped == "" {
-			notes = append(notes, fmt.Sprintf("%s: %d %s in %s", s.Name, *s.Items, s.ItemUnit, fmtSeconds(s.Seconds)))
+			notes = append(notes, fmt.Sprintf("%s: %s %s in %s", s.Name, fmtCount(*s.Items), s.ItemUnit, fmtSeconds(s.Seconds)))
 		}
 		if s.Reads != nil && s.Reads.LatencyMs != nil {
 			verdict := "never blocked more than 100 ms"
@@ -999,7 +999,7 @@ func fmtBenchError(e *benchError) string {
 
 func fmtMs(v float64) string {
 	switch {
-	case v >= 10_000:
+	case v >= 1000:
 		return fmtSeconds(v / 1000)
 	case v >= 100:
 		return fmt.Sprintf("%.0fms", v)
@@ -1024,7 +1024,12 @@ func fmtRate(v float64) string {
 	case v < 100:
 		return fmt.Sprintf("%.1f", v)
 	}
-	s := strconv.FormatInt(int64(v+0.5), 10)
+	return fmtCount(int64(v + 0.5))
+}
+
+// fmtCount prints n with its thousands grouped.
+func fmtCount(n int64) string {
+	s := strconv.FormatInt(n, 10)
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]
 	}
