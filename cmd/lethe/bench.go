@@ -1016,7 +1016,8 @@ func fmtSeconds(s float64) string {
 	return fmt.Sprintf("%.2fs", s)
 }
 
-// fmtRate prints a rate with three significant digits, thousands grouped.
+// fmtRate prints a rate with two decimals below 10, one below 100, and
+// whole, grouped by thousands, above.
 func fmtRate(v float64) string {
 	switch {
 	case v < 10:
