@@ -845,32 +845,36 @@ func (b *bench) erasureJob(ctx context.Context) benchResult {
 	fmt.Fprintf(b.e.stderr, "bench: erasure-job: %d users\n", len(ids))
 	csv := "id\n" + strings.Join(ids, "\n") + "\n"
 
-	readCtx, stopReads := context.WithCancel(ctx)
+	// The reader stops between reads once the job has finished: a read
+	// in flight then completes and counts.
+	stopReads := make(chan struct{})
 	reader := newRecorder(0)
 	var reads sync.WaitGroup
 	start := time.Now()
 	reads.Go(func() {
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
-		for i := 0; readCtx.Err() == nil; i++ {
+		for i := 0; ctx.Err() == nil; i++ {
 			if i%2 == 0 && len(p.sample) > 0 {
 				id := reader.pick(p.sample)
-				reader.measure(readCtx, func() (int, error) {
-					_, err := b.c.GetUser(readCtx, id)
+				reader.measure(ctx, func() (int, error) {
+					_, err := b.c.GetUser(ctx, id)
 					return 1, err
 				})
 			} else {
-				b.searchActive(readCtx, reader, pages)
+				b.searchActive(ctx, reader, pages)
 			}
 			select {
-			case <-readCtx.Done():
+			case <-stopReads:
+				return
+			case <-ctx.Done():
 			case <-tick.C:
 			}
 		}
 	})
 	job, jobErr := b.runJob(ctx, csv, start)
 	elapsed := time.Since(start)
-	stopReads()
+	close(stopReads)
 	reads.Wait()
 
 	res := benchResult{Operations: 1}
