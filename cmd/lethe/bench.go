@@ -81,7 +81,6 @@ type bench struct {
 
 // benchPopulation is what bench learnt about the tenant's users.
 type benchPopulation struct {
-	total  int      // users, erased ones included
 	sample []string // ids of up to benchSample users spread over the tenant
 	live   []string // the sampled users that are not erased
 }
@@ -444,7 +443,7 @@ func (b *bench) population(ctx context.Context) (*benchPopulation, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &benchPopulation{total: first.Pagination.TotalResults}
+	p := &benchPopulation{}
 	add := func(users []client.User) {
 		for _, u := range users {
 			p.sample = append(p.sample, u.ID)
