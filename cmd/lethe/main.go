@@ -8,6 +8,7 @@
 //	lethe users   bulk ACTION --file CSV
 //	lethe jobs    watch|show|cancel ID
 //	lethe audit   dormant [--never-logged-in --created-before 2y] [--inactive 180d] [--end-date-passed] [--apply]
+//	lethe bench   [--server URL | --db DB] [--scenarios a,b] [--concurrency N] [--duration D] [--json]
 //	lethe version
 package main
 
@@ -63,6 +64,10 @@ Usage:
   lethe audit   dormant [--never-logged-in [--created-before 2y]] [--inactive 180d]
                 [--end-date-passed] [--exclude-role R] [--exclude-audience A] [--apply]
                                                      preview (and apply) a dormant-account audit
+  lethe bench   [--server URL | --db DB] [--scenarios a,b,...] [--concurrency 8] [--duration 10s]
+                [--job-users N] [--assignment ID] [--json] [--pprof]
+                                                     run load scenarios and report throughput and
+                                                     latency (exit 1: some requests failed)
   lethe version                                      print the version
 
 Environment: LETHE_ADDR and LETHE_DB are the defaults of --addr and --db;
@@ -100,6 +105,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runJobs(ctx, e, args[1:])
 	case "audit":
 		return runAudit(ctx, e, args[1:])
+	case "bench":
+		return runBench(ctx, e, args[1:])
 	case "version":
 		fmt.Fprintln(stdout, "lethe", version)
 		return nil

@@ -29,8 +29,17 @@ import (
 )
 
 // TestMain runs the end-to-end tests on SQLite, and again on PostgreSQL when
-// LETHE_TEST_POSTGRES_DSN is set.
-func TestMain(m *testing.M) { testdb.Main(m) }
+// LETHE_TEST_POSTGRES_DSN is set. With LETHE_TEST_AS_LETHE=1 the test binary
+// is the lethe program itself: `lethe bench --db` starts its server by
+// running its own executable, which in these tests is this binary.
+func TestMain(m *testing.M) {
+	if os.Getenv("LETHE_TEST_AS_LETHE") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Setenv("LETHE_TEST_AS_LETHE", "1") // inherited by the processes bench starts
+	testdb.Main(m)
+}
 
 // noEnv is the environment of every test run: nothing from the machine's
 // LETHE_* variables leaks in.

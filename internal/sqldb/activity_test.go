@@ -1,0 +1,60 @@
+package sqldb_test
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lethehq/lethe"
+	"github.com/lethehq/lethe/internal/sqldb"
+)
+
+func TestActivityService_IngestActivities(t *testing.T) {
+	t.Parallel()
+	t.Run("OKConcurrentBatchesShareUsers", func(t *testing.T) {
+		t.Parallel()
+		// Two writers ingest batches of the same users, one naming them in
+		// ascending order, the other in descending order: on PostgreSQL,
+		// locking the users in the order of the items deadlocked.
+		db := MustOpenDB(t)
+		ctx := MustTenant(t, db, "acme")
+		var users []lethe.LearnerID
+		for i := range 20 {
+			users = append(users, MustCreateUser(t, ctx, db, fmt.Sprintf("ING-%02d", i), lethe.UserFields{}).ID)
+		}
+		backwards := slices.Clone(users)
+		slices.Reverse(backwards)
+		svc := sqldb.NewActivityService(db)
+		const batches, size = 10, 100
+		errs := make(chan error, 2*batches)
+		var wg sync.WaitGroup
+		for w, order := range [][]lethe.LearnerID{users, backwards} {
+			wg.Go(func() {
+				for b := range batches {
+					batch := make([]lethe.NewActivity, size)
+					for i := range batch {
+						batch[i] = lethe.NewActivity{ClientID: fmt.Sprintf("w%d-b%d-%d", w, b, i), User: lethe.ByID(order[i%len(order)]),
+							Type: "viewed", Date: time.Now().Add(-time.Duration(i) * time.Second)}
+					}
+					res, err := svc.IngestActivities(ctx, batch)
+					if err == nil && res.Stored != size {
+						err = fmt.Errorf("stored %d of %d", res.Stored, size)
+					}
+					if err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("concurrent ingestion: %v", err)
+		}
+		if _, total, err := svc.FindActivities(ctx, lethe.ActivityFilter{Limit: 1}); err != nil || total != 2*batches*size {
+			t.Errorf("%d activities stored (%v), want %d", total, err, 2*batches*size)
+		}
+	})
+}
