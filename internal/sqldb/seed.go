@@ -20,6 +20,16 @@ import (
 // erased; a fifth have a manager. Each has the status history of its
 // state: created, then suspended a day later or erased two days later.
 func (db *DB) SeedUsers(ctx context.Context, n int, seed uint64) error {
+	restore, err := db.bulkLoadMode(ctx)
+	if err != nil {
+		return err
+	}
+	defer restore()
+	return db.seedUsers(ctx, n, seed)
+}
+
+// seedUsers is SeedUsers, in bulk-load mode.
+func (db *DB) seedUsers(ctx context.Context, n int, seed uint64) error {
 	actor, err := lethe.ActorFrom(ctx)
 	if err != nil {
 		return err
@@ -27,12 +37,9 @@ func (db *DB) SeedUsers(ctx context.Context, n int, seed uint64) error {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := db.Now().UTC()
-	for done := 0; done < n; {
+	for done, first := 0, true; first || done < n; first = false {
 		err := db.rawWriteTx(ctx, actor, func(tx *Tx) error {
-			ins, err := tx.prepareSeed(ctx)
-			if err != nil {
-				return err
-			}
+			ins := tx.seedStmts()
 			defer ins.close()
 			for end := min(done+50_000, n); done < end; done++ {
 				if err := ins.user(ctx, string(tx.actor.TenantID), rng, done, base, now); err != nil {
@@ -42,7 +49,10 @@ func (db *DB) SeedUsers(ctx context.Context, n int, seed uint64) error {
 			if err := ins.flush(ctx); err != nil {
 				return err
 			}
-			return tx.recount(ctx)
+			if done < n {
+				return nil
+			}
+			return tx.recount(ctx) // once, at the end
 		})
 		if err != nil {
 			return fmt.Errorf("seed users: %w", err)
@@ -119,28 +129,27 @@ func (b *bulkInsert) close() {
 	}
 }
 
-// seedStmts are the inserts of SeedUsers. A learner's later transitions
-// have their own insert, because a batch of one row (SQLite) takes one row
-// of each insert.
-type seedStmts struct{ learner, person, history, transition *bulkInsert }
+// seedStmts are the inserts of SeedUsers; foreign keys are off in
+// bulk-load mode, so people and history rows may be written before their
+// learner's.
+type seedStmts struct{ learner, person, history *rowWriter }
 
-func (tx *Tx) prepareSeed(ctx context.Context) (*seedStmts, error) {
+func (tx *Tx) seedStmts() *seedStmts {
 	return &seedStmts{
-		learner: tx.bulk(`INSERT INTO learners (tenant_id, id, state, role, login_method, sso, end_date,
+		learner: tx.rows(`INSERT INTO learners (tenant_id, id, state, role, login_method, sso, end_date,
 			first_login_at, last_login_at, created_at, updated_at, deleted_at) VALUES `, 12),
-		person: tx.bulk(`INSERT INTO people (tenant_id, learner_id, ref, email, email_norm, first_name,
+		person: tx.rows(`INSERT INTO people (tenant_id, learner_id, ref, email, email_norm, first_name,
 			last_name, job_title, manager_ref) VALUES `, 9),
-		history: tx.bulk(`INSERT INTO status_history (tenant_id, learner_id, seq, from_state, to_state, reason,
+		history: tx.rows(`INSERT INTO status_history (tenant_id, learner_id, seq, from_state, to_state, reason,
 			actor, source, at) VALUES `, 9),
-		transition: tx.bulk(`INSERT INTO status_history (tenant_id, learner_id, seq, from_state, to_state, reason,
-			actor, source, at) VALUES `, 9),
-	}, nil
+	}
 }
 
-// flush writes the batched rows, learners first (people refer to them).
+func (s *seedStmts) all() []*rowWriter { return []*rowWriter{s.learner, s.person, s.history} }
+
 func (s *seedStmts) flush(ctx context.Context) error {
-	for _, b := range []*bulkInsert{s.learner, s.person, s.history, s.transition} {
-		if err := b.flush(ctx); err != nil {
+	for _, w := range s.all() {
+		if err := w.flush(ctx); err != nil {
 			return err
 		}
 	}
@@ -148,8 +157,8 @@ func (s *seedStmts) flush(ctx context.Context) error {
 }
 
 func (s *seedStmts) close() {
-	for _, b := range []*bulkInsert{s.learner, s.person, s.history, s.transition} {
-		b.close()
+	for _, w := range s.all() {
+		w.close()
 	}
 }
 
@@ -180,14 +189,23 @@ func (s *seedStmts) user(ctx context.Context, tenant string, rng *rand.Rand, i i
 		state, deletedAt = "deleted", ms(created.Add(48*time.Hour))
 	}
 	updated := created.Add(time.Duration(rng.IntN(1000)) * time.Hour)
-	s.learner.add(tenant, id, state, "learner", "email", false, endDate, firstLogin, lastLogin,
-		ms(created), ms(updated), deletedAt)
-	s.history.add(tenant, id, 1, nil, "active", lethe.ReasonCreated, "seed", string(lethe.SourceCLI), ms(created))
+	if err := s.learner.add(ctx, tenant, id, state, "learner", "email", false, endDate, firstLogin, lastLogin,
+		ms(created), ms(updated), deletedAt); err != nil {
+		return err
+	}
+	if err := s.history.add(ctx, tenant, id, 1, nil, "active", lethe.ReasonCreated, "seed", string(lethe.SourceCLI), ms(created)); err != nil {
+		return err
+	}
 	switch state {
 	case "suspended":
-		s.transition.add(tenant, id, 2, "active", state, lethe.ReasonSuspended, "seed", string(lethe.SourceCLI), ms(created.Add(24*time.Hour)))
+		if err := s.history.add(ctx, tenant, id, 2, "active", state, lethe.ReasonSuspended, "seed", string(lethe.SourceCLI),
+			ms(created.Add(24*time.Hour))); err != nil {
+			return err
+		}
 	case "deleted":
-		s.transition.add(tenant, id, 2, "active", state, lethe.ReasonErased, "seed", string(lethe.SourceCLI), deletedAt)
+		if err := s.history.add(ctx, tenant, id, 2, "active", state, lethe.ReasonErased, "seed", string(lethe.SourceCLI), deletedAt); err != nil {
+			return err
+		}
 	}
 	if state != "deleted" {
 		ref := fmt.Sprintf("S%08d", i)
@@ -196,13 +214,10 @@ func (s *seedStmts) user(ctx context.Context, tenant string, rng *rand.Rand, i i
 			manager = fmt.Sprintf("S%08d", rng.IntN(i))
 		}
 		email := strings.ToLower(ref) + "@seed.example"
-		s.person.add(tenant, id, ref, email, email, "First"+strconv.Itoa(i%997), "Last"+strconv.Itoa(i%991),
+		return s.person.add(ctx, tenant, id, ref, email, email, "First"+strconv.Itoa(i%997), "Last"+strconv.Itoa(i%991),
 			"Role "+strconv.Itoa(i%50), manager)
 	}
-	if s.learner.rows < s.learner.batch {
-		return nil
-	}
-	return s.flush(ctx)
+	return nil
 }
 
 // seedID is a time-ordered id whose random half is the row number, so seeded
