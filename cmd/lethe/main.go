@@ -8,6 +8,7 @@
 //	lethe users   bulk ACTION --file CSV
 //	lethe jobs    watch|show|cancel ID
 //	lethe audit   dormant [--never-logged-in --created-before 2y] [--inactive 180d] [--end-date-passed] [--apply]
+//	lethe seed    --tenant ID --users N [--records-per-user M] [--seed S] [--db DB] [--json]
 //	lethe bench   [--server URL | --db DB] [--scenarios a,b] [--concurrency N] [--duration D] [--json]
 //	lethe version
 package main
@@ -64,6 +65,9 @@ Usage:
   lethe audit   dormant [--never-logged-in [--created-before 2y]] [--inactive 180d]
                 [--end-date-passed] [--exclude-role R] [--exclude-audience A] [--apply]
                                                      preview (and apply) a dormant-account audit
+  lethe seed    --tenant ID --users N [--records-per-user 20] [--seed 1] [--json]
+                                                     fill a tenant with a synthetic organisation,
+                                                     directly on the database (for benchmarks)
   lethe bench   [--server URL | --db DB] [--scenarios a,b,...] [--concurrency 8] [--duration 10s]
                 [--job-users N] [--assignment ID] [--json] [--pprof]
                                                      run load scenarios and report throughput and
@@ -105,6 +109,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runJobs(ctx, e, args[1:])
 	case "audit":
 		return runAudit(ctx, e, args[1:])
+	case "seed":
+		return runSeed(ctx, e, args[1:])
 	case "bench":
 		return runBench(ctx, e, args[1:])
 	case "version":

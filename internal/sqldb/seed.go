@@ -129,13 +129,13 @@ func (b *bulkInsert) close() {
 	}
 }
 
-// seedStmts are the inserts of SeedUsers; foreign keys are off in
-// bulk-load mode, so people and history rows may be written before their
-// learner's.
+// seedStmts are the inserts of SeedUsers. People and history rows refer to
+// learners: on PostgreSQL, where foreign keys stay on, the learners queued
+// are written before them; SQLite's are off in bulk-load mode.
 type seedStmts struct{ learner, person, history *rowWriter }
 
 func (tx *Tx) seedStmts() *seedStmts {
-	return &seedStmts{
+	s := &seedStmts{
 		learner: tx.rows(`INSERT INTO learners (tenant_id, id, state, role, login_method, sso, end_date,
 			first_login_at, last_login_at, created_at, updated_at, deleted_at) VALUES `, 12),
 		person: tx.rows(`INSERT INTO people (tenant_id, learner_id, ref, email, email_norm, first_name,
@@ -143,6 +143,10 @@ func (tx *Tx) seedStmts() *seedStmts {
 		history: tx.rows(`INSERT INTO status_history (tenant_id, learner_id, seq, from_state, to_state, reason,
 			actor, source, at) VALUES `, 9),
 	}
+	if tx.db.dialect.name == "postgres" {
+		s.person.after, s.history.after = s.learner, s.learner
+	}
+	return s
 }
 
 func (s *seedStmts) all() []*rowWriter { return []*rowWriter{s.learner, s.person, s.history} }

@@ -653,6 +653,8 @@ type rowWriter struct {
 	per  int // rows per statement
 	args []any
 	stmt *sql.Stmt
+	// after is a writer whose rows must be written first (foreign keys).
+	after *rowWriter
 }
 
 func (tx *Tx) rows(head string, cols int) *rowWriter {
@@ -692,6 +694,11 @@ func (w *rowWriter) add(ctx context.Context, vals ...any) error {
 	if len(w.args) < w.per*w.cols {
 		return nil
 	}
+	if w.after != nil {
+		if err := w.after.flush(ctx); err != nil {
+			return err
+		}
+	}
 	if w.stmt == nil {
 		var err error
 		if w.stmt, err = w.tx.Tx.PrepareContext(ctx, w.statement(w.per)); err != nil {
@@ -707,6 +714,11 @@ func (w *rowWriter) add(ctx context.Context, vals ...any) error {
 func (w *rowWriter) flush(ctx context.Context) error {
 	if len(w.args) == 0 {
 		return nil
+	}
+	if w.after != nil {
+		if err := w.after.flush(ctx); err != nil {
+			return err
+		}
 	}
 	_, err := w.tx.Tx.ExecContext(ctx, w.statement(len(w.args)/w.cols), w.args...)
 	w.args = w.args[:0]
