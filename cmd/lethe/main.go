@@ -1,6 +1,6 @@
 // Command lethe runs the Lethe server and administers its database.
 //
-//	lethe serve   [--addr ADDR] [--db DB] [--demo]
+//	lethe serve   [--addr ADDR] [--db DB] [--demo] [--pprof ADDR]
 //	lethe tenant  create --name NAME [--id ID] [--json] | list [--json] | rotate-key ID
 //	lethe migrate [--db DB]
 //	lethe erasure show USER_ID | verify --public-key KEY RECEIPT
@@ -48,7 +48,9 @@ func (e usageError) Error() string { return e.msg }
 const usage = `Lethe: a learning-platform backend that erases people and keeps the records.
 
 Usage:
-  lethe serve   [--addr ADDR] [--db DB] [--demo]   run the HTTP server
+  lethe serve   [--addr ADDR] [--db DB] [--demo] [--pprof ADDR]
+                                                     run the HTTP server (--pprof: Go profiles
+                                                     on a separate address; off by default)
   lethe tenant  create --name NAME [--json]         create a tenant and print its API key
   lethe tenant  list [--json]                        list tenants
   lethe tenant  rotate-key ID                        replace a tenant's API key

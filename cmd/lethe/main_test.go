@@ -15,6 +15,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -282,6 +284,50 @@ func isUsageError(err error) bool {
 
 func TestRun_Serve(t *testing.T) {
 	t.Parallel()
+	t.Run("OKPprofOnItsOwnAddress", func(t *testing.T) {
+		t.Parallel()
+		srv := mustServe(t, testdb.DSN(t), "--pprof", "127.0.0.1:0")
+		var addr string
+		for _, r := range srv.logs.records(t) {
+			if r["msg"] == "pprof listening" {
+				addr, _ = r["addr"].(string)
+			}
+		}
+		if addr == "" || addr == srv.Addr {
+			t.Fatalf("pprof address %q (API on %s), want a separate one logged:\n%s", addr, srv.Addr, srv.logs)
+		}
+		res, err := http.Get("http://" + addr + "/debug/pprof/goroutine?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(body), "goroutine profile:") {
+			t.Errorf("goroutine profile = %d %.200q", res.StatusCode, body)
+		}
+		// The API's own address serves no profiles.
+		if res, err := http.Get(srv.URL + "/debug/pprof/"); err != nil || res.StatusCode == 200 {
+			t.Errorf("the API address serves /debug/pprof/: %v %v", res, err)
+		} else {
+			res.Body.Close()
+		}
+	})
+	t.Run("OKNoPprofByDefault", func(t *testing.T) {
+		t.Parallel()
+		srv := mustServe(t, testdb.DSN(t))
+		for _, r := range srv.logs.records(t) {
+			if strings.Contains(fmt.Sprint(r["msg"]), "pprof") {
+				t.Errorf("pprof is on without --pprof: %v", r)
+			}
+		}
+	})
+	t.Run("ErrPprofAddress", func(t *testing.T) {
+		t.Parallel()
+		_, _, err := cli(t, "serve", "--db", t.TempDir()+"/x.db", "--addr", "127.0.0.1:0", "--pprof", "256.0.0.1:bad")
+		if err == nil || !strings.Contains(err.Error(), "--pprof") {
+			t.Errorf("serve with a bad --pprof address = %v, want an error naming --pprof", err)
+		}
+	})
 	t.Run("OKShutdownAndReopen", func(t *testing.T) {
 		t.Parallel()
 		// On PostgreSQL the server's connections carry an application name,

@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -28,6 +31,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	demo := fs.Bool("demo", false, "create the demo tenant and sample users (idempotent)")
 	signingKey := fs.String("signing-key", envOr(e, "LETHE_SIGNING_KEY", ""),
 		"Ed25519 key that signs erasure receipts: a base64 seed or private key, or a file holding one (env LETHE_SIGNING_KEY); default: a key generated on first start and kept in the database")
+	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; off by default")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -83,6 +87,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 		},
 		Ready: db.Ping,
 	})
+	if *pprofAddr != "" {
+		if err := servePprof(ctx, *pprofAddr, logger); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -95,6 +104,34 @@ func runServe(ctx context.Context, e env, args []string) error {
 	go policyLoop(ctx, users, jobs, time.Minute, logger)
 	go jobLoop(ctx, jobs, queued, 5*time.Second, logger)
 	return srv.Serve(ctx, ln)
+}
+
+// servePprof serves the Go runtime's profiles on their own listener, never
+// on the API's, until ctx ends. They show code and timings, not data; bind
+// them to loopback.
+func servePprof(ctx context.Context, addr string, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("serve: --pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("pprof server", "error", err.Error())
+		}
+	}()
+	logger.Info("pprof listening", "addr", ln.Addr().String())
+	return nil
 }
 
 // resumeLoop finishes, at start and then every interval, the enrolments of
