@@ -142,6 +142,22 @@ const maxClientID = 200
 // data, with}. Any bad item fails the whole batch, naming
 // activities[i].field.
 func decodeActivities(body []byte) ([]lethe.NewActivity, error) {
+	// A well-formed batch is read in one pass (reading the body, then the
+	// array, then each item, reads each item three times over); any other
+	// body takes the general path, which names what is wrong.
+	var top map[string][]map[string]json.RawMessage
+	if json.Unmarshal(body, &top) == nil && top != nil {
+		items, ok := top["activities"]
+		if !ok || items == nil {
+			return nil, lethe.FieldErrorf(lethe.EInvalid, "activities", "required", "activities is required")
+		}
+		return decodeActivityItems(len(items), func(i int) (map[string]json.RawMessage, bool) { return items[i], items[i] != nil })
+	}
+	return decodeActivitiesGeneral(body)
+}
+
+// decodeActivitiesGeneral is decodeActivities for any body, step by step.
+func decodeActivitiesGeneral(body []byte) ([]lethe.NewActivity, error) {
 	obj, err := decodeObject(body, false)
 	if err != nil {
 		return nil, err
@@ -154,19 +170,29 @@ func decodeActivities(body []byte) ([]lethe.NewActivity, error) {
 	if err := json.Unmarshal(raw, &items); err != nil {
 		return nil, typeError("activities", "an array of objects")
 	}
-	if len(items) == 0 {
+	return decodeActivityItems(len(items), func(i int) (map[string]json.RawMessage, bool) {
+		o, err := decodeObject(items[i], false)
+		return o, err == nil
+	})
+}
+
+// decodeActivityItems checks the size of a batch of n items and reads each;
+// item(i) returns the i-th as an object, or false when it is not one.
+func decodeActivityItems(n int, item func(i int) (map[string]json.RawMessage, bool)) ([]lethe.NewActivity, error) {
+	if n == 0 {
 		return nil, lethe.FieldErrorf(lethe.EInvalid, "activities", "required", "activities must have at least one item")
 	}
-	if len(items) > lethe.MaxActivityBatch {
+	if n > lethe.MaxActivityBatch {
 		return nil, lethe.FieldErrorf(lethe.EInvalid, "activities", "too_many", "activities must have at most %d items", lethe.MaxActivityBatch)
 	}
-	out := make([]lethe.NewActivity, len(items))
-	for i, item := range items {
+	out := make([]lethe.NewActivity, n)
+	for i := range out {
 		prefix := "activities[" + strconv.Itoa(i) + "]"
-		o, err := decodeObject(item, false)
-		if err != nil {
+		o, ok := item(i)
+		if !ok {
 			return nil, typeError(prefix, "an object")
 		}
+		var err error
 		if out[i], err = decodeActivity(o, prefix+"."); err != nil {
 			return nil, err
 		}
@@ -181,8 +207,8 @@ func decodeActivity(o map[string]json.RawMessage, prefix string) (lethe.NewActiv
 		if !ok || isNull(raw) {
 			return "", nil
 		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, ok := decodeString(raw)
+		if !ok {
 			return "", typeError(prefix+name, "a string")
 		}
 		s = strings.TrimSpace(s)
@@ -270,8 +296,8 @@ func decodeActivity(o map[string]json.RawMessage, prefix string) (lethe.NewActiv
 		if !ok || isNull(raw) {
 			continue
 		}
-		var v map[string]json.RawMessage
-		if json.Unmarshal(raw, &v) != nil || !utf8.Valid(raw) {
+		// raw is valid JSON (the item was read): an object starts with {.
+		if raw = bytes.TrimSpace(raw); raw[0] != '{' || !utf8.Valid(raw) {
 			return a, typeError(prefix+m.name, "a JSON object")
 		}
 		compact := new(bytes.Buffer)

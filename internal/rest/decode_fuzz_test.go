@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"reflect"
 	"slices"
@@ -613,6 +614,9 @@ func FuzzParseComplianceLists(f *testing.F) {
 
 // contentActivitySeeds are bodies for the content and activity decoders.
 var contentActivitySeeds = []string{
+	`{"Activities":[{"id":"a","type":"viewed","userRef":"r","date":"2025-03-01"}]}`, `{"activities":[null]}`,
+	`{"n":1,"activities":[{"id":"a","type":"viewed","userRef":"r","date":"2025-03-01"}]}`, `{"activities":[]}`,
+	`{"activities":null}`, `{"activities":[{"id":"a\u0041","type":"Viewed","userRef":" r ","date":"2025-03-01","data":{"a":[1]} }]}`,
 	`{"title":"Fire","type":"video","description":"<p>x</p>","tags":["a"],"duration":{"value":15,"unit":"minutes"},"isOfficial":true,"author":"650000000000000000000001"}`,
 	`{"id":"C00000000000000000000001","title":"x","type":"file","duration":null,"tags":null,"author":""}`,
 	`{"title":"x","type":"video","duration":{"value":-1}}`, `{"title":"x","type":"video","duration":{"value":1.5}}`,
@@ -656,6 +660,12 @@ func FuzzDecodeActivities(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		batch, err := decodeActivities(body)
+		// The one-pass reading of a well-formed batch agrees with the
+		// general one, also on its errors.
+		general, gerr := decodeActivitiesGeneral(body)
+		if !reflect.DeepEqual(batch, general) || fmt.Sprint(err) != fmt.Sprint(gerr) {
+			t.Fatalf("decodeActivities = %+v, %v; the general path = %+v, %v", batch, err, general, gerr)
+		}
 		if err != nil {
 			mustClientError(t, err)
 			return
