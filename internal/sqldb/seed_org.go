@@ -343,7 +343,7 @@ func (s *orgSeeder) records(ctx context.Context) error {
 // seedIDs numbers the rows of each table; the ids are time-ordered ids of
 // the seed's start with the number as the random half, so each table's
 // ids rise in the order its rows are written.
-type seedIDs struct{ enrolment, completion, cpd, activity int }
+type seedIDs struct{ enrolment, completion, cpd int }
 
 type recordWriters struct {
 	members, keys, enrolments, history, completions, cpd *rowWriter
