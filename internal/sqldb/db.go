@@ -39,6 +39,8 @@ type DB struct {
 
 	scrubSoon chan struct{}
 	logger    *slog.Logger
+	// cursors keeps where pages of user listings ended (cursor.go).
+	cursors *pageCursors
 	// failpoint, set by tests only (export_test.go), is asked before every
 	// statement a write transaction executes and fails it when it returns
 	// an error: a crash at that step, rolled back as a crash would be.
@@ -55,7 +57,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		opt(&o)
 	}
 	d := dialectFor(dsn)
-	db := &DB{dialect: d, Now: time.Now, scrubSoon: make(chan struct{}, 1), stop: make(chan struct{}), logger: o.logger,
+	db := &DB{dialect: d, Now: time.Now, scrubSoon: make(chan struct{}, 1), cursors: newPageCursors(), stop: make(chan struct{}), logger: o.logger,
 		signingKey: o.signingKey}
 	var err error
 	if db.write, db.read, db.closePool, err = d.open(ctx, dsn, o); err != nil {

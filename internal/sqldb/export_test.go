@@ -9,3 +9,11 @@ func (db *DB) SetFailpoint(f func(query string) error) {
 	}
 	db.failpoint.Store(&f)
 }
+
+// CursorHits is how many user pages were read from where the previous page
+// ended (cursor.go).
+func (db *DB) CursorHits() int {
+	db.cursors.mu.Lock()
+	defer db.cursors.mu.Unlock()
+	return db.cursors.hits
+}

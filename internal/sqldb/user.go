@@ -534,13 +534,43 @@ func (s *UserService) FindUsers(ctx context.Context, f lethe.UserFilter) (users 
 		if total <= f.Offset {
 			return nil
 		}
+		// A listing longer than a page may be read page after page: where the
+		// previous page ended is kept, and used when nothing changed since.
+		var key cursorKey
+		var updated int64
+		marked := total > f.Limit
+		if marked {
+			key = cursorKey{tenant: tx.actor.TenantID, filter: userFilterKey(f), offset: f.Offset}
+			var latest sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT MAX(updated_at) FROM learners WHERE tenant_id = $1`,
+				string(tx.actor.TenantID)).Scan(&latest); err != nil {
+				return fmt.Errorf("latest user update: %w", err)
+			}
+			updated = latest.Int64
+		}
 		// The page's ids are picked first, so rows skipped by the offset cost
 		// an index step each, not a join.
-		page := pageClause(&args, f.Limit, f.Offset)
+		var page string
+		after, ok := "", false
+		if marked && f.Offset > 0 {
+			after, ok = s.db.cursors.get(key, total, updated)
+		}
+		if ok {
+			args = append(args, after, f.Limit)
+			where += " AND l.id > $" + strconv.Itoa(len(args)-1)
+			page = " LIMIT $" + strconv.Itoa(len(args))
+		} else {
+			page = pageClause(&args, f.Limit, f.Offset)
+		}
 		users, err = queryAll(ctx, tx, scanUser, `SELECT `+userColumns+userFrom+` WHERE l.tenant_id = $1 AND l.id IN
 			(SELECT l.id FROM learners l`+where+` ORDER BY l.id`+page+`) ORDER BY l.id`, args...)
 		if err != nil {
 			return fmt.Errorf("find users: %w", err)
+		}
+		if end := f.Offset + len(users); marked && len(users) > 0 && end < total {
+			next := key
+			next.offset = end
+			s.db.cursors.put(next, cursorMark{after: string(users[len(users)-1].ID), total: total, updated: updated})
 		}
 		return tx.resolveManagers(ctx, users)
 	})

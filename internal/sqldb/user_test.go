@@ -261,3 +261,134 @@ func TestDB_SeedUsers(t *testing.T) {
 		t.Errorf("headcount of the seeded history mismatch (-learners +history):\n%s", diff)
 	}
 }
+
+// TestUserService_FindUsers_PageAfterPage checks that reading a listing page
+// after page, which continues from where the previous page ended, gives the
+// pages that OFFSET gives, also when the listing changed between two pages.
+func TestUserService_FindUsers_PageAfterPage(t *testing.T) {
+	db := MustOpenDB(t)
+	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	clk := &clock{t: start}
+	db.Now = clk.now
+	ctx := MustTenant(t, db, "acme")
+	users := sqldb.NewUserService(db)
+	unused := MustCreateUser(t, ctx, db, "UNUSED", lethe.UserFields{})
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 60 {
+		clk.t = clk.t.Add(time.Second)
+		f := lethe.UserFields{}
+		if i%3 == 0 {
+			end := start.Add(time.Duration(2+rng.IntN(5)) * 24 * time.Hour)
+			if i == 0 {
+				end = start.Add(24 * time.Hour)
+			}
+			f.EndDate = &end
+		}
+		u := MustCreateUser(t, ctx, db, fmt.Sprintf("R%02d", i), f)
+		if i == 0 || rng.IntN(3) > 0 {
+			if _, err := users.RecordLogin(ctx, lethe.ByID(u.ID)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	since := start.Add(20 * time.Second)
+	filters := map[string]lethe.UserFilter{
+		"All":          {},
+		"Active":       {Statuses: []lethe.Status{lethe.StatusActive}},
+		"NewAndActive": {Statuses: []lethe.Status{lethe.StatusNew, lethe.StatusActive}},
+		"UpdatedSince": {UpdatedSince: &since},
+	}
+	// want is the listing under f now, in one page.
+	want := func(t *testing.T, f lethe.UserFilter) []lethe.LearnerID {
+		f.Offset, f.Limit = 0, 1000
+		all, _, err := users.FindUsers(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []lethe.LearnerID
+		for _, u := range all {
+			ids = append(ids, u.ID)
+		}
+		return ids
+	}
+	page := func(t *testing.T, f lethe.UserFilter, n int) []lethe.LearnerID {
+		f.Offset, f.Limit = n*7, 7
+		got, _, err := users.FindUsers(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []lethe.LearnerID
+		for _, u := range got {
+			ids = append(ids, u.ID)
+		}
+		return ids
+	}
+	for name, f := range filters {
+		t.Run("OK"+name, func(t *testing.T) {
+			all := want(t, f)
+			hits := db.CursorHits()
+			var got []lethe.LearnerID
+			for n := 0; ; n++ {
+				ids := page(t, f, n)
+				got = append(got, ids...)
+				if len(ids) < 7 {
+					break
+				}
+			}
+			if diff := cmp.Diff(all, got); diff != "" || len(all) < 15 {
+				t.Fatalf("pages (-one page +page after page), %d users:\n%s", len(all), diff)
+			}
+			if pages := (len(all) - 1) / 7; db.CursorHits()-hits != pages {
+				t.Fatalf("%d pages continued from the one before, want %d", db.CursorHits()-hits, pages)
+			}
+		})
+	}
+	// Each change alters the listing between pages 2 and 3 (R00 signed in
+	// and ends first, R01 signed in before since): page 3 must be what
+	// OFFSET gives, not a page continued from where page 2 ended.
+	changes := []struct {
+		name   string
+		filter lethe.UserFilter
+		change func(t *testing.T)
+	}{
+		{"OKPurgedBefore", lethe.UserFilter{}, func(t *testing.T) {
+			if err := users.PurgeUser(ctx, lethe.ByID(unused.ID)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"OKEndDatePassed", filters["Active"], func(t *testing.T) {
+			clk.t = start.Add(36 * time.Hour)
+		}},
+		{"OKSuspended", filters["NewAndActive"], func(t *testing.T) {
+			clk.t = clk.t.Add(time.Second)
+			if _, err := users.SuspendUser(ctx, lethe.ByRef("R05"), nil); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"OKUpdatedIntoListing", filters["UpdatedSince"], func(t *testing.T) {
+			clk.t = clk.t.Add(time.Second)
+			if _, err := users.SuspendUser(ctx, lethe.ByRef("R01"), nil); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, c := range changes {
+		t.Run(c.name, func(t *testing.T) {
+			before := want(t, c.filter)
+			page(t, c.filter, 0)
+			page(t, c.filter, 1)
+			c.change(t)
+			after := want(t, c.filter)
+			if slices.Equal(before, after) {
+				t.Fatal("the change changed nothing in the listing")
+			}
+			hits := db.CursorHits()
+			if got := page(t, c.filter, 2); !slices.Equal(got, after[14:21]) {
+				t.Fatalf("page 3 = %v, want %v", got, after[14:21])
+			}
+			if db.CursorHits() != hits {
+				t.Fatal("page 3 continued from a mark taken before the change")
+			}
+		})
+	}
+}
