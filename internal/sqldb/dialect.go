@@ -174,14 +174,9 @@ func openSQLite(ctx context.Context, path string, _ options) (write, read *sql.D
 		q.Add("_pragma", p)
 	}
 	base := "file:" + path + "?" + q.Encode()
-	if write, err = sql.Open("sqlite", base+"&_txlock=immediate"); err != nil {
-		return nil, nil, nil, err
-	}
+	write = sql.OpenDB(stmtCachingConnector{dsn: base + "&_txlock=immediate", drv: sqliteDriver})
 	write.SetMaxOpenConns(1)
-	if read, err = sql.Open("sqlite", base+"&_pragma=query_only(1)"); err != nil {
-		write.Close()
-		return nil, nil, nil, err
-	}
+	read = sql.OpenDB(stmtCachingConnector{dsn: base + "&_pragma=query_only(1)", drv: sqliteDriver})
 	n := max(4, runtime.NumCPU())
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
