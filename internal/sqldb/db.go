@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -254,8 +255,26 @@ func (e *racedError) Unwrap() error { return e.err }
 // runs once more: its checks then see the other transaction's row and answer
 // as after a sequential request (ref taken, event replayed), on both
 // databases alike.
+//
+// On PostgreSQL, a transaction the database aborted because it deadlocked
+// with concurrent ones (bulk calls erasing users who share audiences and
+// counts) is rolled back whole, so it runs again, up to conflictAttempts
+// times with a short random pause; if it still conflicts the client is told
+// to retry (503), as for any transient failure.
 func (db *DB) rawWriteTx(ctx context.Context, actor lethe.Actor, fn func(tx *Tx) error) error {
 	err := db.writeTxOnce(ctx, actor, fn)
+	for attempt := 1; db.dialect.isConflict != nil && db.dialect.isConflict(err); attempt++ {
+		if attempt == conflictAttempts {
+			db.logger.Warn("write transaction conflicted with concurrent ones", "attempts", attempt)
+			return errUnavailable
+		}
+		select {
+		case <-time.After(time.Duration(1+mrand.IntN(20*attempt)) * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		err = db.writeTxOnce(ctx, actor, fn)
+	}
 	var raced *racedError
 	if errors.As(err, &raced) {
 		err = db.writeTxOnce(ctx, actor, fn)
@@ -265,6 +284,10 @@ func (db *DB) rawWriteTx(ctx context.Context, actor lethe.Actor, fn func(tx *Tx)
 	}
 	return err
 }
+
+// conflictAttempts is how many times a write transaction runs when the
+// database keeps aborting it for conflicts.
+const conflictAttempts = 5
 
 func (db *DB) writeTxOnce(ctx context.Context, actor lethe.Actor, fn func(tx *Tx) error) error {
 	start := time.Now()

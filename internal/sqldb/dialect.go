@@ -54,6 +54,10 @@ type dialect struct {
 	isUniqueViolation func(err error) bool
 	// isUnavailable reports whether err means the database cannot be reached.
 	isUnavailable func(err error) bool
+	// isConflict reports a transaction that the database aborted because
+	// concurrent ones conflicted with it (a deadlock); nil where write
+	// transactions never run concurrently.
+	isConflict func(err error) bool
 	// scrub makes erased rows unreadable on disk: SQLite checkpoints its WAL
 	// (secure_delete has already overwritten the rows); PostgreSQL runs it
 	// on each personal-data table of the registry (a VACUUM), so no dead
@@ -125,6 +129,11 @@ var postgresDialect = dialect{
 	isUniqueViolation: func(err error) bool {
 		var e *pgconn.PgError
 		return errors.As(err, &e) && e.Code == "23505"
+	},
+	isConflict: func(err error) bool {
+		// 40P01: deadlock detected; 40001: serialization failure.
+		var e *pgconn.PgError
+		return errors.As(err, &e) && (e.Code == "40P01" || e.Code == "40001")
 	},
 	isUnavailable: func(err error) bool {
 		var pgErr *pgconn.PgError
