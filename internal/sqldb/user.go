@@ -491,6 +491,12 @@ func statusClause(statuses []lethe.Status, now int64, indexed bool, args *[]any)
 	case want[lethe.StatusActive]:
 		ors = append(ors, "("+state+" = 'active' AND "+notEnded+" AND "+login+" IS NOT NULL)")
 	}
+	if !indexed && !want[lethe.StatusInactive] {
+		// Every branch is of active learners: the state alone is shown to
+		// the indexes, so the walk in id order covers the active learners
+		// only (learners_page) and never steps over suspended or erased ones.
+		return "(l.state = 'active' AND (" + strings.Join(ors, " OR ") + "))"
+	}
 	return "(" + strings.Join(ors, " OR ") + ")"
 }
 
