@@ -43,6 +43,11 @@ type dialect struct {
 	// rather than through an index on tenant_id and look each row up: a
 	// read of most of a tenant's rows (an audit) is many times faster so.
 	scanAll string
+	// pendingItems follows job_items in the query of a job's next items:
+	// SQLite, without statistics, walked the primary key from the job's
+	// first item past every item already done (a long job slowed as it
+	// went); the partial index of pending items starts at the next one.
+	pendingItems string
 	// rowSeq numbers the rows of a table t in a query, uniquely and in a
 	// stable order (%[1]s is the table's alias): SQLite's rowid, with no
 	// sort; elsewhere ROW_NUMBER over the id column %[2]s.
@@ -97,12 +102,13 @@ func WithSigningKey(key ed25519.PrivateKey) Option { return func(o *options) { o
 func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
 
 var sqliteDialect = dialect{
-	name:       "sqlite",
-	open:       openSQLite,
-	forUpdate:  "", // write transactions are immediate: the whole database is locked
-	scanAll:    " NOT INDEXED",
-	rowSeq:     "%[1]s.rowid",
-	steerPlans: true,
+	name:         "sqlite",
+	open:         openSQLite,
+	forUpdate:    "", // write transactions are immediate: the whole database is locked
+	scanAll:      " NOT INDEXED",
+	pendingItems: " INDEXED BY job_items_pending",
+	rowSeq:       "%[1]s.rowid",
+	steerPlans:   true,
 	isUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {

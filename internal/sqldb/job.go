@@ -771,8 +771,8 @@ func (s *JobService) runChunk(ctx context.Context, tenant lethe.TenantID, id str
 			err := r.Scan(&it.seq, &learner, &it.action, &rule)
 			it.learner, it.rule = lethe.LearnerID(learner.String), rule.String
 			return it, err
-		}, `SELECT seq, learner_id, action, rule FROM job_items WHERE tenant_id = $1 AND job_id = $2 AND outcome IS NULL
-			ORDER BY seq LIMIT 500`+tx.db.dialect.skipLocked, t, j.ID)
+		}, `SELECT seq, learner_id, action, rule FROM job_items`+tx.db.dialect.pendingItems+`
+			WHERE tenant_id = $1 AND job_id = $2 AND outcome IS NULL ORDER BY seq LIMIT 500`+tx.db.dialect.skipLocked, t, j.ID)
 		if err != nil {
 			return fmt.Errorf("find job items: %w", err)
 		}
