@@ -151,8 +151,14 @@ func (tx *Tx) seedStmts() *seedStmts {
 
 func (s *seedStmts) all() []*rowWriter { return []*rowWriter{s.learner, s.person, s.history} }
 
-func (s *seedStmts) flush(ctx context.Context) error {
-	for _, w := range s.all() {
+func (s *seedStmts) flush(ctx context.Context) error { return flushRows(ctx, s.all()) }
+
+func (s *seedStmts) close() { closeRows(s.all()) }
+
+// flushRows writes the rows pending in each writer, in order (a parent's
+// before its children's).
+func flushRows(ctx context.Context, ws []*rowWriter) error {
+	for _, w := range ws {
 		if err := w.flush(ctx); err != nil {
 			return err
 		}
@@ -160,8 +166,8 @@ func (s *seedStmts) flush(ctx context.Context) error {
 	return nil
 }
 
-func (s *seedStmts) close() {
-	for _, w := range s.all() {
+func closeRows(ws []*rowWriter) {
+	for _, w := range ws {
 		w.close()
 	}
 }

@@ -368,20 +368,9 @@ func (w *recordWriters) all() []*rowWriter {
 	return []*rowWriter{w.members, w.keys, w.enrolments, w.history, w.completions, w.cpd}
 }
 
-func (w *recordWriters) flush(ctx context.Context) error {
-	for _, r := range w.all() {
-		if err := r.flush(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (w *recordWriters) flush(ctx context.Context) error { return flushRows(ctx, w.all()) }
 
-func (w *recordWriters) close() {
-	for _, r := range w.all() {
-		r.close()
-	}
-}
+func (w *recordWriters) close() { closeRows(w.all()) }
 
 var cpdNames = []string{"Conference talk", "Webinar", "Professional reading", "Workshop", "Mentoring session", "Peer review"}
 
