@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"testing"
@@ -19,10 +18,7 @@ import (
 // LETHE_BENCH_ACTIVITIES, default 100,000 (docs/PERFORMANCE.md records the
 // figures at larger sizes).
 func benchActivities() int {
-	if n, err := strconv.Atoi(os.Getenv("LETHE_BENCH_ACTIVITIES")); err == nil && n > 0 {
-		return n
-	}
-	return 100_000
+	return envInt("LETHE_BENCH_ACTIVITIES", 100_000)
 }
 
 func benchActivityTenant(b *testing.B, users int) (*sqldb.DB, context.Context, []lethe.LearnerID) {

@@ -2,9 +2,7 @@ package sqldb_test
 
 import (
 	"context"
-	"os"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -17,10 +15,7 @@ import (
 // benchUsers is the tenant size of the search benchmarks: LETHE_BENCH_USERS,
 // default 10,000 (docs/PERFORMANCE.md uses 1,000,000).
 func benchUsers() int {
-	if n, err := strconv.Atoi(os.Getenv("LETHE_BENCH_USERS")); err == nil && n > 0 {
-		return n
-	}
-	return 10_000
+	return envInt("LETHE_BENCH_USERS", 10_000)
 }
 
 var (

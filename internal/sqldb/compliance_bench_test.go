@@ -3,8 +3,6 @@ package sqldb_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -17,10 +15,7 @@ import (
 // benchMembers is the audience size of BenchmarkAssignmentService_CreateAssignment:
 // LETHE_BENCH_MEMBERS, default 50,000.
 func benchMembers() int {
-	if n, err := strconv.Atoi(os.Getenv("LETHE_BENCH_MEMBERS")); err == nil && n > 0 {
-		return n
-	}
-	return 50_000
+	return envInt("LETHE_BENCH_MEMBERS", 50_000)
 }
 
 // longest records the longest write transaction.

@@ -2,9 +2,7 @@ package sqldb_test
 
 import (
 	"context"
-	"os"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -17,10 +15,7 @@ import (
 // with 100 entries: LETHE_BENCH_CPD_LEARNERS, default 10,000 (1,000,000
 // entries).
 func benchCPDLearners() int {
-	if n, err := strconv.Atoi(os.Getenv("LETHE_BENCH_CPD_LEARNERS")); err == nil && n > 0 {
-		return n
-	}
-	return 10_000
+	return envInt("LETHE_BENCH_CPD_LEARNERS", 10_000)
 }
 
 // BenchmarkCPDService measures the CPD reads over seeded entries, reporting

@@ -2,9 +2,7 @@ package sqldb_test
 
 import (
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +14,7 @@ import (
 // benchErasures is how many users BenchmarkUserService_EraseUser erases
 // per case: LETHE_BENCH_ERASURES, default 100 (run with -benchtime 100x).
 func benchErasures() int {
-	if n, err := strconv.Atoi(os.Getenv("LETHE_BENCH_ERASURES")); err == nil && n > 0 {
-		return n
-	}
-	return 100
+	return envInt("LETHE_BENCH_ERASURES", 100)
 }
 
 // BenchmarkUserService_EraseUser measures the erasure of one user whose

@@ -2,9 +2,7 @@ package sqldb_test
 
 import (
 	"context"
-	"os"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -13,13 +11,6 @@ import (
 	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/lethehq/lethe/internal/testdb"
 )
-
-func envInt(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
-		return n
-	}
-	return def
-}
 
 // seedHistory seeds n users (SeedUsers) and gives each live one about
 // perUser activities; it returns the live users' ids.

@@ -2,8 +2,6 @@ package sqldb_test
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -15,10 +13,7 @@ import (
 // benchReportUsers is the tenant size of BenchmarkReportService:
 // LETHE_BENCH_REPORT_USERS, default 100,000.
 func benchReportUsers() int {
-	if n, err := strconv.Atoi(os.Getenv("LETHE_BENCH_REPORT_USERS")); err == nil && n > 0 {
-		return n
-	}
-	return 100_000
+	return envInt("LETHE_BENCH_REPORT_USERS", 100_000)
 }
 
 // BenchmarkReportService measures both reports on a tenant of

@@ -2,6 +2,8 @@ package sqldb_test
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -70,3 +72,12 @@ func MustCreateUser(tb testing.TB, ctx context.Context, db *sqldb.DB, ref string
 type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
+
+// envInt is the positive integer in the environment variable name (a
+// benchmark's size), or def.
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
