@@ -450,9 +450,11 @@ func (s *UserService) FindUser(ctx context.Context, key lethe.UserKey) (u *lethe
 // statusClause returns the SQL condition that selects learners with one of
 // statuses at now; it mirrors lethe.StatusAt. With indexed set, each branch
 // is a range on the learners_status index, which suits statuses that few
-// learners have; otherwise the state is compared through an expression no
-// index serves, so the database walks the primary key in id order and stops
-// after one page, which suits statuses that many learners have.
+// learners have; otherwise the columns are compared through expressions no
+// index serves, so the database walks the learners in id order and stops
+// after one page, which suits statuses that many learners have: the walk
+// covers the active learners only (learners_page) when every status wanted
+// is one of theirs, and every learner (the primary key) otherwise.
 func statusClause(statuses []lethe.Status, now int64, indexed bool, args *[]any) string {
 	want := map[lethe.Status]bool{}
 	for _, s := range statuses {
