@@ -1,13 +1,11 @@
 package sqldb
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -134,11 +132,11 @@ func (s *ActivityService) FindActivities(ctx context.Context, f lethe.ActivityFi
 }
 
 // lockBatchUsers loads (and, in a write transaction on PostgreSQL, locks)
-// the live users a batch names, in the same order for every batch: sorted
-// by id, then by ref. Locked in the order of the items, two batches naming
-// the same users in different orders deadlock, each holding a row the
-// other waits for (lethe bench's ingest scenario did, with two workers).
-// Users not found or erased are left out; the item loop answers for them.
+// the live users a batch names, in the same order for every batch: by id
+// (findUsers). Locked in the order of the items, two batches naming the
+// same users in different orders deadlock, each holding a row the other
+// waits for (lethe bench's ingest scenario did, with two workers). Users
+// not found or erased are left out; the item loop answers for them.
 func (tx *Tx) lockBatchUsers(ctx context.Context, batch []lethe.NewActivity) (map[lethe.UserKey]*lethe.User, error) {
 	seen := map[lethe.UserKey]bool{}
 	var keys []lethe.UserKey
@@ -148,18 +146,13 @@ func (tx *Tx) lockBatchUsers(ctx context.Context, batch []lethe.NewActivity) (ma
 			keys = append(keys, a.User)
 		}
 	}
-	slices.SortFunc(keys, func(x, y lethe.UserKey) int {
-		return cmp.Or(cmp.Compare(x.ID, y.ID), cmp.Compare(x.Ref, y.Ref))
-	})
-	users := map[lethe.UserKey]*lethe.User{}
-	for _, k := range keys {
-		u, err := tx.findUser(ctx, k)
-		switch {
-		case lethe.ErrorCode(err) == lethe.ENotFound:
-		case err != nil:
-			return nil, err
-		case u.State != lethe.StateDeleted:
-			users[k] = u
+	users, err := tx.findUsers(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	for k, u := range users {
+		if u.State == lethe.StateDeleted {
+			delete(users, k)
 		}
 	}
 	return users, nil

@@ -40,31 +40,36 @@ func benchActivityTenant(b *testing.B, users int) (*sqldb.DB, context.Context, [
 }
 
 // BenchmarkActivityService_Ingest measures POST /lethe/v1/activities at the
-// store: batches of 1,000 new activities of 100 learners (about one in
-// twenty a login, which updates the learner).
+// store: batches of 1,000 new activities (about one in twenty a login,
+// which updates the learner) of 100 learners, and of 1,000 (lethe bench's
+// ingest scenario sends batches of about a thousand different learners).
 func BenchmarkActivityService_Ingest(b *testing.B) {
-	db, ctx, users := benchActivityTenant(b, 100)
+	db, ctx, all := benchActivityTenant(b, 1000)
 	svc := sqldb.NewActivityService(db)
 	types := []string{"viewed", "viewed", "started", "progressed", "liked", "shared", "searched", "found", "resumed", "viewed",
 		"viewed", "viewed", "started", "progressed", "liked", "shared", "searched", "found", "resumed", "loggedin"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	base := db.Now().Add(-24 * time.Hour)
 	n := 0
-	b.ResetTimer()
-	for b.Loop() {
-		batch := make([]lethe.NewActivity, 1000)
-		for i := range batch {
-			batch[i] = lethe.NewActivity{ClientID: "bench-" + strconv.Itoa(n), User: lethe.ByID(users[rng.IntN(len(users))]),
-				Type: types[n%len(types)], Date: base.Add(time.Duration(n) * time.Millisecond), ContextType: "content",
-				ContextID: fmt.Sprintf("c%023x", n%500), Name: "Activity", Data: []byte(`{"source":{"source":"feed"}}`)}
-			n++
-		}
-		res, err := svc.IngestActivities(ctx, batch)
-		if err != nil || res.Stored != 1000 {
-			b.Fatalf("ingest = %+v, %v", res, err)
-		}
+	for _, learners := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("learners=%d", learners), func(b *testing.B) {
+			users, start := all[:learners], n
+			for b.Loop() {
+				batch := make([]lethe.NewActivity, 1000)
+				for i := range batch {
+					batch[i] = lethe.NewActivity{ClientID: "bench-" + strconv.Itoa(n), User: lethe.ByID(users[rng.IntN(len(users))]),
+						Type: types[n%len(types)], Date: base.Add(time.Duration(n) * time.Millisecond), ContextType: "content",
+						ContextID: fmt.Sprintf("c%023x", n%500), Name: "Activity", Data: []byte(`{"source":{"source":"feed"}}`)}
+					n++
+				}
+				res, err := svc.IngestActivities(ctx, batch)
+				if err != nil || res.Stored != 1000 {
+					b.Fatalf("ingest = %+v, %v", res, err)
+				}
+			}
+			b.ReportMetric(float64(n-start)/b.Elapsed().Seconds(), "activities/s")
+		})
 	}
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "activities/s")
 }
 
 // BenchmarkActivityService_Window measures GET /rest/v1/activities with a

@@ -39,7 +39,11 @@ type DB struct {
 	ObserveWrite func(time.Duration)
 
 	scrubSoon chan struct{}
-	logger    *slog.Logger
+	// checkpointer (SQLite) copies the WAL back after commits, told by
+	// checkpointSoon (see checkpointLoop).
+	checkpointer   *sql.DB
+	checkpointSoon chan struct{}
+	logger         *slog.Logger
 	// cursors keeps where pages of user listings ended (cursor.go).
 	cursors *pageCursors
 	// failpoint, set by tests only (export_test.go), is asked before every
@@ -58,12 +62,13 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		opt(&o)
 	}
 	d := dialectFor(dsn)
-	db := &DB{dialect: d, Now: time.Now, scrubSoon: make(chan struct{}, 1), cursors: newPageCursors(), stop: make(chan struct{}), logger: o.logger,
+	db := &DB{dialect: d, Now: time.Now, scrubSoon: make(chan struct{}, 1), checkpointSoon: make(chan struct{}, 1), cursors: newPageCursors(), stop: make(chan struct{}), logger: o.logger,
 		signingKey: o.signingKey}
-	var err error
-	if db.write, db.read, db.closePool, err = d.open(ctx, dsn, o); err != nil {
+	p, err := d.open(ctx, dsn, o)
+	if err != nil {
 		return nil, err
 	}
+	db.write, db.read, db.checkpointer, db.closePool = p.write, p.read, p.checkpoint, p.close
 	if err := db.migrate(ctx); err != nil {
 		db.closePools()
 		return nil, err
@@ -74,6 +79,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	db.wg.Add(1)
 	go db.scrubLoop()
+	if db.checkpointer != nil {
+		db.wg.Add(1)
+		go db.checkpointLoop()
+	}
 	return db, nil
 }
 
@@ -93,6 +102,9 @@ func (db *DB) closePools() error {
 	err := db.read.Close()
 	if db.write != db.read {
 		err = errors.Join(err, db.write.Close())
+	}
+	if db.checkpointer != nil {
+		err = errors.Join(err, db.checkpointer.Close())
 	}
 	db.closePool()
 	return err
@@ -307,6 +319,12 @@ func (db *DB) writeTxOnce(ctx context.Context, actor lethe.Actor, fn func(tx *Tx
 	if db.ObserveWrite != nil {
 		db.ObserveWrite(time.Since(start))
 	}
+	if db.checkpointer != nil {
+		select {
+		case db.checkpointSoon <- struct{}{}:
+		default:
+		}
+	}
 	if tx.erased {
 		db.scheduleScrub()
 	}
@@ -392,6 +410,42 @@ func (db *DB) scrubLoop() {
 		}
 		if err := db.Scrub(context.Background()); err != nil {
 			db.logger.Error("scrub erased rows", "error", err.Error())
+		}
+	}
+}
+
+// checkpointEvery is the most often the WAL is copied back: commits in
+// between share one checkpoint, so a page written by several of them is
+// copied once. checkpointIdle is the longest it waits without being told:
+// the few writes outside write transactions (tenants, keys, migrations)
+// do not tell it.
+const (
+	checkpointEvery = 100 * time.Millisecond
+	checkpointIdle  = 5 * time.Second
+)
+
+// checkpointLoop copies SQLite's WAL back into the database file after
+// commits, on a connection of its own, so the writer spends its time on
+// transactions and the second core on checkpoints. A passive checkpoint
+// waits for nobody: it copies what no reader still needs, and the WAL
+// starts over from its beginning once all of it is copied and no reader
+// is on it. Scrubs copy it back and truncate it on the write connection.
+func (db *DB) checkpointLoop() {
+	defer db.wg.Done()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-db.checkpointSoon:
+		case <-time.After(checkpointIdle):
+		}
+		if _, err := db.checkpointer.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			db.logger.Error("checkpoint", "error", err.Error())
+		}
+		select {
+		case <-db.stop:
+			return
+		case <-time.After(checkpointEvery):
 		}
 	}
 }

@@ -28,8 +28,8 @@ import (
 // The SQL text of queries is the same on both.
 type dialect struct {
 	name string // also the migrations folder
-	// open returns the write and read pools (the same pool on PostgreSQL).
-	open func(ctx context.Context, dsn string, o options) (write, read *sql.DB, closeFn func(), err error)
+	// open returns the pools of a database.
+	open func(ctx context.Context, dsn string, o options) (pools, error)
 	// steerPlans: the dialect's planner needs telling when a status filter
 	// matches many rows (SQLite, see statusClause); PostgreSQL's statistics
 	// let it choose well by itself, and hiding columns would blind them.
@@ -169,40 +169,54 @@ func dialectFor(dsn string) dialect {
 	return sqliteDialect
 }
 
+// pools are the connections to a database.
+type pools struct {
+	write, read *sql.DB // the same pool on PostgreSQL
+	// checkpoint, SQLite only, copies the WAL back into the database file
+	// (see checkpointLoop).
+	checkpoint *sql.DB
+	close      func()
+}
+
 // openSQLite opens a database file, creating its folder when missing.
 //
 // WAL lets readers run beside the writer; immediate write transactions take
 // the write lock up front so they never fail half-way on a lock upgrade;
 // secure_delete overwrites deleted content so erased personal data does not
 // linger in free pages. A single write connection queues writers in Go
-// rather than in SQLite's busy loop.
-func openSQLite(ctx context.Context, path string, _ options) (write, read *sql.DB, closeFn func(), err error) {
+// rather than in SQLite's busy loop. The writer does not checkpoint (by
+// default SQLite's committing connection copies the WAL back every 1,000
+// pages, inside the commit): a connection of its own does, beside it.
+func openSQLite(ctx context.Context, path string, _ options) (pools, error) {
 	path = strings.TrimPrefix(strings.TrimPrefix(path, "sqlite://"), "file:")
 	if path == "" {
-		return nil, nil, nil, fmt.Errorf("empty SQLite path")
+		return pools{}, fmt.Errorf("empty SQLite path")
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, nil, nil, fmt.Errorf("create database folder: %w", err)
+		return pools{}, fmt.Errorf("create database folder: %w", err)
 	}
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "secure_delete(1)", "synchronous(NORMAL)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	base := "file:" + path + "?" + q.Encode()
-	write = sql.OpenDB(stmtCachingConnector{dsn: base + "&_txlock=immediate", drv: sqliteDriver})
-	write.SetMaxOpenConns(1)
-	read = sql.OpenDB(stmtCachingConnector{dsn: base + "&_pragma=query_only(1)", drv: sqliteDriver})
+	p := pools{close: func() {}}
+	p.write = sql.OpenDB(stmtCachingConnector{dsn: base + "&_txlock=immediate&_pragma=wal_autocheckpoint(0)&_pragma=cache_size(-32768)", drv: sqliteDriver})
+	p.write.SetMaxOpenConns(1)
+	p.read = sql.OpenDB(stmtCachingConnector{dsn: base + "&_pragma=query_only(1)", drv: sqliteDriver})
 	n := max(4, runtime.NumCPU())
-	read.SetMaxOpenConns(n)
-	read.SetMaxIdleConns(n)
-	return write, read, func() {}, nil
+	p.read.SetMaxOpenConns(n)
+	p.read.SetMaxIdleConns(n)
+	p.checkpoint = sql.OpenDB(stmtCachingConnector{dsn: base, drv: sqliteDriver})
+	p.checkpoint.SetMaxOpenConns(1)
+	return p, nil
 }
 
 // openPostgres opens a pgx pool and serves it through database/sql.
-func openPostgres(ctx context.Context, dsn string, o options) (write, read *sql.DB, closeFn func(), err error) {
+func openPostgres(ctx context.Context, dsn string, o options) (pools, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("parse PostgreSQL URL: %w", err)
+		return pools{}, fmt.Errorf("parse PostgreSQL URL: %w", err)
 	}
 	cfg.MaxConns = int32(o.maxConns)
 	if cfg.ConnConfig.ConnectTimeout == 0 {
@@ -210,8 +224,8 @@ func openPostgres(ctx context.Context, dsn string, o options) (write, read *sql.
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+		return pools{}, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	db := stdlib.OpenDBFromPool(pool)
-	return db, db, pool.Close, nil
+	return pools{write: db, read: db, close: pool.Close}, nil
 }

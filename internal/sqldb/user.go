@@ -69,7 +69,7 @@ func (tx *Tx) findUser(ctx context.Context, key lethe.UserKey) (*lethe.User, err
 		q += `p.ref = $2`
 		arg = key.Ref
 	}
-	if !utf8.ValidString(arg) || strings.ContainsRune(arg, 0) {
+	if !validText(arg) {
 		// No stored id or ref holds these, and PostgreSQL refuses them as
 		// text: answer as SQLite does, not with a database error.
 		return nil, errUserNotFound
@@ -99,6 +99,96 @@ func (tx *Tx) findUser(ctx context.Context, key lethe.UserKey) (*lethe.User, err
 	tx.noteLoaded(&u.Learner)
 	return u, nil
 }
+
+// findUsers is findUser for many keys: the users found, by key (a key
+// naming nobody is left out), with one query per 500 ids and one per 500
+// refs. In a write transaction on PostgreSQL the learner rows are locked in
+// id order within each query, and read again once locked (see findUser).
+func (tx *Tx) findUsers(ctx context.Context, keys []lethe.UserKey) (map[lethe.UserKey]*lethe.User, error) {
+	var ids, refs []string
+	for _, k := range keys {
+		switch {
+		case k.ID != "" && validText(string(k.ID)):
+			ids = append(ids, string(k.ID))
+		case k.ID == "" && validText(k.Ref):
+			refs = append(refs, k.Ref)
+		}
+	}
+	canon := make(map[lethe.UserKey]*lethe.User, len(keys))
+	load := func(column string, vals []string) error {
+		for len(vals) > 0 {
+			n := min(len(vals), 500)
+			users, err := tx.queryUsers(ctx, column, vals[:n], tx.write)
+			if err != nil {
+				return err
+			}
+			if tx.write && tx.db.dialect.forUpdate != "" && len(users) > 0 {
+				locked := make([]string, len(users))
+				for i, u := range users {
+					locked[i] = string(u.ID)
+				}
+				if users, err = tx.queryUsers(ctx, "l.id", locked, false); err != nil {
+					return err
+				}
+			}
+			for _, u := range users {
+				k := lethe.ByID(u.ID)
+				if column == "p.ref" {
+					if u.Person == nil {
+						continue // erased while this transaction waited
+					}
+					k = lethe.ByRef(u.Person.Ref)
+				}
+				canon[k] = u
+				tx.noteLoaded(&u.Learner)
+			}
+			vals = vals[n:]
+		}
+		return nil
+	}
+	if err := load("l.id", ids); err != nil {
+		return nil, err
+	}
+	if err := load("p.ref", refs); err != nil {
+		return nil, err
+	}
+	found := make(map[lethe.UserKey]*lethe.User, len(canon))
+	for _, k := range keys {
+		c := lethe.ByRef(k.Ref)
+		if k.ID != "" {
+			c = lethe.ByID(k.ID)
+		}
+		if u, ok := canon[c]; ok {
+			found[k] = u
+		}
+	}
+	return found, nil
+}
+
+// queryUsers reads the users whose column (l.id or p.ref) is one of vals,
+// in id order, locking their learner rows when lock is set (PostgreSQL).
+func (tx *Tx) queryUsers(ctx context.Context, column string, vals []string, lock bool) ([]*lethe.User, error) {
+	args := make([]any, 0, len(vals)+1)
+	args = append(args, string(tx.actor.TenantID))
+	marks := make([]string, len(vals))
+	for i, v := range vals {
+		args = append(args, v)
+		marks[i] = "$" + strconv.Itoa(i+2)
+	}
+	q := `SELECT ` + userColumns + userFrom + ` WHERE l.tenant_id = $1 AND ` + column + ` IN (` + strings.Join(marks, ", ") + `) ORDER BY l.id`
+	if lock {
+		q += tx.db.dialect.forUpdate
+	}
+	users, err := queryAll(ctx, tx, scanUser, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find users: %w", err)
+	}
+	return users, nil
+}
+
+// validText reports whether s can name a stored id or ref: PostgreSQL
+// refuses invalid UTF-8 and NUL bytes as text, and none are stored.
+func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 // findLiveUser is findUser that refuses erased users.
 func (tx *Tx) findLiveUser(ctx context.Context, key lethe.UserKey) (*lethe.User, error) {
