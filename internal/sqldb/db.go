@@ -46,6 +46,8 @@ type DB struct {
 	logger         *slog.Logger
 	// cursors keeps where pages of user listings ended (cursor.go).
 	cursors *pageCursors
+	// tenants keeps the tenant rows Authenticate read (tenant.go).
+	tenants tenantCache
 	// failpoint, set by tests only (export_test.go), is asked before every
 	// statement a write transaction executes and fails it when it returns
 	// an error: a crash at that step, rolled back as a crash would be.

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/lethehq/lethe"
 )
@@ -106,6 +108,7 @@ func (s *TenantService) SetTenantKey(ctx context.Context, id lethe.TenantID, key
 	if err != nil {
 		return fmt.Errorf("set tenant key: %w", err)
 	}
+	s.db.tenants.forget(id)
 	if n, _ := res.RowsAffected(); n == 0 {
 		return lethe.Errorf(lethe.ENotFound, "tenant not found")
 	}
@@ -116,25 +119,104 @@ func (s *TenantService) SetTenantKey(ctx context.Context, id lethe.TenantID, key
 // tenant id costs the same time as a wrong key.
 var dummyHash = make([]byte, 32)
 
-// Authenticate implements lethe.TenantService.
+// Authenticate implements lethe.TenantService. The tenant row is read at
+// most once per authTTL per tenant while keys match (tenantCache): reading
+// it was a sixth of a small request's time. A key that does not match the
+// kept row is checked against the database, so a new key works at once. A
+// key rotated by this process is refused at once; one rotated by another
+// process sharing the database (the CLI, a second server) within authTTL.
 func (s *TenantService) Authenticate(ctx context.Context, id lethe.TenantID, key string) (*lethe.Tenant, error) {
+	hash := s.keyHash(id, key)
+	t, stored, cached, err := s.tenantRow(ctx, id, true)
+	if err == nil && cached && subtle.ConstantTimeCompare(hash, stored) != 1 {
+		t, stored, _, err = s.tenantRow(ctx, id, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok := subtle.ConstantTimeCompare(hash, stored) == 1
+	if !ok || t == nil {
+		return nil, lethe.Errorf(lethe.EUnauthenticated, "Invalid tenant id or API key.")
+	}
+	return t, nil
+}
+
+// tenantRow returns tenant id and its key hash, from the cache when fresh
+// and allowed; a nil tenant and dummyHash when there is no such tenant.
+func (s *TenantService) tenantRow(ctx context.Context, id lethe.TenantID, useCache bool) (_ *lethe.Tenant, hash []byte, cached bool, _ error) {
+	if !validTenantID(id) {
+		return nil, dummyHash, false, nil // no tenant has an invalid id; PostgreSQL would refuse some (NUL bytes, bad UTF-8)
+	}
+	now := time.Now()
+	kept, hash, ok, gen := s.db.tenants.get(id, now)
+	if ok && useCache {
+		return kept, hash, true, nil
+	}
 	var t lethe.Tenant
 	var stored []byte
 	var created int64
-	err := sql.ErrNoRows // no tenant has an invalid id; PostgreSQL would refuse some (NUL bytes, bad UTF-8)
-	if validTenantID(id) {
-		err = s.db.read.QueryRowContext(ctx, `SELECT id, name, created_at, api_key_hash FROM tenants WHERE id = $1`, string(id)).
-			Scan(&t.ID, &t.Name, &created, &stored)
-	}
+	err := s.db.read.QueryRowContext(ctx, `SELECT id, name, created_at, api_key_hash FROM tenants WHERE id = $1`, string(id)).
+		Scan(&t.ID, &t.Name, &created, &stored)
 	if errors.Is(err, sql.ErrNoRows) {
-		stored = dummyHash
+		return nil, dummyHash, false, nil
 	} else if err != nil {
-		return nil, s.db.classify(fmt.Errorf("authenticate: %w", err))
-	}
-	ok := subtle.ConstantTimeCompare(s.keyHash(id, key), stored) == 1
-	if !ok || errors.Is(err, sql.ErrNoRows) {
-		return nil, lethe.Errorf(lethe.EUnauthenticated, "Invalid tenant id or API key.")
+		return nil, nil, false, s.db.classify(fmt.Errorf("authenticate: %w", err))
 	}
 	t.CreatedAt = fromMS(created)
-	return &t, nil
+	s.db.tenants.put(&t, stored, now, gen)
+	return &t, stored, false, nil
+}
+
+// authTTL is how long Authenticate trusts a tenant row it has read.
+const authTTL = time.Second
+
+// tenantCache keeps the tenant rows Authenticate read, up to
+// tenantCacheSize tenants (existing ones only: unknown ids are not kept).
+// gen counts forgets: a row read before a key changed is not kept after.
+type tenantCache struct {
+	mu   sync.Mutex
+	rows map[lethe.TenantID]tenantEntry
+	gen  uint64
+}
+
+type tenantEntry struct {
+	t    *lethe.Tenant
+	hash []byte
+	read time.Time
+}
+
+const tenantCacheSize = 1024
+
+// get returns the fresh row of tenant id, if kept, and the generation to
+// put a row read now with.
+func (c *tenantCache) get(id lethe.TenantID, now time.Time) (*lethe.Tenant, []byte, bool, uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.rows[id]
+	if !ok || now.Sub(e.read) >= authTTL || now.Before(e.read) {
+		return nil, nil, false, c.gen
+	}
+	t := *e.t
+	return &t, e.hash, true, c.gen
+}
+
+func (c *tenantCache) put(t *lethe.Tenant, hash []byte, now time.Time, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return // a key changed while the row was read
+	}
+	if c.rows == nil || len(c.rows) >= tenantCacheSize {
+		c.rows = map[lethe.TenantID]tenantEntry{}
+	}
+	saved := *t
+	c.rows[t.ID] = tenantEntry{t: &saved, hash: hash, read: now}
+}
+
+// forget drops what the cache knows of tenant id (its key changed).
+func (c *tenantCache) forget(id lethe.TenantID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.rows, id)
+	c.gen++
 }

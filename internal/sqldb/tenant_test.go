@@ -3,13 +3,16 @@ package sqldb_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
+	"github.com/lethehq/lethe/internal/testdb"
 )
 
 func TestTenantService_Authenticate(t *testing.T) {
-	db := MustOpenDB(t)
+	dsn := testdb.DSN(t)
+	db := MustOpenDSN(t, dsn)
 	svc := sqldb.NewTenantService(db)
 	ctx := context.Background()
 	tn, key, err := svc.CreateTenant(ctx, "", "Acme")
@@ -49,6 +52,35 @@ func TestTenantService_Authenticate(t *testing.T) {
 		}
 		if _, err := svc.Authenticate(ctx, tn.ID, newKey); err != nil {
 			t.Errorf("new key: %v", err)
+		}
+	})
+	// Another process sharing the database (the CLI) rotates the key: the
+	// new key works at once, the old one within the cache's second.
+	t.Run("OKRotateElsewhere", func(t *testing.T) {
+		old, err := svc.RotateTenantKey(ctx, tn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Authenticate(ctx, tn.ID, old); err != nil {
+			t.Fatal(err)
+		}
+		newKey, err := sqldb.NewTenantService(MustOpenDSN(t, dsn)).RotateTenantKey(ctx, tn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Authenticate(ctx, tn.ID, newKey); err != nil {
+			t.Errorf("new key: %v", err)
+		}
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			_, err := svc.Authenticate(ctx, tn.ID, old)
+			if lethe.ErrorCode(err) == lethe.EUnauthenticated {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("old key still works 3 s after another process rotated it: %v", err)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	})
 	t.Run("ErrRotateUnknown", func(t *testing.T) {
