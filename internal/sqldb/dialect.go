@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -169,6 +170,14 @@ func dialectFor(dsn string) dialect {
 	return sqliteDialect
 }
 
+// writerCheckpointPages is the WAL size (pages) at which the SQLite writer
+// checkpoints at the end of a commit, as SQLite does by default every 1,000
+// pages. The WAL starts over only when a write transaction begins with all
+// of it copied back, which a checkpoint running beside a busy writer never
+// sees; the writer's own checkpoint, at the end of a commit, is what bounds
+// the WAL. A variable for tests.
+var writerCheckpointPages = 8000
+
 // pools are the connections to a database.
 type pools struct {
 	write, read *sql.DB // the same pool on PostgreSQL
@@ -184,9 +193,10 @@ type pools struct {
 // the write lock up front so they never fail half-way on a lock upgrade;
 // secure_delete overwrites deleted content so erased personal data does not
 // linger in free pages. A single write connection queues writers in Go
-// rather than in SQLite's busy loop. The writer does not checkpoint (by
-// default SQLite's committing connection copies the WAL back every 1,000
-// pages, inside the commit): a connection of its own does, beside it.
+// rather than in SQLite's busy loop. A connection of its own copies the WAL
+// back after commits (checkpointLoop), beside the writer; the writer
+// checkpoints only once the WAL holds writerCheckpointPages, when little is
+// left to copy, so that its next transaction starts the WAL over.
 func openSQLite(ctx context.Context, path string, _ options) (pools, error) {
 	path = strings.TrimPrefix(strings.TrimPrefix(path, "sqlite://"), "file:")
 	if path == "" {
@@ -201,7 +211,8 @@ func openSQLite(ctx context.Context, path string, _ options) (pools, error) {
 	}
 	base := "file:" + path + "?" + q.Encode()
 	p := pools{close: func() {}}
-	p.write = sql.OpenDB(stmtCachingConnector{dsn: base + "&_txlock=immediate&_pragma=wal_autocheckpoint(0)&_pragma=cache_size(-32768)", drv: sqliteDriver})
+	p.write = sql.OpenDB(stmtCachingConnector{dsn: base + "&_txlock=immediate&_pragma=cache_size(-32768)" +
+		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(writerCheckpointPages) + ")", drv: sqliteDriver})
 	p.write.SetMaxOpenConns(1)
 	p.read = sql.OpenDB(stmtCachingConnector{dsn: base + "&_pragma=query_only(1)", drv: sqliteDriver})
 	n := max(4, runtime.NumCPU())
