@@ -96,7 +96,7 @@ func runTenant(ctx context.Context, e env, args []string) error {
 		if *asJSON {
 			return json.NewEncoder(e.stdout).Encode(map[string]string{"tenantId": pos[0], "apiKey": key})
 		}
-		fmt.Fprintf(e.stdout, "new api key: %s\n(the old key no longer works)\n", key)
+		fmt.Fprintf(e.stdout, "new api key: %s\n(running servers refuse the old key within a second)\n", key)
 		return nil
 	}
 	return usageError{fmt.Sprintf("tenant: unknown subcommand %q", args[0])}

@@ -79,6 +79,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.closePools()
 		return nil, err
 	}
+	if err := db.buildDeferredIndexes(ctx); err != nil { // a seed stopped before its end
+		db.closePools()
+		return nil, err
+	}
 	db.wg.Add(1)
 	go db.scrubLoop()
 	if db.checkpointer != nil {

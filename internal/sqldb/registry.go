@@ -102,6 +102,7 @@ var Registry = []Table{
 	{Name: "schema_migrations", Columns: cols(NotPersonal, "version", "applied_at")},
 	{Name: "server_secrets", Columns: cols(NotPersonal, "name", "value")},
 	{Name: "maintenance", Columns: cols(NotPersonal, "name", "at")},
+	{Name: "deferred_indexes", Columns: cols(NotPersonal, "name", "sql")},
 	{Name: "tenants", Columns: cols(NotPersonal, "id", "name", "api_key_hash", "created_at", "key_rotated_at")},
 	{Name: "learner_counts", Columns: cols(NotPersonal, "tenant_id", "state", "logged_in", "end_day", "slot", "n")},
 

@@ -99,6 +99,10 @@ func (db *DB) Seed(ctx context.Context, o SeedOptions) (SeedCounts, error) {
 	}
 	defer restore()
 
+	deferred, err := db.deferIndexes(ctx)
+	if err != nil {
+		return counts, err
+	}
 	if err := db.seedUsers(ctx, o.Users, o.Seed); err != nil {
 		return counts, err
 	}
@@ -120,7 +124,132 @@ func (db *DB) Seed(ctx context.Context, o SeedOptions) (SeedCounts, error) {
 	if err := s.seedActivities(ctx); err != nil {
 		return counts, err
 	}
+	if deferred {
+		progress("indexes", 0, 1)
+		if err := db.buildDeferredIndexes(ctx); err != nil {
+			return counts, err
+		}
+		progress("indexes", 1, 1)
+	}
 	return counts, nil
+}
+
+// seedTables are the tables a seed fills.
+var seedTables = []string{"learners", "people", "status_history", "audience_members", "learner_keys", "enrolments",
+	"enrolment_history", "completions", "cpd_entries", "activities"}
+
+// seedDeferred are the indexes whose entries a seed writes in random order:
+// activities go in by date, but this index is by learner (12,000,000
+// entries at 1M users); CPD entries go in by learner; learners in id
+// order, but this index is by state and dates; managers are random. Every
+// other index of the seed's tables receives its entries in order, or at a
+// few places at a time (one per audience, one per content), and costs
+// little to keep up.
+var seedDeferred = []string{"activities_learner", "cpd_entries_date", "learners_status", "people_manager"}
+
+// deferIndexes drops seedDeferred when the database is SQLite and every one
+// of the seed's tables is empty (no tenant has data yet), and lists them in
+// deferred_indexes, in one transaction; it reports whether it did. An
+// index built once at the end, from a sort, costs a fraction of one kept
+// up to date entry by entry in random order over an index many times the
+// page cache (docs/PERFORMANCE.md). A seed that does not reach the end
+// leaves them listed, and Open builds them (buildDeferredIndexes).
+func (db *DB) deferIndexes(ctx context.Context) (bool, error) {
+	if db.dialect.name != "sqlite" {
+		return false, nil
+	}
+	var filled int
+	if err := db.write.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM learners UNION ALL SELECT 1 FROM `+
+		strings.Join(seedTables[1:], ` UNION ALL SELECT 1 FROM `)+` LIMIT 1) x`).Scan(&filled); err != nil {
+		return false, fmt.Errorf("seed: %w", err)
+	}
+	if filled > 0 {
+		return false, nil // other tenants' data: their reads keep their indexes
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("seed: defer indexes: %w", err)
+	}
+	defer tx.Rollback()
+	marks := make([]string, len(seedDeferred))
+	args := make([]any, len(seedDeferred))
+	for i, name := range seedDeferred {
+		marks[i], args[i] = "$"+strconv.Itoa(i+1), name
+	}
+	type index struct{ name, sql string }
+	var indexes []index
+	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+		AND name IN (`+strings.Join(marks, ", ")+`) ORDER BY name`, args...)
+	if err != nil {
+		return false, fmt.Errorf("seed: defer indexes: %w", err)
+	}
+	for rows.Next() {
+		var ix index
+		if err := rows.Scan(&ix.name, &ix.sql); err != nil {
+			rows.Close()
+			return false, err
+		}
+		indexes = append(indexes, ix)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	for _, ix := range indexes {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deferred_indexes (name, sql) VALUES ($1, $2)`, ix.name, ix.sql); err != nil {
+			return false, fmt.Errorf("seed: defer index %s: %w", ix.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DROP INDEX `+ix.name); err != nil {
+			return false, fmt.Errorf("seed: defer index %s: %w", ix.name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("seed: defer indexes: %w", err)
+	}
+	return len(indexes) > 0, nil
+}
+
+// buildDeferredIndexes builds the indexes listed in deferred_indexes, each
+// in a transaction that also strikes it off the list.
+func (db *DB) buildDeferredIndexes(ctx context.Context) error {
+	type index struct{ name, sql string }
+	rows, err := db.write.QueryContext(ctx, `SELECT name, sql FROM deferred_indexes ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("find deferred indexes: %w", err)
+	}
+	var indexes []index
+	for rows.Next() {
+		var ix index
+		if err := rows.Scan(&ix.name, &ix.sql); err != nil {
+			rows.Close()
+			return err
+		}
+		indexes = append(indexes, ix)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, ix := range indexes {
+		err := func() error {
+			tx, err := db.write.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			if _, err := tx.ExecContext(ctx, strings.Replace(ix.sql, "INDEX ", "INDEX IF NOT EXISTS ", 1)); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM deferred_indexes WHERE name = $1`, ix.name); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}()
+		if err != nil {
+			return fmt.Errorf("build index %s: %w", ix.name, err)
+		}
+	}
+	return nil
 }
 
 // bulkLoadMode readies the SQLite write connection for a seed and returns

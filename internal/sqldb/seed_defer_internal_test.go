@@ -1,0 +1,124 @@
+package sqldb
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/lethehq/lethe"
+)
+
+// indexSQL lists the secondary indexes of the seed's tables, as SQL.
+func indexSQL(t *testing.T, db *DB) []string {
+	t.Helper()
+	rows, err := db.write.Query(`SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+		AND tbl_name IN ('learners', 'people', 'status_history', 'audience_members', 'learner_keys', 'enrolments',
+		'enrolment_history', 'completions', 'cpd_entries', 'activities') ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var q string
+		if err := rows.Scan(&q); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, q)
+	}
+	return out
+}
+
+func deferredCount(t *testing.T, db *DB) int {
+	t.Helper()
+	var n int
+	if err := db.write.QueryRow(`SELECT COUNT(*) FROM deferred_indexes`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func openSeedDB(t *testing.T, path string) (*DB, context.Context) {
+	t.Helper()
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, _, err := NewTenantService(db).CreateTenant(context.Background(), "acme", "Acme"); err != nil && lethe.ErrorCode(err) != lethe.EConflict {
+		t.Fatal(err)
+	}
+	return db, lethe.WithActor(context.Background(), lethe.Actor{TenantID: "acme", Source: lethe.SourceCLI, Name: "t"})
+}
+
+// A seed of an empty SQLite database drops the indexes of its tables and
+// builds them at the end: the schema ends as it began.
+func TestSeed_DefersIndexes(t *testing.T) {
+	db, ctx := openSeedDB(t, filepath.Join(t.TempDir(), "lethe.db"))
+	before := indexSQL(t, db)
+	if len(before) < 10 {
+		t.Fatalf("only %d indexes on the seed's tables", len(before))
+	}
+	var dropped bool
+	_, err := db.Seed(ctx, SeedOptions{Users: 300, RecordsPerUser: 10, Seed: 1, Progress: func(stage string, _, _ int) {
+		if stage == "activities" || stage == "records" {
+			dropped = dropped || len(indexSQL(t, db)) == len(before)-len(seedDeferred)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dropped {
+		t.Error("the indexes were kept while the seed wrote")
+	}
+	if after := indexSQL(t, db); !slices.Equal(before, after) {
+		t.Errorf("indexes after the seed:\n%q\nwant\n%q", after, before)
+	}
+	if n := deferredCount(t, db); n != 0 {
+		t.Errorf("%d indexes still listed as deferred", n)
+	}
+}
+
+// A seed stopped after dropping the indexes leaves them listed; the next
+// Open builds them.
+func TestSeed_InterruptedIndexesBuiltAtOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lethe.db")
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := indexSQL(t, db)
+	if ok, err := db.deferIndexes(context.Background()); err != nil || !ok {
+		t.Fatalf("deferIndexes = %v, %v", ok, err)
+	}
+	if got, n := len(indexSQL(t, db)), len(seedDeferred); got != len(before)-n || deferredCount(t, db) != n {
+		t.Fatalf("after deferring: %d indexes, %d listed; want %d and %d", got, deferredCount(t, db), len(before)-n, n)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := openSeedDB(t, path)
+	if after := indexSQL(t, again); !slices.Equal(before, after) {
+		t.Errorf("indexes after reopening:\n%q\nwant\n%q", after, before)
+	}
+	if n := deferredCount(t, again); n != 0 {
+		t.Errorf("%d indexes still listed", n)
+	}
+}
+
+// With data already in the seed's tables (another tenant's), nothing is
+// dropped: that tenant's reads need the indexes.
+func TestSeed_KeepsIndexesOfFilledDatabase(t *testing.T) {
+	db, ctx := openSeedDB(t, filepath.Join(t.TempDir(), "lethe.db"))
+	if _, err := db.Seed(ctx, SeedOptions{Users: 10, RecordsPerUser: 2, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	before := indexSQL(t, db)
+	if ok, err := db.deferIndexes(context.Background()); err != nil || ok {
+		t.Fatalf("deferIndexes on a filled database = %v, %v; want false", ok, err)
+	}
+	if after := indexSQL(t, db); !slices.Equal(before, after) {
+		t.Errorf("indexes changed: %q", after)
+	}
+}
