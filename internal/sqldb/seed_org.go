@@ -138,48 +138,48 @@ func (db *DB) Seed(ctx context.Context, o SeedOptions) (SeedCounts, error) {
 var seedTables = []string{"learners", "people", "status_history", "audience_members", "learner_keys", "enrolments",
 	"enrolment_history", "completions", "cpd_entries", "activities"}
 
-// seedDeferred are the indexes whose entries a seed writes in random order:
-// activities go in by date, but this index is by learner (12,000,000
-// entries at 1M users); CPD entries go in by learner; learners in id
-// order, but this index is by state and dates; managers are random. Every
-// other index of the seed's tables receives its entries in order, or at a
-// few places at a time (one per audience, one per content), and costs
-// little to keep up.
-var seedDeferred = []string{"activities_learner", "cpd_entries_date", "learners_status", "people_manager"}
-
-// deferIndexes drops seedDeferred when the database is SQLite and every one
-// of the seed's tables is empty (no tenant has data yet), and lists them in
-// deferred_indexes, in one transaction; it reports whether it did. An
-// index built once at the end, from a sort, costs a fraction of one kept
-// up to date entry by entry in random order over an index many times the
-// page cache (docs/PERFORMANCE.md). A seed that does not reach the end
+// deferIndexes drops the secondary indexes of the seed's tables when the
+// database is SQLite and every one of those tables is empty (no tenant has
+// data yet), and lists them in deferred_indexes, in one transaction; it
+// reports whether it did. Building an index once at the end, from a sort,
+// costs less than keeping it up to date entry by entry (docs/PERFORMANCE.md:
+// 1M users took 413 s so, 446 s deferring only the four indexes written in
+// random order, 481 s deferring none). A seed that does not reach the end
 // leaves them listed, and Open builds them (buildDeferredIndexes).
 func (db *DB) deferIndexes(ctx context.Context) (bool, error) {
 	if db.dialect.name != "sqlite" {
 		return false, nil
 	}
-	var filled int
-	if err := db.write.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM learners UNION ALL SELECT 1 FROM `+
-		strings.Join(seedTables[1:], ` UNION ALL SELECT 1 FROM `)+` LIMIT 1) x`).Scan(&filled); err != nil {
+	// Every row of the seed's tables hangs off a learner: no tenant with a
+	// learner means the tables are empty.
+	tenants, err := NewTenantService(db).FindTenants(ctx)
+	if err != nil {
 		return false, fmt.Errorf("seed: %w", err)
 	}
-	if filled > 0 {
-		return false, nil // other tenants' data: their reads keep their indexes
+	for _, t := range tenants {
+		var filled int
+		if err := db.write.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM learners WHERE tenant_id = $1 LIMIT 1) x`,
+			string(t.ID)).Scan(&filled); err != nil {
+			return false, fmt.Errorf("seed: %w", err)
+		}
+		if filled > 0 {
+			return false, nil // another tenant's data: its reads keep their indexes
+		}
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("seed: defer indexes: %w", err)
 	}
 	defer tx.Rollback()
-	marks := make([]string, len(seedDeferred))
-	args := make([]any, len(seedDeferred))
-	for i, name := range seedDeferred {
-		marks[i], args[i] = "$"+strconv.Itoa(i+1), name
+	marks := make([]string, len(seedTables))
+	args := make([]any, len(seedTables))
+	for i, t := range seedTables {
+		marks[i], args[i] = "$"+strconv.Itoa(i+1), t
 	}
 	type index struct{ name, sql string }
 	var indexes []index
 	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
-		AND name IN (`+strings.Join(marks, ", ")+`) ORDER BY name`, args...)
+		AND tbl_name IN (`+strings.Join(marks, ", ")+`) ORDER BY name`, args...)
 	if err != nil {
 		return false, fmt.Errorf("seed: defer indexes: %w", err)
 	}
