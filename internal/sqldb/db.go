@@ -433,9 +433,11 @@ const (
 // checkpointLoop copies SQLite's WAL back into the database file after
 // commits, on a connection of its own, so the writer spends its time on
 // transactions and the second core on checkpoints. A passive checkpoint
-// waits for nobody: it copies what no reader still needs, and the WAL
-// starts over from its beginning once all of it is copied and no reader
-// is on it. Scrubs copy it back and truncate it on the write connection.
+// waits for nobody: it copies what no reader still needs. It does not let
+// the WAL start over, which takes a write transaction beginning with all
+// of it copied: the writer's own checkpoint does that, when little is left
+// to copy (writerCheckpointPages). Scrubs copy the WAL back and truncate it
+// on the write connection.
 func (db *DB) checkpointLoop() {
 	defer db.wg.Done()
 	for {

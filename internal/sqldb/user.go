@@ -526,9 +526,10 @@ func (s *UserService) RecordLogin(ctx context.Context, key lethe.UserKey) (u *le
 	return u, err
 }
 
-// FindUser implements lethe.UserService. It is the most frequent read, so it is one statement (the user and its
-// manager) outside a transaction: one statement reads one snapshot, and
-// BEGIN and COMMIT cost as much as the read.
+// FindUser implements lethe.UserService. It is the most frequent read, so
+// it is one statement (the user and its manager) outside a transaction: one
+// statement reads one snapshot, and BEGIN and COMMIT cost as much as the
+// read.
 func (s *UserService) FindUser(ctx context.Context, key lethe.UserKey) (*lethe.User, error) {
 	actor, err := lethe.ActorFrom(ctx)
 	if err != nil {
