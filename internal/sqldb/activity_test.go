@@ -56,5 +56,59 @@ func TestActivityService_IngestActivities(t *testing.T) {
 		if _, total, err := svc.FindActivities(ctx, lethe.ActivityFilter{Limit: 1}); err != nil || total != 2*batches*size {
 			t.Errorf("%d activities stored (%v), want %d", total, err, 2*batches*size)
 		}
+		if n := db.Conflicts(); n != 0 {
+			t.Errorf("%d write transactions deadlocked and ran again", n)
+		}
+	})
+	t.Run("OKConcurrentBatchesOfManyUsers", func(t *testing.T) {
+		t.Parallel()
+		// The same with 1,000 users a batch: they are read 500 a query, and
+		// locking each query's users in order was not enough when the
+		// queries themselves came in the order of the items.
+		db := MustOpenDB(t)
+		ctx := MustTenant(t, db, "acme")
+		if err := db.SeedUsers(ctx, 1100, 1); err != nil {
+			t.Fatal(err)
+		}
+		all, _, err := sqldb.NewUserService(db).FindUsers(ctx, lethe.UserFilter{Limit: 2000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var users []lethe.LearnerID
+		for _, u := range all {
+			if !u.Deleted() && len(users) < lethe.MaxActivityBatch {
+				users = append(users, u.ID)
+			}
+		}
+		if len(users) != lethe.MaxActivityBatch {
+			t.Fatalf("%d live seeded users, want %d", len(users), lethe.MaxActivityBatch)
+		}
+		backwards := slices.Clone(users)
+		slices.Reverse(backwards)
+		svc := sqldb.NewActivityService(db)
+		errs := make(chan error, 6)
+		var wg sync.WaitGroup
+		for w, order := range [][]lethe.LearnerID{users, backwards} {
+			wg.Go(func() {
+				for b := range 3 {
+					batch := make([]lethe.NewActivity, len(order))
+					for i, u := range order {
+						batch[i] = lethe.NewActivity{ClientID: fmt.Sprintf("m%d-b%d-%d", w, b, i), User: lethe.ByID(u),
+							Type: "viewed", Date: time.Now().Add(-time.Duration(i) * time.Second)}
+					}
+					if _, err := svc.IngestActivities(ctx, batch); err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("concurrent ingestion: %v", err)
+		}
+		if n := db.Conflicts(); n != 0 {
+			t.Errorf("%d write transactions deadlocked and ran again: the users were locked in different orders", n)
+		}
 	})
 }

@@ -48,6 +48,9 @@ type DB struct {
 	cursors *pageCursors
 	// tenants keeps the tenant rows Authenticate read (tenant.go).
 	tenants tenantCache
+	// conflicts counts write transactions PostgreSQL aborted for a deadlock
+	// or a serialization failure (see rawWriteTx).
+	conflicts atomic.Int64
 	// failpoint, set by tests only (export_test.go), is asked before every
 	// statement a write transaction executes and fails it when it returns
 	// an error: a crash at that step, rolled back as a crash would be.
@@ -282,6 +285,7 @@ func (e *racedError) Unwrap() error { return e.err }
 func (db *DB) rawWriteTx(ctx context.Context, actor lethe.Actor, fn func(tx *Tx) error) error {
 	err := db.writeTxOnce(ctx, actor, fn)
 	for attempt := 1; db.dialect.isConflict != nil && db.dialect.isConflict(err); attempt++ {
+		db.conflicts.Add(1)
 		if attempt == conflictAttempts {
 			db.logger.Warn("write transaction conflicted with concurrent ones", "attempts", attempt)
 			return errUnavailable

@@ -17,3 +17,7 @@ func (db *DB) CursorHits() int {
 	defer db.cursors.mu.Unlock()
 	return db.cursors.hits
 }
+
+// Conflicts is how many write transactions PostgreSQL aborted for a
+// deadlock or a serialization failure, each run again (rawWriteTx).
+func (db *DB) Conflicts() int64 { return db.conflicts.Load() }

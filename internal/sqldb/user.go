@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,72 +103,104 @@ func (tx *Tx) findUser(ctx context.Context, key lethe.UserKey) (*lethe.User, err
 }
 
 // findUsers is findUser for many keys: the users found, by key (a key
-// naming nobody is left out), with one query per 500 ids and one per 500
-// refs. In a write transaction on PostgreSQL the learner rows are locked in
-// id order within each query, and read again once locked (see findUser).
+// naming nobody is left out). Refs are first resolved to ids, then every
+// user is read by id, in id order, 500 a query: in a write transaction on
+// PostgreSQL the learner rows are so locked in one order for every batch,
+// whatever order the keys came in (two batches locking the same users in
+// different orders deadlock), and read again once locked (see findUser).
 func (tx *Tx) findUsers(ctx context.Context, keys []lethe.UserKey) (map[lethe.UserKey]*lethe.User, error) {
-	var ids, refs []string
+	want := map[string]bool{}
+	var refs []string
 	for _, k := range keys {
 		switch {
 		case k.ID != "" && validText(string(k.ID)):
-			ids = append(ids, string(k.ID))
+			want[string(k.ID)] = true
 		case k.ID == "" && validText(k.Ref):
 			refs = append(refs, k.Ref)
 		}
 	}
-	canon := make(map[lethe.UserKey]*lethe.User, len(keys))
-	load := func(column string, vals []string) error {
-		for len(vals) > 0 {
-			n := min(len(vals), 500)
-			users, err := tx.queryUsers(ctx, column, vals[:n], tx.write)
-			if err != nil {
-				return err
-			}
-			if tx.write && tx.db.dialect.forUpdate != "" && len(users) > 0 {
-				locked := make([]string, len(users))
-				for i, u := range users {
-					locked[i] = string(u.ID)
-				}
-				if users, err = tx.queryUsers(ctx, "l.id", locked, false); err != nil {
-					return err
-				}
-			}
-			for _, u := range users {
-				k := lethe.ByID(u.ID)
-				if column == "p.ref" {
-					if u.Person == nil {
-						continue // erased while this transaction waited
-					}
-					k = lethe.ByRef(u.Person.Ref)
-				}
-				canon[k] = u
-				tx.noteLoaded(&u.Learner)
-			}
-			vals = vals[n:]
+	refIDs, err := tx.refIDs(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range refIDs {
+		want[id] = true
+	}
+	ids := slices.Sorted(maps.Keys(want))
+	byID := make(map[lethe.LearnerID]*lethe.User, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		users, err := tx.queryUsers(ctx, "l.id", ids[:n], tx.write)
+		if err != nil {
+			return nil, err
 		}
-		return nil
+		if tx.write && tx.db.dialect.forUpdate != "" && len(users) > 0 {
+			locked := make([]string, len(users))
+			for i, u := range users {
+				locked[i] = string(u.ID)
+			}
+			if users, err = tx.queryUsers(ctx, "l.id", locked, false); err != nil {
+				return nil, err
+			}
+		}
+		for _, u := range users {
+			byID[u.ID] = u
+			tx.noteLoaded(&u.Learner)
+		}
+		ids = ids[n:]
 	}
-	if err := load("l.id", ids); err != nil {
-		return nil, err
-	}
-	if err := load("p.ref", refs); err != nil {
-		return nil, err
-	}
-	found := make(map[lethe.UserKey]*lethe.User, len(canon))
+	found := make(map[lethe.UserKey]*lethe.User, len(byID))
 	for _, k := range keys {
-		c := lethe.ByRef(k.Ref)
 		if k.ID != "" {
-			c = lethe.ByID(k.ID)
+			if u := byID[k.ID]; u != nil {
+				found[k] = u
+			}
+			continue
 		}
-		if u, ok := canon[c]; ok {
+		// Erased or renamed while this transaction waited: the ref names nobody now.
+		if u := byID[lethe.LearnerID(refIDs[k.Ref])]; u != nil && u.Person != nil && u.Person.Ref == k.Ref {
 			found[k] = u
 		}
 	}
 	return found, nil
 }
 
-// queryUsers reads the users whose column (l.id or p.ref) is one of vals,
-// in id order, locking their learner rows when lock is set (PostgreSQL).
+// refIDs returns the learner id of each ref that names a person, 500 refs a
+// query.
+func (tx *Tx) refIDs(ctx context.Context, refs []string) (map[string]string, error) {
+	out := make(map[string]string, len(refs))
+	for len(refs) > 0 {
+		n := min(len(refs), 500)
+		args := []any{string(tx.actor.TenantID)}
+		marks := make([]string, n)
+		for i, r := range refs[:n] {
+			args = append(args, r)
+			marks[i] = "$" + strconv.Itoa(i+2)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT ref, learner_id FROM people WHERE tenant_id = $1 AND ref IN (`+
+			strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("find refs: %w", err)
+		}
+		for rows.Next() {
+			var ref, id string
+			if err := rows.Scan(&ref, &id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[ref] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("find refs: %w", err)
+		}
+		refs = refs[n:]
+	}
+	return out, nil
+}
+
+// queryUsers reads the users whose column (l.id) is one of vals, in id
+// order, locking their learner rows when lock is set (PostgreSQL).
 func (tx *Tx) queryUsers(ctx context.Context, column string, vals []string, lock bool) ([]*lethe.User, error) {
 	args := make([]any, 0, len(vals)+1)
 	args = append(args, string(tx.actor.TenantID))
