@@ -143,8 +143,8 @@ var seedTables = []string{"learners", "people", "status_history", "audience_memb
 // data yet), and lists them in deferred_indexes, in one transaction; it
 // reports whether it did. Building an index once at the end, from a sort,
 // costs less than keeping it up to date entry by entry (docs/PERFORMANCE.md:
-// 1M users took 413 s so, 446 s deferring only the four indexes written in
-// random order, 481 s deferring none). A seed that does not reach the end
+// 1M users took 413 s with every index deferred, 446 s with only the four
+// written in random order, 481 s with none). A seed that does not reach the end
 // leaves them listed, and Open builds them (buildDeferredIndexes).
 func (db *DB) deferIndexes(ctx context.Context) (bool, error) {
 	if db.dialect.name != "sqlite" {
@@ -176,24 +176,10 @@ func (db *DB) deferIndexes(ctx context.Context) (bool, error) {
 	for i, t := range seedTables {
 		marks[i], args[i] = "$"+strconv.Itoa(i+1), t
 	}
-	type index struct{ name, sql string }
-	var indexes []index
-	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+	indexes, err := readIndexes(ctx, tx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
 		AND tbl_name IN (`+strings.Join(marks, ", ")+`) ORDER BY name`, args...)
 	if err != nil {
 		return false, fmt.Errorf("seed: defer indexes: %w", err)
-	}
-	for rows.Next() {
-		var ix index
-		if err := rows.Scan(&ix.name, &ix.sql); err != nil {
-			rows.Close()
-			return false, err
-		}
-		indexes = append(indexes, ix)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return false, err
 	}
 	for _, ix := range indexes {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO deferred_indexes (name, sql) VALUES ($1, $2)`, ix.name, ix.sql); err != nil {
@@ -209,26 +195,35 @@ func (db *DB) deferIndexes(ctx context.Context) (bool, error) {
 	return len(indexes) > 0, nil
 }
 
+// namedIndex is an index by name, with the SQL that creates it.
+type namedIndex struct{ name, sql string }
+
+// readIndexes reads (name, sql) rows.
+func readIndexes(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args ...any) ([]namedIndex, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []namedIndex
+	for rows.Next() {
+		var ix namedIndex
+		if err := rows.Scan(&ix.name, &ix.sql); err != nil {
+			return nil, err
+		}
+		out = append(out, ix)
+	}
+	return out, rows.Err()
+}
+
 // buildDeferredIndexes builds the indexes listed in deferred_indexes, each
 // in a transaction that also strikes it off the list.
 func (db *DB) buildDeferredIndexes(ctx context.Context) error {
-	type index struct{ name, sql string }
-	rows, err := db.write.QueryContext(ctx, `SELECT name, sql FROM deferred_indexes ORDER BY name`)
+	indexes, err := readIndexes(ctx, db.write, `SELECT name, sql FROM deferred_indexes ORDER BY name`)
 	if err != nil {
 		return fmt.Errorf("find deferred indexes: %w", err)
-	}
-	var indexes []index
-	for rows.Next() {
-		var ix index
-		if err := rows.Scan(&ix.name, &ix.sql); err != nil {
-			rows.Close()
-			return err
-		}
-		indexes = append(indexes, ix)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	for _, ix := range indexes {
 		err := func() error {
