@@ -132,11 +132,11 @@ func (s *ActivityService) FindActivities(ctx context.Context, f lethe.ActivityFi
 }
 
 // lockBatchUsers loads (and, in a write transaction on PostgreSQL, locks)
-// the live users a batch names, in the same order for every batch: by id
-// (findUsers). Locked in the order of the items, two batches naming the
-// same users in different orders deadlock, each holding a row the other
-// waits for (lethe bench's ingest scenario did, with two workers). Users
-// not found or erased are left out; the item loop answers for them.
+// the users a batch names, erased ones included, in the same order for
+// every batch: by id (findUsers). Locked in the order of the items, two
+// batches naming the same users in different orders deadlock, each holding
+// a row the other waits for (lethe bench's ingest scenario did, with two
+// workers). Keys naming nobody are left out.
 func (tx *Tx) lockBatchUsers(ctx context.Context, batch []lethe.NewActivity) (map[lethe.UserKey]*lethe.User, error) {
 	seen := map[lethe.UserKey]bool{}
 	var keys []lethe.UserKey
@@ -146,16 +146,7 @@ func (tx *Tx) lockBatchUsers(ctx context.Context, batch []lethe.NewActivity) (ma
 			keys = append(keys, a.User)
 		}
 	}
-	users, err := tx.findUsers(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	for k, u := range users {
-		if u.State == lethe.StateDeleted {
-			delete(users, k)
-		}
-	}
-	return users, nil
+	return tx.findUsers(ctx, keys)
 }
 
 // IngestActivities implements lethe.ActivityService: one transaction for
@@ -190,28 +181,24 @@ func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.Ne
 			}
 			inBatch[a.ClientID] = true
 			it := item{a: a, key: tx.activityKey(a.ClientID)}
-			u, ok := users[a.User]
-			if !ok {
-				var err error
-				u, err = tx.findUser(ctx, a.User)
-				if lethe.ErrorCode(err) == lethe.ENotFound || (err == nil && u.State == lethe.StateDeleted) {
-					// A replay of an item stored before its user was
-					// erased is a duplicate, not an error.
-					if stored, err := tx.activityIngested(ctx, it.key, a.Date); err != nil || stored {
-						it.done = true
-						items = append(items, it)
-						continue
-					}
-					name := "userId"
-					if a.User.ID == "" {
-						name = "userRef"
-					}
-					return lethe.FieldErrorf(lethe.EInvalid, field+name, "not_found", "%s%s names no live user", field, name)
-				}
+			u := users[a.User]
+			if u == nil || u.State == lethe.StateDeleted {
+				// A replay of an item stored before its user was erased
+				// is a duplicate, not an error.
+				stored, err := tx.activityIngested(ctx, it.key, a.Date)
 				if err != nil {
 					return err
 				}
-				users[a.User] = u
+				if stored {
+					it.done = true
+					items = append(items, it)
+					continue
+				}
+				name := "userId"
+				if a.User.ID == "" {
+					name = "userRef"
+				}
+				return lethe.FieldErrorf(lethe.EInvalid, field+name, "not_found", "%s%s names no live user", field, name)
 			}
 			it.u = u
 			if a.Date.After(tx.now.Add(lethe.MaxCompletionSkew)) {
@@ -384,7 +371,10 @@ func (tx *Tx) activityIngested(ctx context.Context, key string, date time.Time) 
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
-	return err == nil, err
+	if err != nil {
+		return false, fmt.Errorf("find ingested activity: %w", err)
+	}
+	return true, nil
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -566,9 +566,15 @@ func (db *DB) Analyze(ctx context.Context) error {
 // rowScanner is what scanning functions read from: *sql.Row or *sql.Rows.
 type rowScanner interface{ Scan(dest ...any) error }
 
-// queryAll runs q in tx and scans every row with scan.
-func queryAll[T any](ctx context.Context, tx *Tx, scan func(rowScanner) (T, error), q string, args ...any) ([]T, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
+// querier runs queries: a Tx, a *sql.Tx or a *sql.DB.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryAll runs q on db (a Tx, a *sql.Tx or a pool) and scans every row
+// with scan.
+func queryAll[T any](ctx context.Context, db querier, scan func(rowScanner) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

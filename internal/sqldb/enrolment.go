@@ -107,21 +107,15 @@ type liveAssignment struct {
 
 // audienceAssignments returns the live assignments of an audience.
 func (tx *Tx) audienceAssignments(ctx context.Context, audienceID string) ([]liveAssignment, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, completion_period FROM assignments
+	out, err := queryAll(ctx, tx, func(r rowScanner) (a liveAssignment, err error) {
+		err = r.Scan(&a.id, &a.completionPeriod)
+		return a, err
+	}, `SELECT id, completion_period FROM assignments
 		WHERE tenant_id = $1 AND audience_id = $2 AND deleted_at IS NULL ORDER BY id`, string(tx.actor.TenantID), audienceID)
 	if err != nil {
 		return nil, fmt.Errorf("find audience assignments: %w", err)
 	}
-	defer rows.Close()
-	var out []liveAssignment
-	for rows.Next() {
-		var a liveAssignment
-		if err := rows.Scan(&a.id, &a.completionPeriod); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // insertEnrolments creates an enrolment, available now, with its assigned

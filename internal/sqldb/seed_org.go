@@ -176,7 +176,7 @@ func (db *DB) deferIndexes(ctx context.Context) (bool, error) {
 	for i, t := range seedTables {
 		marks[i], args[i] = "$"+strconv.Itoa(i+1), t
 	}
-	indexes, err := readIndexes(ctx, tx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+	indexes, err := queryAll(ctx, tx, scanIndex, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
 		AND tbl_name IN (`+strings.Join(marks, ", ")+`) ORDER BY name`, args...)
 	if err != nil {
 		return false, fmt.Errorf("seed: defer indexes: %w", err)
@@ -198,30 +198,15 @@ func (db *DB) deferIndexes(ctx context.Context) (bool, error) {
 // namedIndex is an index by name, with the SQL that creates it.
 type namedIndex struct{ name, sql string }
 
-// readIndexes reads (name, sql) rows.
-func readIndexes(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args ...any) ([]namedIndex, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []namedIndex
-	for rows.Next() {
-		var ix namedIndex
-		if err := rows.Scan(&ix.name, &ix.sql); err != nil {
-			return nil, err
-		}
-		out = append(out, ix)
-	}
-	return out, rows.Err()
+func scanIndex(r rowScanner) (ix namedIndex, err error) {
+	err = r.Scan(&ix.name, &ix.sql)
+	return ix, err
 }
 
 // buildDeferredIndexes builds the indexes listed in deferred_indexes, each
 // in a transaction that also strikes it off the list.
 func (db *DB) buildDeferredIndexes(ctx context.Context) error {
-	indexes, err := readIndexes(ctx, db.write, `SELECT name, sql FROM deferred_indexes ORDER BY name`)
+	indexes, err := queryAll(ctx, db.write, scanIndex, `SELECT name, sql FROM deferred_indexes ORDER BY name`)
 	if err != nil {
 		return fmt.Errorf("find deferred indexes: %w", err)
 	}

@@ -180,7 +180,7 @@ type tenantCache struct {
 }
 
 type tenantEntry struct {
-	t    *lethe.Tenant
+	t    lethe.Tenant
 	hash []byte
 	read time.Time
 }
@@ -196,7 +196,7 @@ func (c *tenantCache) get(id lethe.TenantID, now time.Time) (*lethe.Tenant, []by
 	if !ok || now.Sub(e.read) >= authTTL || now.Before(e.read) {
 		return nil, nil, false, c.gen
 	}
-	t := *e.t
+	t := e.t
 	return &t, e.hash, true, c.gen
 }
 
@@ -209,8 +209,7 @@ func (c *tenantCache) put(t *lethe.Tenant, hash []byte, now time.Time, gen uint6
 	if c.rows == nil || len(c.rows) >= tenantCacheSize {
 		c.rows = map[lethe.TenantID]tenantEntry{}
 	}
-	saved := *t
-	c.rows[t.ID] = tenantEntry{t: &saved, hash: hash, read: now}
+	c.rows[t.ID] = tenantEntry{t: *t, hash: hash, read: now}
 }
 
 // forget drops what the cache knows of tenant id (its key changed).

@@ -177,22 +177,15 @@ func (tx *Tx) refIDs(ctx context.Context, refs []string) (map[string]string, err
 			args = append(args, r)
 			marks[i] = "$" + strconv.Itoa(i+2)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT ref, learner_id FROM people WHERE tenant_id = $1 AND ref IN (`+
-			strings.Join(marks, ", ")+`)`, args...)
+		pairs, err := queryAll(ctx, tx, func(r rowScanner) (p [2]string, err error) {
+			err = r.Scan(&p[0], &p[1])
+			return p, err
+		}, `SELECT ref, learner_id FROM people WHERE tenant_id = $1 AND ref IN (`+strings.Join(marks, ", ")+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("find refs: %w", err)
 		}
-		for rows.Next() {
-			var ref, id string
-			if err := rows.Scan(&ref, &id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[ref] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("find refs: %w", err)
+		for _, p := range pairs {
+			out[p[0]] = p[1]
 		}
 		refs = refs[n:]
 	}
