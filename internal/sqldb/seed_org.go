@@ -206,6 +206,9 @@ func scanIndex(r rowScanner) (ix namedIndex, err error) {
 // buildDeferredIndexes builds the indexes listed in deferred_indexes, each
 // in a transaction that also strikes it off the list.
 func (db *DB) buildDeferredIndexes(ctx context.Context) error {
+	if db.dialect.name != "sqlite" {
+		return nil // only SQLite seeds defer indexes
+	}
 	indexes, err := queryAll(ctx, db.write, scanIndex, `SELECT name, sql FROM deferred_indexes ORDER BY name`)
 	if err != nil {
 		return fmt.Errorf("find deferred indexes: %w", err)
