@@ -82,7 +82,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.closePools()
 		return nil, err
 	}
-	if err := db.buildDeferredIndexes(ctx); err != nil { // a seed stopped before its end
+	if err := db.buildDeferredIndexes(ctx, nil); err != nil { // a seed stopped before its end
 		db.closePools()
 		return nil, err
 	}

@@ -41,16 +41,16 @@ func (db *DB) seedUsers(ctx context.Context, n int, seed uint64) error {
 		err := db.rawWriteTx(ctx, actor, func(tx *Tx) error {
 			ins := tx.seedStmts()
 			defer ins.close()
-			for end := min(done+50_000, n); done < end; done++ {
-				if err := ins.user(ctx, string(tx.actor.TenantID), rng, done, base, now); err != nil {
-					return err
+			err := pipeline(ctx, ins.all(), func(ctx context.Context) error {
+				for end := min(done+50_000, n); done < end; done++ {
+					if err := ins.user(ctx, string(tx.actor.TenantID), rng, done, base, now); err != nil {
+						return err
+					}
 				}
-			}
-			if err := ins.flush(ctx); err != nil {
+				return ins.flush(ctx)
+			})
+			if err != nil || done < n {
 				return err
-			}
-			if done < n {
-				return nil
 			}
 			return tx.recount(ctx) // once, at the end
 		})

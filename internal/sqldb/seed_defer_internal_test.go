@@ -2,8 +2,10 @@ package sqldb
 
 import (
 	"context"
+	"maps"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/lethehq/lethe"
@@ -39,6 +41,21 @@ func deferredCount(t *testing.T, db *DB) int {
 	return n
 }
 
+// writerPragmaValues reads the pragmas a seed changes on the write
+// connection.
+func writerPragmaValues(t *testing.T, db *DB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, name := range []string{"cache_size", "threads", "temp_store", "foreign_keys"} {
+		var v string
+		if err := db.write.QueryRow(`PRAGMA ` + name).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		out[name] = v
+	}
+	return out
+}
+
 func openSeedDB(t *testing.T, path string) (*DB, context.Context) {
 	t.Helper()
 	db, err := Open(context.Background(), path)
@@ -60,10 +77,18 @@ func TestSeed_DefersIndexes(t *testing.T) {
 	if len(before) < 10 {
 		t.Fatalf("only %d indexes on the seed's tables", len(before))
 	}
+	pragmas := writerPragmaValues(t, db)
+	if pragmas["temp_store"] != "2" {
+		t.Fatalf("the writer's temp_store is %s, want 2 (MEMORY)", pragmas["temp_store"])
+	}
 	var dropped bool
-	_, err := db.Seed(ctx, SeedOptions{Users: 300, RecordsPerUser: 10, Seed: 1, Progress: func(stage string, _, _ int) {
-		if stage == "activities" || stage == "records" {
+	var building map[string]string
+	_, err := db.Seed(ctx, SeedOptions{Users: 300, RecordsPerUser: 10, Seed: 1, Progress: func(stage string, done, total int) {
+		switch {
+		case stage == "activities" || stage == "records":
 			dropped = dropped || len(indexSQL(t, db)) == 0
+		case stage == "indexes" && done < total && building == nil:
+			building = writerPragmaValues(t, db)
 		}
 	}})
 	if err != nil {
@@ -71,6 +96,14 @@ func TestSeed_DefersIndexes(t *testing.T) {
 	}
 	if !dropped {
 		t.Error("the indexes were kept while the seed wrote")
+	}
+	want := map[string]string{"cache_size": strconv.Itoa(-indexSortKiB), "threads": strconv.Itoa(indexSortThreads),
+		"temp_store": "1", "foreign_keys": "0"}
+	if !maps.Equal(building, want) {
+		t.Errorf("pragmas while building indexes: %v, want %v", building, want)
+	}
+	if after := writerPragmaValues(t, db); !maps.Equal(after, pragmas) {
+		t.Errorf("pragmas after the seed: %v, want them back as they were, %v", after, pragmas)
 	}
 	if after := indexSQL(t, db); !slices.Equal(before, after) {
 		t.Errorf("indexes after the seed:\n%q\nwant\n%q", after, before)

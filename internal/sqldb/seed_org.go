@@ -125,11 +125,9 @@ func (db *DB) Seed(ctx context.Context, o SeedOptions) (SeedCounts, error) {
 		return counts, err
 	}
 	if deferred {
-		progress("indexes", 0, 1)
-		if err := db.buildDeferredIndexes(ctx); err != nil {
+		if err := db.buildDeferredIndexes(ctx, func(done, total int) { progress("indexes", done, total) }); err != nil {
 			return counts, err
 		}
-		progress("indexes", 1, 1)
 	}
 	return counts, nil
 }
@@ -203,9 +201,26 @@ func scanIndex(r rowScanner) (ix namedIndex, err error) {
 	return ix, err
 }
 
+// Index builds sort with a small page cache, helper threads and sort files
+// on disk. SQLite's sorter writes a sorted run whenever its buffer (the
+// page cache's size) fills, and with threads sorts and merges the runs on
+// several cores; it uses no threads while temporary files are kept in
+// memory, which the write connection otherwise asks for (temp_store, so
+// that no file ever holds a copy of a person's row). The indexes deferred
+// hold only the seed's synthetic rows: deferIndexes defers none when any
+// tenant has a learner, and Open builds the rest before anything else
+// writes. At 1M users activities_learner took 18–20 s with the seed's
+// 1 GiB cache in memory and no threads, 11–12 s with 64 MiB, sort files and
+// 2 threads, 10.3–10.5 s with 4 (docs/PERFORMANCE.md).
+const (
+	indexSortKiB     = 65536
+	indexSortThreads = 4
+)
+
 // buildDeferredIndexes builds the indexes listed in deferred_indexes, each
-// in a transaction that also strikes it off the list.
-func (db *DB) buildDeferredIndexes(ctx context.Context) error {
+// in a transaction that also strikes it off the list, and tells progress
+// (when set) before the first and after each.
+func (db *DB) buildDeferredIndexes(ctx context.Context, progress func(done, total int)) error {
 	if db.dialect.name != "sqlite" {
 		return nil // only SQLite seeds defer indexes
 	}
@@ -213,7 +228,20 @@ func (db *DB) buildDeferredIndexes(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("find deferred indexes: %w", err)
 	}
-	for _, ix := range indexes {
+	if len(indexes) == 0 {
+		return nil
+	}
+	restore, err := db.writerPragmas(ctx, "cache_size", strconv.Itoa(-indexSortKiB), "threads", strconv.Itoa(indexSortThreads),
+		"temp_store", "FILE")
+	if err != nil {
+		return fmt.Errorf("build deferred indexes: %w", err)
+	}
+	defer restore()
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	progress(0, len(indexes))
+	for i, ix := range indexes {
 		err := func() error {
 			tx, err := db.write.BeginTx(ctx, nil)
 			if err != nil {
@@ -231,6 +259,7 @@ func (db *DB) buildDeferredIndexes(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("build index %s: %w", ix.name, err)
 		}
+		progress(i+1, len(indexes))
 	}
 	return nil
 }
@@ -243,20 +272,32 @@ func (db *DB) bulkLoadMode(ctx context.Context) (restore func(), err error) {
 	if db.dialect.name == "postgres" {
 		return func() {}, nil
 	}
-	var size int64
-	if err := db.write.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&size); err != nil {
-		return nil, fmt.Errorf("seed: read cache size: %w", err)
-	}
-	for _, p := range []string{`PRAGMA cache_size = -1048576`, `PRAGMA foreign_keys = OFF`} {
-		if _, err := db.write.ExecContext(ctx, p); err != nil {
-			return nil, fmt.Errorf("seed: %s: %w", p, err)
+	return db.writerPragmas(ctx, "cache_size", "-1048576", "foreign_keys", "0")
+}
+
+// writerPragmas sets pragmas (name, value, name, value, …) on the SQLite
+// write connection and returns what sets them back to what they were.
+func (db *DB) writerPragmas(ctx context.Context, nameValues ...string) (restore func(), err error) {
+	var was []string
+	restore = func() {
+		for i := 0; i < len(was); i += 2 {
+			_, _ = db.write.ExecContext(context.Background(), `PRAGMA `+was[i]+` = `+was[i+1])
 		}
 	}
-	return func() {
-		for _, p := range []string{`PRAGMA cache_size = ` + strconv.FormatInt(size, 10), `PRAGMA foreign_keys = ON`} {
-			_, _ = db.write.ExecContext(context.Background(), p)
+	for i := 0; i+1 < len(nameValues); i += 2 {
+		name, value := nameValues[i], nameValues[i+1]
+		var old string
+		if err := db.write.QueryRowContext(ctx, `PRAGMA `+name).Scan(&old); err != nil {
+			restore()
+			return nil, fmt.Errorf("read pragma %s: %w", name, err)
 		}
-	}, nil
+		if _, err := db.write.ExecContext(ctx, `PRAGMA `+name+` = `+value); err != nil {
+			restore()
+			return nil, fmt.Errorf("pragma %s = %s: %w", name, value, err)
+		}
+		was = append(was, name, old)
+	}
+	return restore, nil
 }
 
 // seedLearner is what the record pass needs of a seeded learner.
@@ -437,12 +478,14 @@ func (s *orgSeeder) records(ctx context.Context) error {
 		err := s.db.rawWriteTx(ctx, actor, func(tx *Tx) error {
 			w := newRecordWriters(tx)
 			defer w.close()
-			for i := start; i < end; i++ {
-				if err := s.learnerRecords(ctx, w, rng, ids, i); err != nil {
-					return err
+			return pipeline(ctx, w.all(), func(ctx context.Context) error {
+				for i := start; i < end; i++ {
+					if err := s.learnerRecords(ctx, w, rng, ids, i); err != nil {
+						return err
+					}
 				}
-			}
-			return w.flush(ctx)
+				return w.flush(ctx)
+			})
 		})
 		if err != nil {
 			return fmt.Errorf("seed records: %w", err)
@@ -722,19 +765,21 @@ func (s *orgSeeder) seedActivities(ctx context.Context) error {
 				context_id, created_at) VALUES `, 9)
 			defer w.close()
 			tenant := string(tx.actor.TenantID)
-			for end := min(done+200_000, total); done < end; done++ {
-				a, ok := next()
-				if !ok {
-					return fmt.Errorf("seed activities: %d of %d written", done, total)
+			return pipeline(ctx, []*rowWriter{w}, func(ctx context.Context) error {
+				for end := min(done+200_000, total); done < end; done++ {
+					a, ok := next()
+					if !ok {
+						return fmt.Errorf("seed activities: %d of %d written", done, total)
+					}
+					s.counts.Activities++
+					err := w.add(ctx, tenant, seedID(fromMS(a.date), done), tx.activityKey("seed-"+strconv.FormatUint(s.o.Seed, 10)+
+						"-"+strconv.Itoa(done)), s.learners[a.learner].id, a.typ, a.date, "content", a.content, a.date)
+					if err != nil {
+						return err
+					}
 				}
-				s.counts.Activities++
-				err := w.add(ctx, tenant, seedID(fromMS(a.date), done), tx.activityKey("seed-"+strconv.FormatUint(s.o.Seed, 10)+
-					"-"+strconv.Itoa(done)), s.learners[a.learner].id, a.typ, a.date, "content", a.content, a.date)
-				if err != nil {
-					return err
-				}
-			}
-			return w.flush(ctx)
+				return w.flush(ctx)
+			})
 		})
 		if err != nil {
 			return fmt.Errorf("seed activities: %w", err)
@@ -742,92 +787,4 @@ func (s *orgSeeder) seedActivities(ctx context.Context) error {
 		s.progress("activities", done, total)
 	}
 	return nil
-}
-
-// rowWriter inserts rows through one multi-row INSERT prepared for the
-// transaction, many rows a statement: "?" parameters on SQLite, which binds
-// them faster than numbered ones, "$n" on PostgreSQL.
-type rowWriter struct {
-	tx   *Tx
-	head string // INSERT INTO t (a, b, …) VALUES
-	cols int
-	per  int // rows per statement
-	args []any
-	stmt *sql.Stmt
-	// after is a writer whose rows must be written first (foreign keys).
-	after *rowWriter
-}
-
-func (tx *Tx) rows(head string, cols int) *rowWriter {
-	per := 50
-	if tx.db.dialect.name == "postgres" {
-		per = 500
-	}
-	return &rowWriter{tx: tx, head: head, cols: cols, per: per, args: make([]any, 0, per*cols)}
-}
-
-func (w *rowWriter) statement(rows int) string {
-	var q strings.Builder
-	q.WriteString(w.head)
-	for r := range rows {
-		if r > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteByte('(')
-		for c := range w.cols {
-			if c > 0 {
-				q.WriteString(", ")
-			}
-			if w.tx.db.dialect.name == "postgres" {
-				q.WriteString("$" + strconv.Itoa(r*w.cols+c+1))
-			} else {
-				q.WriteByte('?')
-			}
-		}
-		q.WriteByte(')')
-	}
-	return q.String()
-}
-
-// add queues one row, and writes the queued rows when they fill a statement.
-func (w *rowWriter) add(ctx context.Context, vals ...any) error {
-	w.args = append(w.args, vals...)
-	if len(w.args) < w.per*w.cols {
-		return nil
-	}
-	if w.after != nil {
-		if err := w.after.flush(ctx); err != nil {
-			return err
-		}
-	}
-	if w.stmt == nil {
-		var err error
-		if w.stmt, err = w.tx.Tx.PrepareContext(ctx, w.statement(w.per)); err != nil {
-			return err
-		}
-	}
-	_, err := w.stmt.ExecContext(ctx, w.args...)
-	w.args = w.args[:0]
-	return err
-}
-
-// flush writes the rows queued.
-func (w *rowWriter) flush(ctx context.Context) error {
-	if len(w.args) == 0 {
-		return nil
-	}
-	if w.after != nil {
-		if err := w.after.flush(ctx); err != nil {
-			return err
-		}
-	}
-	_, err := w.tx.Tx.ExecContext(ctx, w.statement(len(w.args)/w.cols), w.args...)
-	w.args = w.args[:0]
-	return err
-}
-
-func (w *rowWriter) close() {
-	if w.stmt != nil {
-		w.stmt.Close()
-	}
 }

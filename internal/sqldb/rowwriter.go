@@ -1,0 +1,176 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+)
+
+// rowWriter inserts rows through one multi-row INSERT prepared for the
+// transaction, many rows a statement: "?" parameters on SQLite, which binds
+// them faster than numbered ones, "$n" on PostgreSQL.
+type rowWriter struct {
+	tx   *Tx
+	head string // INSERT INTO t (a, b, …) VALUES
+	cols int
+	per  int // rows per statement
+	args []any
+	stmt *sql.Stmt
+	// after is a writer whose rows must be written first (foreign keys).
+	after *rowWriter
+	// queue, while a pipeline runs, takes each statement's rows to the
+	// goroutine that writes them, which gives the slices back through spare.
+	queue chan<- queuedRows
+	spare chan []any
+}
+
+// queuedRows are the arguments of one statement of w.
+type queuedRows struct {
+	w    *rowWriter
+	args []any
+}
+
+func (tx *Tx) rows(head string, cols int) *rowWriter {
+	per := 50
+	if tx.db.dialect.name == "postgres" {
+		per = 500
+	}
+	return &rowWriter{tx: tx, head: head, cols: cols, per: per, args: make([]any, 0, per*cols)}
+}
+
+func (w *rowWriter) statement(rows int) string {
+	var q strings.Builder
+	q.WriteString(w.head)
+	for r := range rows {
+		if r > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteByte('(')
+		for c := range w.cols {
+			if c > 0 {
+				q.WriteString(", ")
+			}
+			if w.tx.db.dialect.name == "postgres" {
+				q.WriteString("$" + strconv.Itoa(r*w.cols+c+1))
+			} else {
+				q.WriteByte('?')
+			}
+		}
+		q.WriteByte(')')
+	}
+	return q.String()
+}
+
+// add queues one row, and writes the queued rows when they fill a statement.
+func (w *rowWriter) add(ctx context.Context, vals ...any) error {
+	w.args = append(w.args, vals...)
+	if len(w.args) < w.per*w.cols {
+		return nil
+	}
+	return w.write(ctx)
+}
+
+// flush writes the rows queued.
+func (w *rowWriter) flush(ctx context.Context) error {
+	if len(w.args) == 0 {
+		return nil
+	}
+	return w.write(ctx)
+}
+
+// write writes the queued rows, after the parent's: at once, or, in a
+// pipeline, by handing them to the goroutine that writes.
+func (w *rowWriter) write(ctx context.Context) error {
+	if w.after != nil {
+		if err := w.after.flush(ctx); err != nil {
+			return err
+		}
+	}
+	if w.queue == nil {
+		err := w.exec(ctx, w.args)
+		w.args = w.args[:0]
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err // the writing goroutine failed
+	}
+	select {
+	case w.queue <- queuedRows{w, w.args}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case w.args = <-w.spare:
+	default:
+		w.args = make([]any, 0, w.per*w.cols)
+	}
+	return nil
+}
+
+// exec inserts the rows of args: through the prepared statement when they
+// fill one, through a statement of their own when fewer.
+func (w *rowWriter) exec(ctx context.Context, args []any) error {
+	if len(args) < w.per*w.cols {
+		_, err := w.tx.Tx.ExecContext(ctx, w.statement(len(args)/w.cols), args...)
+		return err
+	}
+	if w.stmt == nil {
+		var err error
+		if w.stmt, err = w.tx.Tx.PrepareContext(ctx, w.statement(w.per)); err != nil {
+			return err
+		}
+	}
+	_, err := w.stmt.ExecContext(ctx, args...)
+	return err
+}
+
+func (w *rowWriter) close() {
+	if w.stmt != nil {
+		w.stmt.Close()
+	}
+}
+
+// pipeline runs produce, which adds rows to ws (and flushes them), in a
+// goroutine of its own, while the calling goroutine writes the rows in the
+// order they were queued: building rows (ids, keyed hashes, sealed text)
+// takes one core while the database inserts on the other. It returns the
+// first error of either side; after one, neither writes more.
+func pipeline(ctx context.Context, ws []*rowWriter, produce func(ctx context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	queue := make(chan queuedRows, pipelineDepth)
+	for _, w := range ws {
+		w.queue, w.spare = queue, make(chan []any, pipelineDepth)
+	}
+	produced := make(chan error, 1)
+	go func() {
+		defer close(queue)
+		produced <- produce(ctx)
+	}()
+	var err error
+	for q := range queue {
+		if err != nil {
+			continue // the producer stops at its next statement
+		}
+		if err = q.w.exec(ctx, q.args); err != nil {
+			cancel()
+			continue
+		}
+		select {
+		case q.w.spare <- q.args[:0]:
+		default:
+		}
+	}
+	if perr := <-produced; err == nil {
+		err = perr
+	}
+	for _, w := range ws {
+		w.queue, w.spare = nil, nil
+	}
+	return err
+}
+
+// pipelineDepth is how many statements' rows a pipeline holds at most
+// between its two goroutines.
+const pipelineDepth = 64
