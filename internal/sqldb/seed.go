@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -24,8 +25,7 @@ func (db *DB) SeedUsers(ctx context.Context, n int, seed uint64) error {
 	if err != nil {
 		return err
 	}
-	defer restore()
-	return db.seedUsers(ctx, n, seed)
+	return errors.Join(db.seedUsers(ctx, n, seed), restore())
 }
 
 // seedUsers is SeedUsers, in bulk-load mode.

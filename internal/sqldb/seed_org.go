@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	crand "crypto/rand"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -72,8 +73,7 @@ func shapeFor(users int) seedShape {
 // batches of large transactions; an interrupted seed leaves the tenant
 // partly filled, so seed a new tenant. Seed refuses a tenant that has
 // users.
-func (db *DB) Seed(ctx context.Context, o SeedOptions) (SeedCounts, error) {
-	var counts SeedCounts
+func (db *DB) Seed(ctx context.Context, o SeedOptions) (counts SeedCounts, err error) {
 	actor, err := lethe.ActorFrom(ctx)
 	if err != nil {
 		return counts, err
@@ -97,7 +97,11 @@ func (db *DB) Seed(ctx context.Context, o SeedOptions) (SeedCounts, error) {
 	if err != nil {
 		return counts, err
 	}
-	defer restore()
+	defer func() {
+		if rerr := restore(); rerr != nil && err == nil {
+			err = fmt.Errorf("seed: %w", rerr)
+		}
+	}()
 
 	deferred, err := db.deferIndexes(ctx)
 	if err != nil {
@@ -220,7 +224,7 @@ const (
 // buildDeferredIndexes builds the indexes listed in deferred_indexes, each
 // in a transaction that also strikes it off the list, and tells progress
 // (when set) before the first and after each.
-func (db *DB) buildDeferredIndexes(ctx context.Context, progress func(done, total int)) error {
+func (db *DB) buildDeferredIndexes(ctx context.Context, progress func(done, total int)) (err error) {
 	if db.dialect.name != "sqlite" {
 		return nil // only SQLite seeds defer indexes
 	}
@@ -236,7 +240,11 @@ func (db *DB) buildDeferredIndexes(ctx context.Context, progress func(done, tota
 	if err != nil {
 		return fmt.Errorf("build deferred indexes: %w", err)
 	}
-	defer restore()
+	defer func() { // a writer left with sort files on disk would sort people's rows there
+		if rerr := restore(); rerr != nil && err == nil {
+			err = fmt.Errorf("build deferred indexes: %w", rerr)
+		}
+	}()
 	if progress == nil {
 		progress = func(int, int) {}
 	}
@@ -268,32 +276,35 @@ func (db *DB) buildDeferredIndexes(ctx context.Context, progress func(done, tota
 // what puts it back: a page cache of 1 GiB (the indexes of a large seed do
 // not fit the default 2 MiB, and a miss costs a read), and foreign keys
 // off (a seed writes consistent rows; each check is one more lookup).
-func (db *DB) bulkLoadMode(ctx context.Context) (restore func(), err error) {
+func (db *DB) bulkLoadMode(ctx context.Context) (restore func() error, err error) {
 	if db.dialect.name == "postgres" {
-		return func() {}, nil
+		return func() error { return nil }, nil
 	}
 	return db.writerPragmas(ctx, "cache_size", "-1048576", "foreign_keys", "0")
 }
 
 // writerPragmas sets pragmas (name, value, name, value, …) on the SQLite
-// write connection and returns what sets them back to what they were.
-func (db *DB) writerPragmas(ctx context.Context, nameValues ...string) (restore func(), err error) {
+// write connection and returns what sets them back to what they were, and
+// reports the first that it could not.
+func (db *DB) writerPragmas(ctx context.Context, nameValues ...string) (restore func() error, err error) {
 	var was []string
-	restore = func() {
+	restore = func() error {
+		var first error
 		for i := 0; i < len(was); i += 2 {
-			_, _ = db.write.ExecContext(context.Background(), `PRAGMA `+was[i]+` = `+was[i+1])
+			if _, err := db.write.ExecContext(context.Background(), `PRAGMA `+was[i]+` = `+was[i+1]); err != nil && first == nil {
+				first = fmt.Errorf("set pragma %s back: %w", was[i], err)
+			}
 		}
+		return first
 	}
 	for i := 0; i+1 < len(nameValues); i += 2 {
 		name, value := nameValues[i], nameValues[i+1]
 		var old string
 		if err := db.write.QueryRowContext(ctx, `PRAGMA `+name).Scan(&old); err != nil {
-			restore()
-			return nil, fmt.Errorf("read pragma %s: %w", name, err)
+			return nil, errors.Join(fmt.Errorf("read pragma %s: %w", name, err), restore())
 		}
 		if _, err := db.write.ExecContext(ctx, `PRAGMA `+name+` = `+value); err != nil {
-			restore()
-			return nil, fmt.Errorf("pragma %s = %s: %w", name, value, err)
+			return nil, errors.Join(fmt.Errorf("pragma %s = %s: %w", name, value, err), restore())
 		}
 		was = append(was, name, old)
 	}
