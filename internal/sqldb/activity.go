@@ -84,7 +84,9 @@ func (s *ActivityService) FindActivityByID(ctx context.Context, id string) (a *l
 }
 
 // FindActivities implements lethe.ActivityService. Pages are ordered by
-// (date, id), which the activities_date index serves for a time window.
+// (date, client_id), which the activities_client index serves for a time
+// window: the date, then the keyed hash of the sender's id, unique within
+// a date (ADR 0015).
 func (s *ActivityService) FindActivities(ctx context.Context, f lethe.ActivityFilter) (out []*lethe.Activity, total int, err error) {
 	err = s.db.readTx(ctx, func(tx *Tx) error {
 		args := []any{string(tx.actor.TenantID)}
@@ -122,7 +124,7 @@ func (s *ActivityService) FindActivities(ctx context.Context, f lethe.ActivityFi
 		}
 		page := pageClause(&args, f.Limit, f.Offset)
 		out, err = queryAll(ctx, tx, tx.scanActivity, `SELECT `+activityColumns+activityFrom+where+
-			` ORDER BY a.date, a.id`+page, args...)
+			` ORDER BY a.date, a.client_id`+page, args...)
 		if err != nil {
 			return fmt.Errorf("find activities: %w", err)
 		}
