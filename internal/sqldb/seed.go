@@ -21,7 +21,7 @@ import (
 // erased; a fifth have a manager. Each has the status history of its
 // state: created, then suspended a day later or erased two days later.
 func (db *DB) SeedUsers(ctx context.Context, n int, seed uint64) error {
-	restore, err := db.bulkLoadMode(ctx)
+	restore, err := db.bulkLoadMode(ctx, false)
 	if err != nil {
 		return err
 	}

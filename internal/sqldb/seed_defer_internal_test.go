@@ -82,11 +82,14 @@ func TestSeed_DefersIndexes(t *testing.T) {
 		t.Fatalf("the writer's temp_store is %s, want 2 (MEMORY)", pragmas["temp_store"])
 	}
 	var dropped bool
-	var building map[string]string
+	var loading, building map[string]string
 	_, err := db.Seed(ctx, SeedOptions{Users: 300, RecordsPerUser: 10, Seed: 1, Progress: func(stage string, done, total int) {
 		switch {
 		case stage == "activities" || stage == "records":
 			dropped = dropped || len(indexSQL(t, db)) == 0
+			if loading == nil {
+				loading = writerPragmaValues(t, db)
+			}
 		case stage == "indexes" && done < total && building == nil:
 			building = writerPragmaValues(t, db)
 		}
@@ -96,6 +99,9 @@ func TestSeed_DefersIndexes(t *testing.T) {
 	}
 	if !dropped {
 		t.Error("the indexes were kept while the seed wrote")
+	}
+	if loading["cache_size"] != strconv.Itoa(-indexSortKiB) || loading["foreign_keys"] != "0" {
+		t.Errorf("pragmas while loading without indexes: %v, want a cache of %d KiB and foreign keys off", loading, indexSortKiB)
 	}
 	want := map[string]string{"cache_size": strconv.Itoa(-indexSortKiB), "threads": strconv.Itoa(indexSortThreads),
 		"temp_store": "1", "foreign_keys": "0"}

@@ -93,7 +93,11 @@ func (db *DB) Seed(ctx context.Context, o SeedOptions) (counts SeedCounts, err e
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
-	restore, err := db.bulkLoadMode(ctx)
+	deferred, err := db.deferIndexes(ctx)
+	if err != nil {
+		return counts, err
+	}
+	restore, err := db.bulkLoadMode(ctx, deferred)
 	if err != nil {
 		return counts, err
 	}
@@ -102,11 +106,6 @@ func (db *DB) Seed(ctx context.Context, o SeedOptions) (counts SeedCounts, err e
 			err = fmt.Errorf("seed: %w", rerr)
 		}
 	}()
-
-	deferred, err := db.deferIndexes(ctx)
-	if err != nil {
-		return counts, err
-	}
 	if err := db.seedUsers(ctx, o.Users, o.Seed); err != nil {
 		return counts, err
 	}
@@ -273,14 +272,21 @@ func (db *DB) buildDeferredIndexes(ctx context.Context, progress func(done, tota
 }
 
 // bulkLoadMode readies the SQLite write connection for a seed and returns
-// what puts it back: a page cache of 1 GiB (the indexes of a large seed do
-// not fit the default 2 MiB, and a miss costs a read), and foreign keys
-// off (a seed writes consistent rows; each check is one more lookup).
-func (db *DB) bulkLoadMode(ctx context.Context) (restore func() error, err error) {
+// what puts it back: foreign keys off (a seed writes consistent rows; each
+// check is one more lookup), and a page cache of 1 GiB while the seed keeps
+// its indexes up (they do not fit the writer's 32 MiB, and a miss costs a
+// read). A seed whose indexes are deferred only appends, to its tables and
+// their primary keys; it gets indexSortKiB, which loaded 1M users as fast
+// (109 against 114 s) with a third of the peak RSS (0.8 against 2.3 GiB).
+func (db *DB) bulkLoadMode(ctx context.Context, indexesDeferred bool) (restore func() error, err error) {
 	if db.dialect.name == "postgres" {
 		return func() error { return nil }, nil
 	}
-	return db.writerPragmas(ctx, "cache_size", "-1048576", "foreign_keys", "0")
+	cache := "-1048576"
+	if indexesDeferred {
+		cache = strconv.Itoa(-indexSortKiB)
+	}
+	return db.writerPragmas(ctx, "cache_size", cache, "foreign_keys", "0")
 }
 
 // writerPragmas sets pragmas (name, value, name, value, …) on the SQLite
