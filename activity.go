@@ -76,7 +76,8 @@ type ActivityFilter struct {
 type ActivityService interface {
 	// FindActivityByID answers an activity by its vendor id. ENotFound when missing.
 	FindActivityByID(ctx context.Context, id string) (*Activity, error)
-	// FindActivities returns a page ordered by date then id, and the total.
+	// FindActivities returns a page ordered by date, then by the keyed
+	// client id (unique within a date), and the total.
 	FindActivities(ctx context.Context, f ActivityFilter) ([]*Activity, int, error)
 	// IngestActivities stores a batch all or nothing: any invalid item
 	// (unknown user, bad type) fails the whole batch with the item's index
