@@ -35,20 +35,7 @@ func mustActor(t *testing.T, ctx context.Context) lethe.Actor {
 
 func pipeColumn(t *testing.T, db *DB, table string) []int {
 	t.Helper()
-	var out []int
-	rows, err := db.write.Query(`SELECT k FROM ` + table + ` ORDER BY rowid`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k int
-		if err := rows.Scan(&k); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, k)
-	}
-	return out
+	return column[int](t, db.write, `SELECT k FROM `+table+` ORDER BY rowid`)
 }
 
 // A pipeline writes every row its producer adds, in the order added, a

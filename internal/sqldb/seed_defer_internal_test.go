@@ -14,22 +14,9 @@ import (
 // indexSQL lists the secondary indexes of the seed's tables, as SQL.
 func indexSQL(t *testing.T, db *DB) []string {
 	t.Helper()
-	rows, err := db.write.Query(`SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+	return column[string](t, db.write, `SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
 		AND tbl_name IN ('learners', 'people', 'status_history', 'audience_members', 'learner_keys', 'enrolments',
 		'enrolment_history', 'completions', 'cpd_entries', 'activities') ORDER BY name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var q string
-		if err := rows.Scan(&q); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, q)
-	}
-	return out
 }
 
 func deferredCount(t *testing.T, db *DB) int {

@@ -20,29 +20,6 @@ func openCachingPool(t *testing.T) *sql.DB {
 	return db
 }
 
-func readXs(t *testing.T, q interface {
-	Query(string, ...any) (*sql.Rows, error)
-}, query string, args ...any) []int {
-	t.Helper()
-	rows, err := q.Query(query, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var xs []int
-	for rows.Next() {
-		var x int
-		if err := rows.Scan(&x); err != nil {
-			t.Fatal(err)
-		}
-		xs = append(xs, x)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return xs
-}
-
 // keptStatements is the texts the pool's one connection keeps.
 func keptStatements(t *testing.T, db *sql.DB) []string {
 	t.Helper()
@@ -76,7 +53,7 @@ func TestStmtCache(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := readXs(t, tx, q, 2); !slices.Equal(got, []int{2, 3}) {
+			if got := column[int](t, tx, q, 2); !slices.Equal(got, []int{2, 3}) {
 				t.Fatalf("got %v", got)
 			}
 			tx.Rollback()
@@ -105,7 +82,7 @@ func TestStmtCache(t *testing.T) {
 				t.Fatal(err)
 			}
 			outer = append(outer, x)
-			if got := readXs(t, tx, q, x); len(got) != 4-x {
+			if got := column[int](t, tx, q, x); len(got) != 4-x {
 				t.Fatalf("inner query from %d: %v", x, got)
 			}
 		}
@@ -122,7 +99,7 @@ func TestStmtCache(t *testing.T) {
 			marks[i], args[i] = "?", i
 		}
 		long := `SELECT x FROM t WHERE x IN (` + strings.Join(marks, ", ") + `) ORDER BY x`
-		if got := readXs(t, db, long, args...); !slices.Equal(got, []int{1, 2, 3}) {
+		if got := column[int](t, db, long, args...); !slices.Equal(got, []int{1, 2, 3}) {
 			t.Fatalf("got %v", got)
 		}
 		if got := keptStatements(t, db); len(got) != 0 {
