@@ -215,9 +215,14 @@ func scanIndex(r rowScanner) (ix namedIndex, err error) {
 // writes. At 1M users activities_learner took 18–20 s with the seed's
 // 1 GiB cache in memory and no threads, 11–12 s with 64 MiB, sort files and
 // 2 threads, 10.3–10.5 s with 4 (docs/PERFORMANCE.md).
+//
+// The seed's page cache is seedCacheKiB for the index builds and for a
+// load without indexes, which only appends; a load that keeps the indexes
+// up gets indexedSeedCacheKiB (bulkLoadMode).
 const (
-	indexSortKiB     = 65536
-	indexSortThreads = 4
+	seedCacheKiB        = 64 << 10
+	indexedSeedCacheKiB = 1 << 20
+	indexSortThreads    = 4
 )
 
 // buildDeferredIndexes builds the indexes listed in deferred_indexes, each
@@ -234,7 +239,7 @@ func (db *DB) buildDeferredIndexes(ctx context.Context, progress func(done, tota
 	if len(indexes) == 0 {
 		return nil
 	}
-	restore, err := db.writerPragmas(ctx, "cache_size", strconv.Itoa(-indexSortKiB), "threads", strconv.Itoa(indexSortThreads),
+	restore, err := db.writerPragmas(ctx, "cache_size", strconv.Itoa(-seedCacheKiB), "threads", strconv.Itoa(indexSortThreads),
 		"temp_store", "FILE")
 	if err != nil {
 		return fmt.Errorf("build deferred indexes: %w", err)
@@ -276,17 +281,17 @@ func (db *DB) buildDeferredIndexes(ctx context.Context, progress func(done, tota
 // check is one more lookup), and a page cache of 1 GiB while the seed keeps
 // its indexes up (they do not fit the writer's 32 MiB, and a miss costs a
 // read). A seed whose indexes are deferred only appends, to its tables and
-// their primary keys; it gets indexSortKiB, which loaded 1M users as fast
+// their primary keys; it gets seedCacheKiB, which loaded 1M users as fast
 // (109 against 114 s) with a third of the peak RSS (0.8 against 2.3 GiB).
 func (db *DB) bulkLoadMode(ctx context.Context, indexesDeferred bool) (restore func() error, err error) {
 	if db.dialect.name == "postgres" {
 		return func() error { return nil }, nil
 	}
-	cache := "-1048576"
+	cache := indexedSeedCacheKiB
 	if indexesDeferred {
-		cache = strconv.Itoa(-indexSortKiB)
+		cache = seedCacheKiB
 	}
-	return db.writerPragmas(ctx, "cache_size", cache, "foreign_keys", "0")
+	return db.writerPragmas(ctx, "cache_size", strconv.Itoa(-cache), "foreign_keys", "0")
 }
 
 // writerPragmas sets pragmas (name, value, name, value, …) on the SQLite
