@@ -89,7 +89,11 @@ func TestCheckpoint_WALBounded(t *testing.T) {
 			largest = max(largest, fi.Size())
 		}
 	}
-	if limit := int64(4 << 20); largest > limit {
+	// With the writer's checkpoint off the WAL reaches 26 MB. With it on,
+	// the WAL starts over whenever a transaction begins with all of it
+	// copied back, which the checkpoint beside the writer can delay: 0.9–
+	// 2.2 MB with the cores busy, 8.4 MB once during the whole suite.
+	if limit := int64(13 << 20); largest > limit {
 		t.Fatalf("the WAL grew to %d bytes while 20 MB were written (limit %d): nothing started it over", largest, limit)
 	}
 	t.Logf("largest WAL: %d bytes", largest)
