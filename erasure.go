@@ -174,6 +174,15 @@ const HistoryGuidance = "Suspend the user to remove access (PATCH /rest/v2/users
 	"erase them to delete their personal data and keep their records (DELETE /rest/v2/users/ref/{ref}), " +
 	"or anonymize the account to keep it with random personal fields (POST /lethe/v1/users/{id}/anonymize)."
 
+// ErrAnonymized is the answer to any change of an anonymized account: its
+// random personal fields must never become a person's again, or the
+// receipt that calls the anonymization irreversible would lie. Erasing it
+// is the one change allowed, by its id or its random ref: its old ref and
+// email name no one.
+var ErrAnonymized = FieldErrorf(EConflict, "user", "anonymized",
+	"The account was anonymized, which cannot be undone: it can no longer be changed, suspended or reactivated, only erased "+
+		"(DELETE /lethe/v1/users/{id}). Create a new user for a returning person.")
+
 // AuditEntry is one entry of a tenant's audit trail: who did what to whom,
 // by internal ids and fixed words only.
 type AuditEntry struct {

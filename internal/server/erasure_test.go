@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -123,7 +124,7 @@ func TestErasure_Anonymize(t *testing.T) {
 		MustNotContain(t, res, "anon-canary-1")
 	})
 	t.Run("ErrIrreversible", func(t *testing.T) {
-		MustError(t, s.Do(t, s.A, "POST", "/lethe/v1/users/"+id+"/reactivate", ""), http.StatusConflict, "conflict")
+		MustError(t, s.Do(t, s.A, "POST", "/lethe/v1/users/"+id+"/reactivate", ""), http.StatusConflict, "conflict", "user")
 		// Anonymizing again answers the same record; the ref is free.
 		again := s.MustOK(t, s.A, http.StatusOK, "POST", "/lethe/v1/users/"+id+"/anonymize", "")
 		if again["erasedAt"] != res.Object(t)["erasedAt"] {
@@ -133,6 +134,109 @@ func TestErasure_Anonymize(t *testing.T) {
 			t.Error("the new user with the old ref has the anonymized id")
 		}
 		MustError(t, s.Do(t, s.A, "POST", "/lethe/v1/users/000000000000000000000000/anonymize", ""), http.StatusNotFound, "not_found")
+	})
+}
+
+// An anonymized account is final: no write path gives it a person again,
+// and the receipt that says so stays true. Erasing it is the one change
+// allowed, by its id; its old ref names no one.
+func TestErasure_AnonymizedIsFinal(t *testing.T) {
+	s := MustStartServer(t)
+	id := s.mustHistoryUser(t, s.A, "final-canary")
+	s.MustOK(t, s.A, http.StatusOK, "POST", "/rest/v1/webhooks", envelope(t, "evt-final-1", "user_updated",
+		map[string]any{"ref": "final-canary", "jobTitle": "Before"}))
+	receipt := s.Do(t, s.A, "POST", "/lethe/v1/users/"+id+"/anonymize", "")
+	MustStatus(t, receipt, http.StatusOK)
+	before := s.MustGetUser(t, s.A, id)
+	anonRef := before["ref"].(string)
+	// Every refusal names the account, says it can only be erased, and
+	// echoes nothing that was sent.
+	mustRefused := func(t *testing.T, res *response) {
+		t.Helper()
+		body := MustError(t, res, http.StatusConflict, "conflict", "user")
+		if p := MustProblem(t, body, "user"); p != "anonymized" {
+			t.Errorf("problem = %q, want anonymized", p)
+		}
+		if msg := body["message"].(string); !strings.Contains(msg, "only erased") || !strings.Contains(msg, "/lethe/v1/users/{id}") {
+			t.Errorf("message = %q, want guidance to erase", msg)
+		}
+		MustNotContain(t, res, "Real", "real.person@example.com")
+	}
+
+	t.Run("ErrRESTWrites", func(t *testing.T) {
+		mustRefused(t, s.Do(t, s.A, "PATCH", "/rest/v2/users/ref/"+anonRef,
+			`{"firstName":"Real","lastName":"Person","email":"real.person@example.com"}`))
+		mustRefused(t, s.Do(t, s.A, "PATCH", "/rest/v2/users/ref/"+anonRef, `{}`))
+		mustRefused(t, s.Do(t, s.A, "PATCH", "/rest/v2/users/ref/"+anonRef+"/suspend", `{"endDate":"2030-01-01"}`))
+		mustRefused(t, s.Do(t, s.A, "POST", "/lethe/v1/users/"+id+"/reactivate", ""))
+		mustRefused(t, s.Do(t, s.A, "POST", "/rest/v1/users/"+id+"/tags", `{"tags":["Real"]}`))
+	})
+	t.Run("ErrProvisioning", func(t *testing.T) {
+		for i, ev := range []struct {
+			typ  string
+			user map[string]any
+		}{
+			{"user_updated", map[string]any{"ref": anonRef, "firstName": "Real", "email": "real.person@example.com"}},
+			{"user_suspended", map[string]any{"ref": anonRef, "endDate": "2030-01-01T00:00:00Z"}},
+			{"user_joined", map[string]any{"ref": anonRef, "firstName": "Real", "lastName": "Person", "email": "real.person@example.com"}},
+		} {
+			body := MustJSON(t, map[string]any{"id": fmt.Sprintf("evt-final-w%d", i), "eventType": ev.typ,
+				"content": map[string]any{"user": ev.user}})
+			mustRefused(t, s.Do(t, s.A, "POST", "/rest/v1/webhooks", body))
+		}
+	})
+	t.Run("SkippedBulk", func(t *testing.T) {
+		for _, body := range []string{
+			`{"action":"suspend","endDate":"2030-01-01","identifiers":[{"id":"` + id + `"}]}`,
+			`{"action":"reactivate","identifiers":[{"id":"` + id + `"}]}`,
+		} {
+			got := s.MustOK(t, s.A, 207, "POST", "/lethe/v1/users/bulk", body)
+			item := got["results"].([]any)[0].(map[string]any)
+			if item["outcome"] != "skipped" || item["reason"] != "anonymized" {
+				t.Errorf("bulk %s: %v, want skipped: anonymized", body, item)
+			}
+		}
+	})
+	t.Run("OKUnchangedAndReceiptTrue", func(t *testing.T) {
+		MustDiff(t, "anonymized user", before, s.MustGetUser(t, s.A, id))
+		if err := lethe.VerifyReceipt(s.MustPublicKey(t, s.A), receipt.Body); err != nil {
+			t.Fatal(err)
+		}
+		now := s.MustOK(t, s.A, http.StatusOK, "GET", "/lethe/v1/erasures/"+id, "")
+		if now["verification"].(map[string]any)["passed"] != true {
+			t.Errorf("verification = %v", now["verification"])
+		}
+	})
+	t.Run("OKReplayNamesNoOne", func(t *testing.T) {
+		res := s.Do(t, s.A, "POST", "/rest/v1/webhooks", envelope(t, "evt-final-1", "user_updated",
+			map[string]any{"ref": "final-canary", "jobTitle": "Before"}))
+		MustStatus(t, res, http.StatusOK)
+		if got := res.Object(t); got["replayed"] != true || got["userId"] != "" {
+			t.Errorf("replay after anonymization = %v, want replayed without the learner", got)
+		}
+		MustNotContain(t, res, id, anonRef)
+	})
+	t.Run("ErrOldRefNamesNoOne", func(t *testing.T) {
+		// Not a repeated erasure: the account stays, and nothing leads
+		// from the old ref to it.
+		MustError(t, s.Do(t, s.A, "DELETE", "/rest/v2/users/ref/final-canary", ""), http.StatusNotFound, "not_found")
+		MustError(t, s.Do(t, s.A, "POST", "/rest/v1/webhooks", MustJSON(t, map[string]any{"id": "evt-final-d", "eventType": "user_deleted",
+			"content": map[string]any{"user": map[string]any{"ref": "final-canary"}}})), http.StatusNotFound, "not_found")
+		MustDiff(t, "anonymized user", before, s.MustGetUser(t, s.A, id))
+	})
+	t.Run("OKEraseByID", func(t *testing.T) {
+		got := s.MustOK(t, s.A, http.StatusOK, "DELETE", "/lethe/v1/users/"+id, "")
+		if got["outcome"] != "erased" {
+			t.Errorf("delete = %v", got)
+		}
+		u := s.MustGetUser(t, s.A, id)
+		if u["deleted"] != true || u["ref"] != nil || u["firstName"] != nil {
+			t.Errorf("after erasure: %v", u)
+		}
+		e := s.MustOK(t, s.A, http.StatusOK, "GET", "/lethe/v1/erasures/"+id, "")
+		if e["mode"] != "erase" || e["verification"].(map[string]any)["passed"] != true {
+			t.Errorf("receipt after erasure = %v", e)
+		}
 	})
 }
 

@@ -132,7 +132,10 @@ func TestProvisioning_Events(t *testing.T) {
 		})
 		s.MustEvent(t, s.A, fixed, "evt-6", "user_joined", "created", false)
 		// A 404 is not recorded either.
-		ghost := envelope(t, "evt-7", "user_updated", map[string]any{"ref": "p-3", "jobTitle": "x"})
+		// (Sent after p-3 is created below: one sent before would be
+		// about someone else, see TestProvisioning_StaleEvents.)
+		ghost := strings.Replace(envelope(t, "evt-7", "user_updated", map[string]any{"ref": "p-3", "jobTitle": "x"}),
+			"2025-03-01T09:00:00Z", "2025-03-01T09:30:00Z", 1)
 		MustError(t, s.Do(t, s.A, "POST", "/rest/v1/webhooks", ghost), http.StatusNotFound, "not_found")
 		s.MustCreateUser(t, s.A, "p-3", nil)
 		s.MustEvent(t, s.A, ghost, "evt-7", "user_updated", "updated", false)
@@ -155,10 +158,22 @@ func TestProvisioning_Events(t *testing.T) {
 			"activityText": 0.0, "accountDetails": 0.0, "cpdText": 0.0, "dataKeys": 0.0, "skills": 0.0, "tags": 0.0, "pendingErasures": 0.0}, erasure["erased"])
 	})
 	t.Run("OKReplayAfterErasure", func(t *testing.T) {
-		// Each replay answers its first outcome and brings nobody back.
-		s.MustEvent(t, s.A, joined, "evt-1", "user_joined", "created", true)
-		s.MustEvent(t, s.A, envelope(t, "evt-8", "user_deleted", map[string]any{"ref": "p-1"}),
-			"evt-8", "user_deleted", "erased", true)
+		// Each replay answers its first outcome, brings nobody back, and no
+		// longer names the erased learner: an envelope id must not lead to
+		// their kept records, whatever body comes with it.
+		changed := strings.Replace(joined, "Analyst", "Other", 1)
+		for _, r := range []struct{ id, typ, outcome, body string }{
+			{"evt-1", "user_joined", "created", joined},
+			{"evt-1", "user_joined", "created", changed},
+			{"evt-2", "user_updated", "updated", envelope(t, "evt-2", "user_updated", map[string]any{"ref": "p-1", "jobTitle": "Lead"})},
+			{"evt-8", "user_deleted", "erased", envelope(t, "evt-8", "user_deleted", map[string]any{"ref": "p-1"})},
+		} {
+			res := s.Do(t, s.A, "POST", "/rest/v1/webhooks", r.body)
+			MustStatus(t, res, http.StatusOK)
+			MustDiff(t, "replay of "+r.id, map[string]any{"success": true, "id": r.id, "eventType": r.typ, "outcome": r.outcome,
+				"userId": "", "replayed": true}, res.Object(t))
+			MustNotContain(t, res, id, "p-1", "p1@example.com")
+		}
 		MustError(t, s.Do(t, s.A, "GET", "/rest/v1/users/ref/p-1", ""), http.StatusNotFound, "not_found")
 		// A new envelope sent before the erasure (an HR system's delayed
 		// retry) is refused: the tombstone of the ref says when it was erased.
@@ -189,6 +204,74 @@ func TestProvisioning_Events(t *testing.T) {
 		if len(hist) != 4 {
 			t.Errorf("history has %d entries, want created, suspended, reactivated, erased", len(hist))
 		}
+	})
+}
+
+// TestProvisioning_StaleEvents: an event sent before the ref's holder
+// existed, or before the ref's previous holder was erased, was about
+// someone else and touches no one, whoever holds the ref now.
+func TestProvisioning_StaleEvents(t *testing.T) {
+	s := MustStartServer(t)
+	event := func(id, typ, ts string, user map[string]any) string {
+		return MustJSON(t, map[string]any{"id": id, "timestamp": ts, "eventType": typ, "content": map[string]any{"user": user}})
+	}
+	old := s.MustEvent(t, s.A, event("evt-s1", "user_joined", "2025-03-01T09:00:00Z", map[string]any{
+		"ref": "EMP002", "email": "alan@example.com", "firstName": "Alan", "lastName": "Turing"}), "evt-s1", "user_joined", "created", false)
+	s.Clock.Advance(time.Minute) // 09:01:00.123: the erasure
+	s.MustEvent(t, s.A, event("evt-s2", "user_deleted", "2025-03-01T09:01:00Z", map[string]any{"ref": "EMP002"}),
+		"evt-s2", "user_deleted", "erased", false)
+	s.Clock.Advance(time.Hour) // 10:01:00.123: a new person takes the ref
+	joan := MustID(t, s.MustCreateUser(t, s.A, "EMP002", map[string]any{"email": "joan@example.com", "firstName": "Joan"}))
+	if joan == old {
+		t.Fatal("the new holder has the erased learner's id")
+	}
+	before := s.MustGetUser(t, s.A, joan)
+	mustStale := func(t *testing.T, body, problem string) {
+		t.Helper()
+		res := s.Do(t, s.A, "POST", "/rest/v1/webhooks", body)
+		got := MustError(t, res, http.StatusConflict, "conflict", "timestamp")
+		if p := MustProblem(t, got, "timestamp"); p != problem {
+			t.Errorf("problem = %q, want %q", p, problem)
+		}
+		MustNotContain(t, res, joan, old, "Ghost")
+		MustDiff(t, "new holder", before, s.MustGetUser(t, s.A, joan))
+	}
+
+	t.Run("ErrBeforeErasure", func(t *testing.T) {
+		for i, typ := range []string{"user_updated", "user_suspended", "user_deleted", "user_joined"} {
+			mustStale(t, event(fmt.Sprintf("evt-s3-%d", i), typ, "2025-03-01T09:00:30Z", map[string]any{
+				"ref": "EMP002", "jobTitle": "Ghost", "email": "alan@example.com", "firstName": "Alan", "lastName": "Turing"}),
+				"before_erasure")
+		}
+	})
+	t.Run("ErrBeforeCreation", func(t *testing.T) {
+		// After the erasure, but before the new holder existed (by more
+		// than the minute of clock skew allowed against Lethe's clock).
+		for i, typ := range []string{"user_updated", "user_suspended", "user_deleted"} {
+			mustStale(t, event(fmt.Sprintf("evt-s4-%d", i), typ, "2025-03-01T09:59:00Z", map[string]any{
+				"ref": "EMP002", "jobTitle": "Ghost"}), "before_creation")
+		}
+	})
+	t.Run("OKAfterCreation", func(t *testing.T) {
+		// Whole seconds on a sender's clock a little behind Lethe's.
+		s.MustEvent(t, s.A, event("evt-s5", "user_updated", "2025-03-01T10:01:00Z", map[string]any{"ref": "EMP002", "jobTitle": "Cryptanalyst"}),
+			"evt-s5", "user_updated", "updated", false)
+		if title := s.MustGetUser(t, s.A, joan)["positions"].([]any)[0].(map[string]any)["title"]; title != "Cryptanalyst" {
+			t.Errorf("title = %v", title)
+		}
+	})
+	t.Run("SenderClock", func(t *testing.T) {
+		// A holder created by an event is born at that event's timestamp,
+		// on the sender's clock (here hours ahead of Lethe's).
+		s.MustEvent(t, s.A, event("evt-s6", "user_joined", "2025-03-01T12:00:00Z", map[string]any{
+			"ref": "EMP010", "email": "emp10@example.com", "firstName": "Ten", "lastName": "Ten"}), "evt-s6", "user_joined", "created", false)
+		res := s.Do(t, s.A, "POST", "/rest/v1/webhooks", event("evt-s7", "user_updated", "2025-03-01T11:59:59Z",
+			map[string]any{"ref": "EMP010", "jobTitle": "Ghost"}))
+		if p := MustProblem(t, MustError(t, res, http.StatusConflict, "conflict", "timestamp"), "timestamp"); p != "before_creation" {
+			t.Errorf("problem = %q, want before_creation", p)
+		}
+		s.MustEvent(t, s.A, event("evt-s8", "user_updated", "2025-03-01T12:00:01Z", map[string]any{"ref": "EMP010", "jobTitle": "Real"}),
+			"evt-s8", "user_updated", "updated", false)
 	})
 }
 
@@ -262,20 +345,27 @@ func TestProvisioning_ReplayConcurrent(t *testing.T) {
 			}
 			var userID string
 			applied := 0
-			for i, res := range s.SendAll(t, reqs) {
+			answers := s.SendAll(t, reqs)
+			for i, res := range answers {
 				if res.Status != http.StatusOK {
 					t.Fatalf("delivery %d: %s", i, res)
 				}
-				got := res.Object(t)
-				if userID == "" {
+				if got := res.Object(t); got["replayed"] == false {
 					userID = MustID(t, map[string]any{"id": got["userId"]})
+				}
+			}
+			for i, res := range answers {
+				got := res.Object(t)
+				want := userID
+				if got["replayed"] == true && c.outcome == "erased" {
+					want = "" // a replay after the erasure does not name the erased learner
 				}
 				if got["replayed"] == false {
 					applied++
 				}
 				got["replayed"] = nil
 				MustDiff(t, fmt.Sprintf("delivery %d", i), map[string]any{
-					"success": true, "id": got["id"], "eventType": c.eventType, "outcome": c.outcome, "userId": userID, "replayed": nil,
+					"success": true, "id": got["id"], "eventType": c.eventType, "outcome": c.outcome, "userId": want, "replayed": nil,
 				}, got)
 			}
 			if applied != 1 {

@@ -1126,6 +1126,21 @@ func TestUsers_Delete(t *testing.T) {
 		MustError(t, s.Do(t, s.A, "DELETE", "/rest/v2/users/ref/never-was", ""), http.StatusNotFound, "not_found")
 		MustError(t, s.Do(t, s.A, "PATCH", "/rest/v2/users/ref/leaver-7", `{}`), http.StatusNotFound, "not_found")
 	})
+	t.Run("OKReplayNamesNoOne", func(t *testing.T) {
+		// The envelope id no longer leads to the erased learner, whatever
+		// body it comes with.
+		for _, name := range []string{last, "Someone Else"} {
+			res := s.Do(t, s.A, "POST", "/rest/v1/webhooks", MustJSON(t, map[string]any{
+				"id": "evt-7", "eventType": "user_updated",
+				"content": map[string]any{"user": map[string]any{"ref": "leaver-7", "lastName": name}},
+			}))
+			MustStatus(t, res, http.StatusOK)
+			if got := res.Object(t); got["replayed"] != true || got["userId"] != "" {
+				t.Errorf("replay after the erasure = %v, want replayed without the learner", got)
+			}
+			MustNotContain(t, res, id, "leaver-7", email, first, last)
+		}
+	})
 	erasedAtS := erasedAt.Format("2006-01-02T15:04:05.000Z")
 	wantErased := fullUser(id, map[string]any{
 		"status": "inactive", "deleted": true, "additionalFields": nil, "updatedAt": erasedAtS,

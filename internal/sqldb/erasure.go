@@ -35,7 +35,7 @@ func (tx *Tx) erase(ctx context.Context, u *lethe.User, mode string, requested t
 	if _, err := tx.markEnrolments(ctx, lethe.EventUnassigned, "e.learner_id = $3", id); err != nil {
 		return nil, err
 	}
-	if err := tx.writeTombstones(ctx, u.Person); err != nil {
+	if err := tx.writeTombstones(ctx, u.Person, mode); err != nil {
 		return nil, err
 	}
 	switch mode {
@@ -246,7 +246,7 @@ func (tx *Tx) purge(ctx context.Context, u *lethe.User) error {
 	if err := tx.clearRefs(ctx, u.Person.Ref, map[string]int{}); err != nil {
 		return err
 	}
-	if err := tx.writeTombstones(ctx, u.Person); err != nil {
+	if err := tx.writeTombstones(ctx, u.Person, lethe.ModeErase); err != nil {
 		return err
 	}
 	// Every table of learner rows, the learner itself last.
@@ -281,14 +281,16 @@ func (tx *Tx) tombstoneHash(kind, value string) []byte {
 	return m.Sum(nil)
 }
 
-func (tx *Tx) writeTombstones(ctx context.Context, p *lethe.Person) error {
+// writeTombstones keeps the keyed hashes of p's ref and email with the
+// time and the mode (erase, which purge also writes, or anonymize).
+func (tx *Tx) writeTombstones(ctx context.Context, p *lethe.Person, mode string) error {
 	for kind, v := range map[string]string{"ref": p.Ref, "email": strings.ToLower(p.Email)} {
 		if v == "" {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tombstones (tenant_id, kind, hash, erased_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (tenant_id, kind, hash) DO UPDATE SET erased_at = excluded.erased_at`,
-			string(tx.actor.TenantID), kind, tx.tombstoneHash(kind, v), ms(tx.now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tombstones (tenant_id, kind, hash, erased_at, mode) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (tenant_id, kind, hash) DO UPDATE SET erased_at = excluded.erased_at, mode = excluded.mode`,
+			string(tx.actor.TenantID), kind, tx.tombstoneHash(kind, v), ms(tx.now), mode); err != nil {
 			return fmt.Errorf("write tombstone: %w", err)
 		}
 	}
@@ -296,32 +298,50 @@ func (tx *Tx) writeTombstones(ctx context.Context, p *lethe.Person) error {
 }
 
 // erasedAt returns when a person with this ref or email ("" for none) was
-// last erased within the tenant's tombstone window, or nil.
+// last erased or anonymized within the tenant's tombstone window, or nil.
 func (tx *Tx) erasedAt(ctx context.Context, ref, email string) (*time.Time, error) {
+	at, _, err := tx.tombstone(ctx, ref, email)
+	return at, err
+}
+
+// refErased reports whether the last person who held ref was erased (or
+// purged) within the tombstone window: deleting the ref again then
+// repeats that erasure. A ref whose holder was anonymized names no one:
+// the account stays, and nothing leads from its old ref to it.
+func (tx *Tx) refErased(ctx context.Context, ref string) (bool, error) {
+	at, mode, err := tx.tombstone(ctx, ref, "")
+	return at != nil && mode == lethe.ModeErase, err
+}
+
+// tombstone returns the latest tombstone of ref or email within the
+// tenant's window: when, and the mode of the erasure that wrote it.
+func (tx *Tx) tombstone(ctx context.Context, ref, email string) (*time.Time, string, error) {
 	s, err := tx.settings(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	since := ms(tx.now.Add(-time.Duration(s.Deletion.TombstoneDays) * lethe.Day))
 	var latest *time.Time
+	var latestMode string
 	for kind, v := range map[string]string{"ref": ref, "email": strings.ToLower(strings.TrimSpace(email))} {
 		if v == "" {
 			continue
 		}
 		var at int64
-		err := tx.QueryRowContext(ctx, `SELECT erased_at FROM tombstones WHERE tenant_id = $1 AND kind = $2 AND hash = $3 AND erased_at >= $4`,
-			string(tx.actor.TenantID), kind, tx.tombstoneHash(kind, v), since).Scan(&at)
+		var mode string
+		err := tx.QueryRowContext(ctx, `SELECT erased_at, mode FROM tombstones WHERE tenant_id = $1 AND kind = $2 AND hash = $3 AND erased_at >= $4`,
+			string(tx.actor.TenantID), kind, tx.tombstoneHash(kind, v), since).Scan(&at, &mode)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("find tombstone: %w", err)
+			return nil, "", fmt.Errorf("find tombstone: %w", err)
 		}
 		if t := fromMS(at); latest == nil || t.After(*latest) {
-			latest = &t
+			latest, latestMode = &t, mode
 		}
 	}
-	return latest, nil
+	return latest, latestMode, nil
 }
 
 // verifyErasure checks, from the registry, that nothing the erasure of id
@@ -339,7 +359,7 @@ func (tx *Tx) verifyErasure(ctx context.Context, id, mode string) (*lethe.Verifi
 		switch {
 		case t.Rows == DeleteRows && t.Name == "people" && mode == lethe.ModeAnonymize:
 			continue // the anonymized account keeps a row of random values
-		case t.Rows == DeleteRows:
+		case t.Rows == DeleteRows, t.Unlink:
 			q = `SELECT COUNT(*) FROM ` + t.Name + ` WHERE tenant_id = $1 AND ` + t.Learner + ` = $2`
 		case len(t.erasable()) > 0:
 			var held []string
@@ -386,7 +406,7 @@ func (s *UserService) DeleteUser(ctx context.Context, key lethe.UserKey) (d *let
 		u, err := tx.findUser(ctx, key)
 		if lethe.ErrorCode(err) == lethe.ENotFound && key.Ref != "" {
 			// A ref erased within the tombstone window: deleting again.
-			if at, terr := tx.erasedAt(ctx, key.Ref, ""); terr != nil || at != nil {
+			if erased, terr := tx.refErased(ctx, key.Ref); terr != nil || erased {
 				d = &lethe.Deletion{Outcome: lethe.DeletionRepeated}
 				return terr
 			}

@@ -174,6 +174,9 @@ func (tx *Tx) act(ctx context.Context, action lethe.BulkAction, id lethe.Learner
 	}
 	switch action {
 	case lethe.ActionSuspend:
+		if u.AnonymizedAt != nil {
+			return lethe.ItemSkipped, lethe.ReasonUserAnonymized, nil
+		}
 		if u.State == lethe.StateSuspended && (endDate == nil || sameDay(u.EndDate, endDate)) {
 			return lethe.ItemUnchanged, lethe.ReasonAlreadySuspended, nil
 		}

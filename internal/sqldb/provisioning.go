@@ -33,8 +33,10 @@ func (s *ProvisioningService) ApplyProvisioningEvent(ctx context.Context, ev let
 			WHERE tenant_id = $1 AND event_id IN ($2, $3)`, tenant, key, ev.ID).Scan(&stored, &first.EventType, &first.Outcome, &first.UserID)
 		switch {
 		case err == nil:
-			// A cleared hash means the person was erased since; the replay
-			// still answers the first outcome and changes nothing.
+			// A cleared hash means the person was erased or anonymized
+			// since: the replay answers the first outcome without the
+			// learner (cleared too) and changes nothing. A different body
+			// can no longer be told from the first.
 			if stored != nil && !bytes.Equal(stored, hash) {
 				return lethe.FieldErrorf(lethe.EConflict, "id", "reused",
 					"This event id was already used with a different body.")
@@ -57,14 +59,17 @@ func (s *ProvisioningService) ApplyProvisioningEvent(ctx context.Context, ev let
 			}
 			return err
 		}
-		recorded := hash
+		recorded, learner := hash, string(out.UserID)
 		if out.Outcome == lethe.OutcomeErased {
-			recorded = nil // nothing derived from the erased person's data is kept
+			// Nothing derived from the erased person's data is kept, and
+			// the envelope id no longer leads to the learner (see the
+			// registry's Unlink): a replay answers without it.
+			recorded, learner = nil, ""
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO provisioning_events
 			(tenant_id, event_id, body_hash, event_type, outcome, learner_id, received_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			tenant, key, recorded, string(ev.Type), out.Outcome, string(out.UserID), ms(tx.now))
+			tenant, key, recorded, string(ev.Type), out.Outcome, learner, ms(tx.now))
 		if s.db.dialect.isUniqueViolation(err) {
 			// A concurrent delivery of this event committed first: run again
 			// to answer its outcome as a replay.
@@ -102,27 +107,36 @@ func (tx *Tx) applyEvent(ctx context.Context, ev lethe.ProvisioningEvent) (*leth
 			if u, err = tx.createUser(ctx, "", ev.Ref, ev.Fields); err != nil {
 				return nil, err
 			}
+			if ev.Timestamp != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE learners SET provisioned_at = $3 WHERE tenant_id = $1 AND id = $2`,
+					string(tx.actor.TenantID), string(u.ID), ms(*ev.Timestamp)); err != nil {
+					return nil, fmt.Errorf("record provisioning time: %w", err)
+				}
+			}
 			out.Outcome, out.UserID = lethe.OutcomeCreated, u.ID
 			return out, nil
 		case err != nil:
 			return nil, err
-		case u.State == lethe.StateSuspended:
+		}
+		if err := tx.refuseStaleForHolder(ctx, ev, u); err != nil {
+			return nil, err
+		}
+		if u.State == lethe.StateSuspended {
 			out.Outcome, out.UserID = lethe.OutcomeReactivated, u.ID
 			return out, tx.reactivateUser(ctx, u, ev.Fields)
-		default:
-			out.Outcome, out.UserID = lethe.OutcomeUpdated, u.ID
-			return out, tx.updateUser(ctx, u, ev.Fields)
 		}
+		out.Outcome, out.UserID = lethe.OutcomeUpdated, u.ID
+		return out, tx.updateUser(ctx, u, ev.Fields)
 	}
 	u, err := tx.findLiveUser(ctx, key)
 	if lethe.ErrorCode(err) == lethe.ENotFound {
 		if ev.Type == lethe.EventUserDeleted {
 			// Deleting a ref erased within the tombstone window again.
-			at, terr := tx.erasedAt(ctx, ev.Ref, "")
+			erased, terr := tx.refErased(ctx, ev.Ref)
 			if terr != nil {
 				return nil, terr
 			}
-			if at != nil {
+			if erased {
 				out.Outcome = lethe.OutcomeErased
 				return out, nil
 			}
@@ -131,6 +145,9 @@ func (tx *Tx) applyEvent(ctx context.Context, ev lethe.ProvisioningEvent) (*leth
 		}
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := tx.refuseStaleForHolder(ctx, ev, u); err != nil {
 		return nil, err
 	}
 	out.UserID = u.ID
@@ -156,9 +173,10 @@ func (tx *Tx) applyEvent(ctx context.Context, ev lethe.ProvisioningEvent) (*leth
 }
 
 // refuseStale refuses an event about a ref (or email) whose person was
-// erased after the event was sent: a delayed HR retry must not recreate,
-// or act on the ref of, someone erased since. A newer event, or one
-// without a timestamp, goes ahead (and creates a new, unlinked user).
+// erased or anonymized after the event was sent: a delayed HR retry must
+// not recreate, or act on the ref of, someone erased since. A newer event,
+// or one without a timestamp, goes ahead (and creates a new, unlinked
+// user).
 func (tx *Tx) refuseStale(ctx context.Context, ev lethe.ProvisioningEvent, email string) error {
 	if ev.Timestamp == nil {
 		return nil
@@ -170,4 +188,39 @@ func (tx *Tx) refuseStale(ctx context.Context, ev lethe.ProvisioningEvent, email
 	return lethe.FieldErrorf(lethe.EConflict, "timestamp", "before_erasure",
 		"This event was sent before the person it names was erased (%s); a delayed event cannot bring them back. "+
 			"Send a new event to create a new user.", at.Format(time.RFC3339))
+}
+
+// clockSkew is how far before a user's creation by Lethe's clock an
+// event's timestamp, on the sender's clock, may be and still be about
+// that user: senders give whole seconds, and clocks drift.
+const clockSkew = time.Minute
+
+// refuseStaleForHolder refuses an event about u, the ref's holder now,
+// sent before u existed or before the ref's previous holder was erased:
+// it was about someone else, whoever holds the ref now. u's creation is
+// the sender's timestamp of the event that created it, when one did (the
+// sender's own clock), or else when Lethe created it, less clockSkew.
+func (tx *Tx) refuseStaleForHolder(ctx context.Context, ev lethe.ProvisioningEvent, u *lethe.User) error {
+	if ev.Timestamp == nil {
+		return nil
+	}
+	if err := tx.refuseStale(ctx, ev, ""); err != nil {
+		return err
+	}
+	var provisioned sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT provisioned_at FROM learners WHERE tenant_id = $1 AND id = $2`,
+		string(tx.actor.TenantID), string(u.ID)).Scan(&provisioned); err != nil {
+		return fmt.Errorf("find provisioning time: %w", err)
+	}
+	created, limit := u.CreatedAt, u.CreatedAt.Add(-clockSkew)
+	if provisioned.Valid {
+		created = fromMS(provisioned.Int64)
+		limit = created
+	}
+	if !ev.Timestamp.Before(limit) {
+		return nil
+	}
+	return lethe.FieldErrorf(lethe.EConflict, "timestamp", "before_creation",
+		"This event was sent before the user who holds its ref now was created (%s): it was about someone else. "+
+			"Send a new event about this user.", created.Format(time.RFC3339))
 }

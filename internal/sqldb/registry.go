@@ -78,6 +78,11 @@ type Table struct {
 	// a table that grows with history (activities) or is read by every
 	// request (learners), which a VACUUM FULL would lock for too long.
 	NoRewrite bool
+	// Unlink severs kept rows from the learner on erasure and
+	// anonymization: the learner column is set to '' with the Erase
+	// columns. For a table whose rows a client can reach by a key of its
+	// own (an envelope id) and whose answer would name the learner.
+	Unlink bool
 }
 
 func cols(p Policy, names ...string) []Column {
@@ -119,7 +124,7 @@ var Registry = []Table{
 	{Name: "learners", Learner: "id", Rows: KeepRows, Erased: "accountDetails", Columns: concat(
 		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "id"),
 		cols(Keep, "state", "role", "login_method", "first_login_at", "last_login_at", "created_at", "updated_at", "deleted_at",
-			"anonymized_at"),
+			"anonymized_at", "provisioned_at"),
 		[]Column{{Name: "end_date", Policy: Erase}, {Name: "sso", Policy: Erase, Cleared: "FALSE"}}), NoRewrite: true},
 	{Name: "status_history", Learner: "learner_id", Rows: KeepRows, Kept: "statusHistory", Columns: concat(
 		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
@@ -134,7 +139,7 @@ var Registry = []Table{
 	// Keyed hashes (per-tenant key) of erased refs and emails, kept for the
 	// tenant's tombstone window and then deleted: they name no one, and no
 	// learner; only a value the server is given again can match one.
-	{Name: "tombstones", Columns: concat(cols(NotPersonal, "tenant_id", "kind"), cols(Keep, "hash", "erased_at"))},
+	{Name: "tombstones", Columns: concat(cols(NotPersonal, "tenant_id", "kind", "mode"), cols(Keep, "hash", "erased_at"))},
 	// The audit trail outlives erasure: its subject is a learner id, its
 	// actor a label, its detail fixed words and numbers.
 	{Name: "audit_trail", Columns: concat(cols(NotPersonal, "tenant_id", "seq", "prev_hash", "hash"),
@@ -156,9 +161,11 @@ var Registry = []Table{
 	{Name: "idempotency_keys", Columns: concat(cols(NotPersonal, "tenant_id", "key_hash", "body_hash", "status", "created_at"),
 		cols(Pseudonymize, "answer"))},
 	// Idempotency of provisioning events: the keyed hash of the body is
-	// derived from personal data and goes; the outcome stays. event_id is a
+	// derived from personal data and goes; the outcome stays, but no longer
+	// names the learner (Unlink), or a replayed envelope id would lead from
+	// the sender's reference to the erased learner's records. event_id is a
 	// keyed hash of the envelope id (the id itself before schema version 6).
-	{Name: "provisioning_events", Learner: "learner_id", Rows: KeepRows, Erased: "provisioningEventHashes", Columns: concat(
+	{Name: "provisioning_events", Learner: "learner_id", Rows: KeepRows, Unlink: true, Erased: "provisioningEventHashes", Columns: concat(
 		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
 		cols(Keep, "event_id", "event_type", "outcome", "received_at"),
 		cols(Erase, "body_hash"))},
@@ -389,8 +396,13 @@ func (tx *Tx) eraseRecords(ctx context.Context, id, ref string, keepPerson bool,
 				for j, c := range cs {
 					sets[j], held[j] = c.Name+" = "+c.cleared(), c.holdsValue()
 				}
+				where := ` AND (` + strings.Join(held, " OR ") + `)`
+				if t.Unlink {
+					// Every row goes from the learner, not only those holding a value.
+					sets, where = append(sets, t.Learner+" = ''"), ""
+				}
 				res, err := tx.ExecContext(ctx, `UPDATE `+t.Name+` SET `+strings.Join(sets, ", ")+
-					` WHERE tenant_id = $1 AND `+t.Learner+` = $2 AND (`+strings.Join(held, " OR ")+`)`, tenant, id)
+					` WHERE tenant_id = $1 AND `+t.Learner+` = $2`+where, tenant, id)
 				if err != nil {
 					return fmt.Errorf("erase %s: %w", t.Name, err)
 				}

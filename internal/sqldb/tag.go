@@ -302,7 +302,7 @@ func (tx *Tx) tagIDs(ctx context.Context, field string, names []string) ([]strin
 // AddLearnerTags implements lethe.TagService.
 func (s *TagService) AddLearnerTags(ctx context.Context, learner lethe.LearnerID, names []string) (n int, err error) {
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		if _, err := tx.findLiveUser(ctx, lethe.ByID(learner)); err != nil {
+		if _, err := tx.findMutableUser(ctx, lethe.ByID(learner)); err != nil {
 			return err
 		}
 		ids, err := tx.tagIDs(ctx, "tags", names)
@@ -330,7 +330,7 @@ func (s *TagService) AddLearnerTags(ctx context.Context, learner lethe.LearnerID
 // RemoveLearnerTags implements lethe.TagService.
 func (s *TagService) RemoveLearnerTags(ctx context.Context, learner lethe.LearnerID, names []string) (n int, err error) {
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		if _, err := tx.findLiveUser(ctx, lethe.ByID(learner)); err != nil {
+		if _, err := tx.findMutableUser(ctx, lethe.ByID(learner)); err != nil {
 			return err
 		}
 		ids, err := tx.tagIDs(ctx, "value", names)
@@ -359,7 +359,7 @@ func (s *TagService) UpdateSkills(ctx context.Context, learner lethe.LearnerID, 
 		names[i] = sk.TagName
 	}
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		if _, err := tx.findLiveUser(ctx, lethe.ByID(learner)); err != nil {
+		if _, err := tx.findMutableUser(ctx, lethe.ByID(learner)); err != nil {
 			return err
 		}
 		ids, err := tx.tagIDs(ctx, "value", names)

@@ -229,6 +229,17 @@ func (tx *Tx) findLiveUser(ctx context.Context, key lethe.UserKey) (*lethe.User,
 	return u, nil
 }
 
+// findMutableUser is findLiveUser that refuses anonymized accounts: every
+// change of an account but its erasure goes through it (see
+// lethe.ErrAnonymized).
+func (tx *Tx) findMutableUser(ctx context.Context, key lethe.UserKey) (*lethe.User, error) {
+	u, err := tx.findLiveUser(ctx, key)
+	if err == nil && u.AnonymizedAt != nil {
+		return nil, lethe.ErrAnonymized
+	}
+	return u, err
+}
+
 // resolveManagers fills User.Manager for every user whose person names a
 // manager ref, in one query.
 func (tx *Tx) resolveManagers(ctx context.Context, users []*lethe.User) error {
@@ -419,6 +430,9 @@ func (tx *Tx) updateUser(ctx context.Context, u *lethe.User, f lethe.UserFields)
 // changeUser applies f and saves u when f changed it or dirty says the
 // caller already did.
 func (tx *Tx) changeUser(ctx context.Context, u *lethe.User, f lethe.UserFields, dirty bool) error {
+	if u.AnonymizedAt != nil {
+		return lethe.ErrAnonymized
+	}
 	before, person := u.Learner, *u.Person
 	f.Apply(u.Person, &u.Learner)
 	if err := lethe.ValidateUser(u.Person, &u.Learner); err != nil {
@@ -439,6 +453,9 @@ func (tx *Tx) changeUser(ctx context.Context, u *lethe.User, f lethe.UserFields,
 }
 
 func (tx *Tx) suspendUser(ctx context.Context, u *lethe.User, endDate *time.Time) error {
+	if u.AnonymizedAt != nil {
+		return lethe.ErrAnonymized
+	}
 	suspended := u.State != lethe.StateSuspended
 	if suspended {
 		if err := tx.transition(ctx, u, lethe.StateSuspended, lethe.ReasonSuspended); err != nil {
@@ -452,7 +469,7 @@ func (tx *Tx) suspendUser(ctx context.Context, u *lethe.User, endDate *time.Time
 // so it is cleared unless f gives a new one.
 func (tx *Tx) reactivateUser(ctx context.Context, u *lethe.User, f lethe.UserFields) error {
 	if u.AnonymizedAt != nil {
-		return lethe.Errorf(lethe.EConflict, "The account was anonymized, which cannot be undone; create a new user instead.")
+		return lethe.ErrAnonymized
 	}
 	if err := tx.cancelErasure(ctx, u); err != nil {
 		return err
@@ -488,7 +505,7 @@ func (s *UserService) CreateUserWithID(ctx context.Context, id lethe.LearnerID, 
 // UpdateUser implements lethe.UserService.
 func (s *UserService) UpdateUser(ctx context.Context, key lethe.UserKey, f lethe.UserFields) (u *lethe.User, err error) {
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		if u, err = tx.findLiveUser(ctx, key); err != nil {
+		if u, err = tx.findMutableUser(ctx, key); err != nil {
 			return err
 		}
 		if err := tx.updateUser(ctx, u, f); err != nil {
@@ -502,7 +519,7 @@ func (s *UserService) UpdateUser(ctx context.Context, key lethe.UserKey, f lethe
 // SuspendUser implements lethe.UserService.
 func (s *UserService) SuspendUser(ctx context.Context, key lethe.UserKey, endDate *time.Time) (u *lethe.User, err error) {
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		if u, err = tx.findLiveUser(ctx, key); err != nil {
+		if u, err = tx.findMutableUser(ctx, key); err != nil {
 			return err
 		}
 		if err := tx.suspendUser(ctx, u, endDate); err != nil {
@@ -516,7 +533,7 @@ func (s *UserService) SuspendUser(ctx context.Context, key lethe.UserKey, endDat
 // ReactivateUser implements lethe.UserService.
 func (s *UserService) ReactivateUser(ctx context.Context, key lethe.UserKey, f lethe.UserFields) (u *lethe.User, err error) {
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		if u, err = tx.findLiveUser(ctx, key); err != nil {
+		if u, err = tx.findMutableUser(ctx, key); err != nil {
 			return err
 		}
 		if err := tx.reactivateUser(ctx, u, f); err != nil {
