@@ -51,7 +51,8 @@ type ProvisioningResult struct {
 	EventType EventType `json:"eventType"`
 	// Outcome is one of the Outcome constants.
 	Outcome string `json:"outcome"`
-	// UserID is the id of the user the event acted on.
+	// UserID is the id of the user the event acted on; "" in a replay
+	// after that user was erased or anonymized, which names no one.
 	UserID string `json:"userId"`
 	// Replayed is set when the event had been applied before: nothing
 	// changed this time.
