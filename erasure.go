@@ -37,6 +37,19 @@ type Erasure struct {
 	// Verification is the check that nothing erased is left, run when the
 	// erasure is read.
 	Verification *Verification
+	// Trail is where the tenant's audit trail stood when the erasure was
+	// written: the seq and hash of its head, which then recorded the
+	// erasure. A receipt carries it, so a kept receipt anchors the trail
+	// outside the database (lethe trail verify --anchor). Nil for erasures
+	// written before the trail was anchored.
+	Trail *TrailPoint
+}
+
+// TrailPoint is an entry of a tenant's audit trail, by seq and hash. Seq 0
+// with the zero hash is the start of an empty trail.
+type TrailPoint struct {
+	Seq  int64
+	Hash []byte
 }
 
 // KeptPolicy is the policy under which an erasure keeps records: they stay,

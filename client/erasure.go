@@ -34,6 +34,13 @@ type Erasure struct {
 			Found int    `json:"found"`
 		} `json:"checks"`
 	} `json:"verification"`
+	// Trail is where the tenant's audit trail stood at the erasure (absent
+	// for erasures older than trail anchors): keep the receipt, and it
+	// anchors the trail (lethe trail verify --anchor).
+	Trail *struct {
+		Seq  int64  `json:"seq"`
+		Hash string `json:"hash"` // hex
+	} `json:"trail"`
 	IssuedAt  time.Time `json:"issuedAt"`
 	Signature struct {
 		Algorithm string `json:"algorithm"`

@@ -88,8 +88,12 @@ func runErasureVerify(e env, args []string) error {
 	}
 	var r struct {
 		UserID, Mode, ErasedAt string
+		Trail                  *struct{ Seq int64 }
 	}
 	_ = json.Unmarshal(receipt, &r)
 	fmt.Fprintf(e.stdout, "receipt is valid: %s of user %s at %s, signed by this key\n", r.Mode, r.UserID, r.ErasedAt)
+	if r.Trail != nil {
+		fmt.Fprintf(e.stdout, "it anchors the audit trail at entry %d: keep it, and check with lethe trail verify --anchor\n", r.Trail.Seq)
+	}
 	return nil
 }

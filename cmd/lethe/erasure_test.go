@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"encoding/json"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/client"
 	"github.com/lethehq/lethe/internal/testdb"
 )
@@ -298,6 +300,144 @@ func TestTrail_Verify(t *testing.T) {
 			}
 			if c.undo != "" {
 				exec(c.undo)
+			}
+		})
+	}
+}
+
+// TestTrail_Anchors: a trail cut at its end with its head rewritten to
+// match, or deleted whole with its head, still verifies on its own (the
+// limit of a trail checked against itself), but not against an anchor
+// kept outside the database: a signed checkpoint (lethe trail checkpoint)
+// or an erasure receipt, which carries the trail's head at the erasure.
+// A changed or foreign-signed anchor is refused.
+func TestTrail_Anchors(t *testing.T) {
+	srv := MustRunMain(t)
+	ctx := t.Context()
+	tenant := srv.TenantID
+	mustCreate(t, srv, "TA-1", personFields("Anchor", "One", "ta-1@example.com"))
+	mustCreate(t, srv, "TA-2", personFields("Anchor", "Two", "ta-2@example.com"))
+	if _, err := srv.Client.SuspendUser(ctx, "TA-2", nil); err != nil {
+		t.Fatal(err)
+	}
+	erased := mustCreate(t, srv, "TA-3", personFields("Anchor", "Three", "ta-3@example.com"))
+	if err := srv.Client.DeleteUser(ctx, "TA-3"); err != nil { // entry 5, the trail's head
+		t.Fatal(err)
+	}
+	receipt, err := srv.Client.GetErasureReceipt(ctx, erased.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rc client.Erasure
+	if err := json.Unmarshal(receipt, &rc); err != nil {
+		t.Fatal(err)
+	}
+	if rc.Trail == nil || rc.Trail.Seq != 5 || len(rc.Trail.Hash) != 64 {
+		t.Fatalf("the receipt's trail = %+v, want entry 5 (the erasure's) with a SHA-256 hash", rc.Trail)
+	}
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	receiptFile := filepath.Join(dir, "receipt.json")
+	if err := os.WriteFile(receiptFile, receipt, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := cli(t, "trail", "checkpoint", "--db", srv.DSN)
+	if err != nil {
+		t.Fatalf("trail checkpoint: %v\n%s", err, stderr)
+	}
+	var cp struct {
+		Kind  string `json:"kind"`
+		Heads []struct {
+			TenantID string `json:"tenantId"`
+			Seq      int64  `json:"seq"`
+			Hash     string `json:"hash"`
+		} `json:"heads"`
+	}
+	if err := json.Unmarshal([]byte(out), &cp); err != nil || cp.Kind != "lethe.trail-checkpoint" || len(cp.Heads) != 1 ||
+		cp.Heads[0].TenantID != tenant || cp.Heads[0].Seq != 5 || cp.Heads[0].Hash != rc.Trail.Hash {
+		t.Fatalf("checkpoint = %s (%v), want the tenant's head at entry 5, the receipt's", out, err)
+	}
+	checkpointFile := filepath.Join(dir, "checkpoint.json")
+	if err := os.WriteFile(checkpointFile, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	verify := func(anchors ...string) (string, error) {
+		t.Helper()
+		args := []string{"trail", "verify", "--db", srv.DSN}
+		for _, a := range anchors {
+			args = append(args, "--anchor", a)
+		}
+		out, _, err := cli(t, args...)
+		if isUsageError(err) {
+			t.Fatalf("trail verify %v: usage error %v", anchors, err)
+		}
+		return out, err
+	}
+	t.Run("OKAnchorsReached", func(t *testing.T) {
+		out, err := verify(checkpointFile, receiptFile)
+		if err != nil || !strings.Contains(out, "audit trail intact: 5 entries, reaching 2 anchor(s)") {
+			t.Errorf("trail verify with a checkpoint and a receipt = %q, %v", out, err)
+		}
+	})
+	t.Run("ErrForged", func(t *testing.T) {
+		changed := filepath.Join(dir, "changed.json")
+		if err := os.WriteFile(changed, []byte(strings.Replace(out, `"seq": 5`, `"seq": 4`, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, other, _ := ed25519.GenerateKey(nil)
+		foreign, err := lethe.SignReceipt(other, map[string]any{"checkpointVersion": 1, "kind": "lethe.trail-checkpoint",
+			"heads": []map[string]any{{"tenantId": tenant, "seq": 1, "hash": strings.Repeat("00", 32)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		foreignFile := filepath.Join(dir, "foreign.json")
+		if err := os.WriteFile(foreignFile, foreign, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{changed, foreignFile} {
+			if _, err := verify(f); err == nil || !strings.Contains(err.Error(), "refused") {
+				t.Errorf("trail verify --anchor %s = %v, want the anchor refused", filepath.Base(f), err)
+			}
+		}
+	})
+	driver := "sqlite"
+	if testdb.Kind() == "postgres" {
+		driver = "pgx"
+	}
+	raw, err := sql.Open(driver, srv.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := raw.ExecContext(context.Background(), q, tenant); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, c := range []struct{ name, note string }{
+		{"Truncated", "the last two entries removed and the head rewritten to match"},
+		{"DeletedWhole", "every entry and the head deleted"},
+	} {
+		t.Run("Err"+c.name, func(t *testing.T) {
+			if c.name == "Truncated" {
+				exec(`DELETE FROM audit_trail WHERE tenant_id = $1 AND seq > 3`)
+				exec(`UPDATE audit_heads SET seq = 3, hash = (SELECT hash FROM audit_trail WHERE tenant_id = $1 AND seq = 3) WHERE tenant_id = $1`)
+			} else {
+				exec(`DELETE FROM audit_trail WHERE tenant_id = $1`)
+				exec(`DELETE FROM audit_heads WHERE tenant_id = $1`)
+			}
+			// Without an anchor the rest of the trail is a valid chain.
+			if out, err := verify(); err != nil || !strings.Contains(out, "audit trail intact") {
+				t.Errorf("trail verify without anchors, %s = %q, %v; want it to pass (the limit anchors lift)", c.note, out, err)
+			}
+			for _, a := range []string{checkpointFile, receiptFile} {
+				out, err := verify(a)
+				if err == nil || !strings.Contains(out, "tenant "+tenant+", entry 5: the trail no longer reaches anchor "+a) {
+					t.Errorf("trail verify --anchor %s, %s = %q, %v; want exit 1 naming the tenant and the anchor", filepath.Base(a), c.note, out, err)
+				}
 			}
 		})
 	}

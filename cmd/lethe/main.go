@@ -4,7 +4,7 @@
 //	lethe tenant  create --name NAME [--id ID] [--json] | list [--json] | rotate-key ID
 //	lethe migrate [--db DB]
 //	lethe erasure show USER_ID | verify --public-key KEY RECEIPT
-//	lethe trail   verify [--db DB]
+//	lethe trail   verify [--db DB] [--anchor FILE]... | checkpoint [--db DB]
 //	lethe users   bulk ACTION --file CSV
 //	lethe jobs    watch|show|cancel ID
 //	lethe audit   dormant [--never-logged-in --created-before 2y] [--inactive 180d] [--end-date-passed] [--apply]
@@ -58,7 +58,9 @@ Usage:
   lethe erasure show [--server URL --tenant ID --key KEY] USER_ID
                                                      print the signed receipt of an erasure
   lethe erasure verify --public-key KEY RECEIPT      check a receipt offline (exit 1: invalid)
-  lethe trail   verify [--db DB]                     check the audit trail (exit 1: broken)
+  lethe trail   verify [--db DB] [--anchor FILE]...  check the audit trail, and that it still reaches each
+                                                     kept checkpoint or receipt (exit 1: broken)
+  lethe trail   checkpoint [--db DB]                 print a signed checkpoint of every tenant's trail head
   lethe users   bulk ACTION --file CSV [--end-date D] [--dry-run] [--output json|csv]
                                                      suspend, reactivate, delete, anonymize or purge
                                                      the users of a CSV (a job beyond 1,000)

@@ -3,6 +3,7 @@ package rest
 import (
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"math"
 	"net/http"
@@ -28,7 +29,17 @@ type receiptJSON struct {
 	Kept           map[string]int    `json:"kept"`
 	KeptPolicies   map[string]string `json:"keptPolicies"`
 	Verification   verificationJSON  `json:"verification"`
-	IssuedAt       string            `json:"issuedAt"`
+	// Trail is where the tenant's audit trail stood at the erasure: kept
+	// with the receipt, it anchors the trail (lethe trail verify --anchor).
+	Trail    *trailPointJSON `json:"trail,omitempty"`
+	IssuedAt string          `json:"issuedAt"`
+}
+
+// trailPointJSON is an entry of a tenant's audit trail: its seq and its
+// hash (hex).
+type trailPointJSON struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
 }
 
 type verificationJSON struct {
@@ -76,6 +87,9 @@ func (h *Handler) sign(r *http.Request, e *lethe.Erasure) (json.RawMessage, erro
 		KeptPolicies: map[string]string{}, IssuedAt: formatTime(h.now())}
 	for kind := range e.Kept {
 		rc.KeptPolicies[kind] = lethe.KeptPolicy
+	}
+	if e.Trail != nil {
+		rc.Trail = &trailPointJSON{Seq: e.Trail.Seq, Hash: hex.EncodeToString(e.Trail.Hash)}
 	}
 	if v := e.Verification; v != nil {
 		rc.Verification = verificationJSON{Passed: v.Passed, CheckedAt: formatTime(v.CheckedAt), Checks: []checkJSON{}}

@@ -161,3 +161,95 @@ func (db *DB) verifyTenantTrail(ctx context.Context, tenant lethe.TenantID, head
 	}
 	return n, problems, nil
 }
+
+// Anchors. A trail checked against itself cannot show that its last entries
+// were removed and its head row rewritten to match, nor that a tenant's
+// whole trail and head were deleted: what is left is a valid chain. So
+// points of the trail are kept outside the database: each erasure receipt
+// carries the head at the erasure, and `lethe trail checkpoint` signs every
+// tenant's head. A trail that no longer holds a kept point, with the same
+// hash, was cut or rewritten (CheckAnchors).
+
+// anchorErasure records, with the erasure of learner id, where the
+// tenant's trail stands: its head, which this transaction's audit entry of
+// the erasure has just become.
+func (tx *Tx) anchorErasure(ctx context.Context, id string) (*lethe.TrailPoint, error) {
+	tenant := string(tx.actor.TenantID)
+	p := &lethe.TrailPoint{Seq: 0, Hash: genesisHash}
+	if h := tx.auditHead; h != nil {
+		p.Seq, p.Hash = h.seq, h.hash
+	} else {
+		err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant_id = $1`, tenant).Scan(&p.Seq, &p.Hash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("audit head: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE erasures SET trail_seq = $3, trail_hash = $4 WHERE tenant_id = $1 AND learner_id = $2`,
+		tenant, id, p.Seq, p.Hash); err != nil {
+		return nil, fmt.Errorf("anchor erasure: %w", err)
+	}
+	return p, nil
+}
+
+// TrailHead is where a tenant's audit trail stands.
+type TrailHead struct {
+	TenantID lethe.TenantID
+	lethe.TrailPoint
+}
+
+// TrailHeads returns the head of every tenant's trail (seq 0 and the zero
+// hash for a tenant without entries), by tenant id: what a checkpoint
+// signs.
+func (db *DB) TrailHeads(ctx context.Context) ([]TrailHead, error) {
+	tenants, err := NewTenantService(db).FindTenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []TrailHead
+	for _, t := range tenants {
+		h := TrailHead{TenantID: t.ID, TrailPoint: lethe.TrailPoint{Hash: genesisHash}}
+		err := db.read.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant_id = $1`, string(t.ID)).Scan(&h.Seq, &h.Hash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("read audit head: %w", err)
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// TrailAnchor is a point of a tenant's trail kept outside the database,
+// with where it came from (a file name) for messages.
+type TrailAnchor struct {
+	TrailHead
+	From string
+}
+
+// CheckAnchors checks that the trail still reaches every anchor: the
+// tenant's trail holds entry Seq with exactly that hash. It returns a
+// problem for each anchor that it does not reach.
+func (db *DB) CheckAnchors(ctx context.Context, anchors []TrailAnchor) ([]TrailProblem, error) {
+	var problems []TrailProblem
+	for _, a := range anchors {
+		what := fmt.Sprintf("anchor %s (seq %d, hash %x)", a.From, a.Seq, a.Hash)
+		if a.Seq == 0 {
+			if !bytes.Equal(a.Hash, genesisHash) {
+				problems = append(problems, TrailProblem{a.TenantID, 0, what + " is not the start of a trail"})
+			}
+			continue
+		}
+		var hash []byte
+		err := db.read.QueryRowContext(ctx, `SELECT hash FROM audit_trail WHERE tenant_id = $1 AND seq = $2`,
+			string(a.TenantID), a.Seq).Scan(&hash)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			problems = append(problems, TrailProblem{a.TenantID, a.Seq,
+				"the trail no longer reaches " + what + ": entries were removed"})
+		case err != nil:
+			return problems, fmt.Errorf("read audit trail: %w", err)
+		case !bytes.Equal(hash, a.Hash):
+			problems = append(problems, TrailProblem{a.TenantID, a.Seq,
+				"differs from " + what + ": the trail was rewritten"})
+		}
+	}
+	return problems, nil
+}

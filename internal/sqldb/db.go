@@ -391,6 +391,12 @@ const (
 // not wait for it; Close runs it once more.
 func (db *DB) scrubLoop() {
 	defer db.wg.Done()
+	var retry *time.Timer
+	defer func() {
+		if retry != nil {
+			retry.Stop()
+		}
+	}()
 	for {
 		select {
 		case <-db.stop:
@@ -420,9 +426,15 @@ func (db *DB) scrubLoop() {
 		}
 		if err := db.Scrub(context.Background()); err != nil {
 			db.logger.Error("scrub erased rows", "error", err.Error())
+			// Erased bytes may still be in the WAL: try again later, even
+			// if no other erasure comes.
+			retry = time.AfterFunc(scrubRetryAfter, db.scheduleScrub)
 		}
 	}
 }
+
+// scrubRetryAfter is when a scrub that could not finish runs again.
+const scrubRetryAfter = 30 * time.Second
 
 // checkpointEvery is the most often the WAL is copied back: commits in
 // between share one checkpoint, so a page written by several of them is
@@ -463,14 +475,72 @@ func (db *DB) checkpointLoop() {
 }
 
 // Scrub makes erased rows unreadable on disk now: SQLite copies its WAL
-// back and truncates it; PostgreSQL vacuums the tables that held them.
+// back and truncates it (truncateWAL); PostgreSQL vacuums the tables that
+// held them.
 func (db *DB) Scrub(ctx context.Context) error {
-	for _, q := range append(db.dialect.scrub, perTable(db.dialect.scrubTables, false)...) {
+	if db.checkpointer != nil {
+		if err := db.truncateWAL(ctx); err != nil {
+			return err
+		}
+	}
+	for _, q := range perTable(db.dialect.scrubTables, false) {
 		if _, err := db.write.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("scrub: %w", err)
 		}
 	}
 	return nil
+}
+
+// How the scrub truncates SQLite's WAL: each attempt waits up to
+// truncateAttemptWait for readers and the writer (the checkpoint
+// connection's busy_timeout), attempts are spaced by a backoff from
+// truncateBackoff doubling up to truncateMaxBackoff, and after
+// truncateRetryFor the scrub gives up until its next run.
+const (
+	truncateAttemptWait = 250 * time.Millisecond
+	truncateBackoff     = 10 * time.Millisecond
+	truncateMaxBackoff  = 500 * time.Millisecond
+	truncateRetryFor    = 5 * time.Second
+)
+
+// errWALBusy: the WAL could not be truncated within truncateRetryFor.
+var errWALBusy = errors.New("the WAL could not be truncated: readers or another process kept it in use")
+
+// truncateWAL copies SQLite's WAL back into the database file and
+// truncates it to nothing, so no erased byte is left in old frames.
+//
+// A truncating checkpoint must wait for every reader that still reads
+// from the WAL, and it cannot start while another checkpoint runs (the
+// passive ones of checkpointLoop, or those of another process): SQLite
+// then answers a result row with busy set rather than an error, which
+// must be read. It runs on the checkpoint connection, after any passive
+// checkpoint of this process, and is retried with a backoff while busy:
+// between attempts writers go on, and readers that begin once the WAL is
+// all copied back read the database file only, so continuous short reads
+// let an attempt through.
+func (db *DB) truncateWAL(ctx context.Context) error {
+	start, backoff := time.Now(), truncateBackoff
+	for attempt := 1; ; attempt++ {
+		var busy, frames, copied int
+		err := db.checkpointer.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &copied)
+		if err != nil {
+			return fmt.Errorf("scrub: checkpoint: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if time.Since(start) >= truncateRetryFor {
+			db.logger.Error("scrub: the WAL could not be truncated; erased rows may remain in it until the next scrub",
+				"attempts", attempt, "walFrames", frames, "copiedFrames", copied, "tried", time.Since(start).Round(time.Millisecond).String())
+			return errWALBusy
+		}
+		select {
+		case <-time.After(backoff/2 + time.Duration(mrand.Int64N(int64(backoff)))):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		backoff = min(2*backoff, truncateMaxBackoff)
+	}
 }
 
 // perTable returns the statement prefix applied to each personal-data table

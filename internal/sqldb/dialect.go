@@ -64,11 +64,10 @@ type dialect struct {
 	// concurrent ones conflicted with it (a deadlock); nil where write
 	// transactions never run concurrently.
 	isConflict func(err error) bool
-	// scrub makes erased rows unreadable on disk: SQLite checkpoints its WAL
-	// (secure_delete has already overwritten the rows); PostgreSQL runs it
+	// scrubTables makes erased rows unreadable on disk: PostgreSQL runs it
 	// on each personal-data table of the registry (a VACUUM), so no dead
-	// tuple is left in them.
-	scrub       []string
+	// tuple is left in them. SQLite's secure_delete has overwritten the rows
+	// already; its scrub truncates the WAL (see truncateWAL).
 	scrubTables string
 	// scrubBusy runs during a long burst of erasures instead of scrub: it
 	// must not block writers ("" for nothing).
@@ -121,7 +120,6 @@ var sqliteDialect = dialect{
 		var e *sqlite.Error
 		return errors.As(err, &e) && (e.Code()&0xff == sqlite3.SQLITE_BUSY || e.Code()&0xff == sqlite3.SQLITE_LOCKED)
 	},
-	scrub:     []string{"PRAGMA wal_checkpoint(TRUNCATE)"},
 	scrubBusy: "PRAGMA wal_checkpoint(PASSIVE)",
 }
 
@@ -196,7 +194,9 @@ type pools struct {
 // rather than in SQLite's busy loop. A connection of its own copies the WAL
 // back after commits (checkpointLoop), beside the writer; the writer
 // checkpoints only once the WAL holds writerCheckpointPages, when little is
-// left to copy, so that its next transaction starts the WAL over.
+// left to copy, so that its next transaction starts the WAL over. The
+// scrub after erasures truncates the WAL on the checkpoint connection too,
+// so it never races the passive checkpoints for SQLite's checkpoint lock.
 func openSQLite(ctx context.Context, path string, _ options) (pools, error) {
 	path = strings.TrimPrefix(strings.TrimPrefix(path, "sqlite://"), "file:")
 	if path == "" {
@@ -205,11 +205,14 @@ func openSQLite(ctx context.Context, path string, _ options) (pools, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return pools{}, fmt.Errorf("create database folder: %w", err)
 	}
-	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "secure_delete(1)", "synchronous(NORMAL)", "temp_store(MEMORY)"} {
-		q.Add("_pragma", p)
+	dsn := func(busyMS int) string {
+		q := url.Values{}
+		for _, p := range []string{"busy_timeout(" + strconv.Itoa(busyMS) + ")", "journal_mode(WAL)", "foreign_keys(1)", "secure_delete(1)", "synchronous(NORMAL)", "temp_store(MEMORY)"} {
+			q.Add("_pragma", p)
+		}
+		return "file:" + path + "?" + q.Encode()
 	}
-	base := "file:" + path + "?" + q.Encode()
+	base := dsn(10000)
 	p := pools{close: func() {}}
 	p.write = sql.OpenDB(stmtCachingConnector{dsn: base + "&_txlock=immediate&_pragma=cache_size(-32768)" +
 		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(writerCheckpointPages) + ")", drv: sqliteDriver})
@@ -218,7 +221,10 @@ func openSQLite(ctx context.Context, path string, _ options) (pools, error) {
 	n := max(4, runtime.NumCPU())
 	p.read.SetMaxOpenConns(n)
 	p.read.SetMaxIdleConns(n)
-	p.checkpoint = sql.OpenDB(stmtCachingConnector{dsn: base, drv: sqliteDriver})
+	// The checkpoint connection waits for readers and the writer a short
+	// while per attempt (truncateWAL retries), holding the WAL's write lock
+	// as it waits, so writers are never held for long.
+	p.checkpoint = sql.OpenDB(stmtCachingConnector{dsn: dsn(int(truncateAttemptWait / time.Millisecond)), drv: sqliteDriver})
 	p.checkpoint.SetMaxOpenConns(1)
 	return p, nil
 }

@@ -76,6 +76,9 @@ func (tx *Tx) erase(ctx context.Context, u *lethe.User, mode string, requested t
 	if err != nil {
 		return nil, fmt.Errorf("insert erasure: %w", err)
 	}
+	if e.Trail, err = tx.anchorErasure(ctx, id); err != nil {
+		return nil, err
+	}
 	tx.erased = true
 	return e, nil
 }
@@ -453,10 +456,12 @@ func (tx *Tx) findErasure(ctx context.Context, id lethe.LearnerID) (*lethe.Erasu
 	var at int64
 	var requested sql.NullInt64
 	var erased, kept string
+	var trailSeq sql.NullInt64
+	var trailHash []byte
 	e := &lethe.Erasure{LearnerID: id}
-	err := tx.QueryRowContext(ctx, `SELECT erased_at, requested_at, source, actor, erased, kept, mode FROM erasures
+	err := tx.QueryRowContext(ctx, `SELECT erased_at, requested_at, source, actor, erased, kept, mode, trail_seq, trail_hash FROM erasures
 		WHERE tenant_id = $1 AND learner_id = $2`, string(tx.actor.TenantID), string(id)).
-		Scan(&at, &requested, &e.Source, &e.Actor, &erased, &kept, &e.Mode)
+		Scan(&at, &requested, &e.Source, &e.Actor, &erased, &kept, &e.Mode, &trailSeq, &trailHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, lethe.Errorf(lethe.ENotFound, "Erasure not found.")
 	}
@@ -466,6 +471,9 @@ func (tx *Tx) findErasure(ctx context.Context, id lethe.LearnerID) (*lethe.Erasu
 	e.ErasedAt, e.RequestedAt = fromMS(at), fromMS(at)
 	if requested.Valid {
 		e.RequestedAt = fromMS(requested.Int64)
+	}
+	if trailSeq.Valid {
+		e.Trail = &lethe.TrailPoint{Seq: trailSeq.Int64, Hash: trailHash}
 	}
 	if err := json.Unmarshal([]byte(erased), &e.Erased); err != nil {
 		return nil, err

@@ -132,7 +132,9 @@ var Registry = []Table{
 		cols(Keep, "seq", "from_state", "to_state", "reason", "actor", "source", "at"))},
 	{Name: "erasures", Learner: "learner_id", Rows: KeepRows, Columns: concat(
 		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
-		cols(Keep, "erased_at", "source", "actor", "erased", "kept", "mode", "requested_at"))},
+		cols(Keep, "erased_at", "source", "actor", "erased", "kept", "mode", "requested_at"),
+		// Where the tenant's audit trail stood: a seq and a hash.
+		cols(NotPersonal, "trail_seq", "trail_hash"))},
 	// A scheduled erasure goes when it runs, or with the account (purge).
 	{Name: "pending_erasures", Learner: "learner_id", Rows: DeleteRows, Erased: "pendingErasures", Columns: concat(
 		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"), cols(Keep, "due_at", "requested_at", "source", "actor"))},
