@@ -1162,6 +1162,12 @@ func TestUsers_Delete(t *testing.T) {
 			t.Errorf("signature = %v", got["signature"])
 		}
 		delete(got, "signature") // checked against the public key in TestErasure_Receipt
+		// The trail's head at the erasure (its own entry): checked against
+		// the trail in TestTrail_Anchors.
+		if tr, _ := got["trail"].(map[string]any); tr["seq"] == nil || len(tr["hash"].(string)) != 64 {
+			t.Errorf("trail = %v, want the seq and hash of the trail's head", got["trail"])
+		}
+		delete(got, "trail")
 		checks := []any{}
 		for _, name := range []string{"person", "accountDetails", "pendingErasures", "provisioningEventHashes", "memberships",
 			"managerRoles", "activityText", "tags", "skills", "cpdText", "dataKeys"} {
