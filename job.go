@@ -215,23 +215,45 @@ type JobService interface {
 }
 
 // StoredAnswer is the first answer of a call made with an Idempotency-Key:
-// the status and the answer without the request's identifiers.
+// the status, the answer without the request's identifiers or user ids, and
+// the user each result names, by position. Users is read back without the
+// users erased since (or by the call itself): a kept answer never names an
+// erased person.
 type StoredAnswer struct {
 	Status int
 	Answer []byte
+	Users  map[int]LearnerID
 }
 
 // IdempotencyWindow is how long the first answer of a call made with an
-// Idempotency-Key is kept.
+// Idempotency-Key is kept and replayed; an older one is never replayed.
 const IdempotencyWindow = 24 * time.Hour
 
+// IdempotencyLease is how long a call holds its Idempotency-Key without
+// renewing it; a holder that stops renewing (a crashed process) loses the
+// key to the next call with it once this passes.
+const IdempotencyLease = 15 * time.Second
+
 // IdempotencyService keeps the first answers of calls made with an
-// Idempotency-Key, scoped to the tenant of the Actor in ctx.
+// Idempotency-Key, scoped to the tenant of the Actor in ctx. A key is held
+// by one call at a time: ClaimKey answers the first answer, or lets the
+// caller hold the key; the holder renews it while it works and ends with
+// SaveAnswer (or ReleaseKey when it failed and keeps no answer).
 type IdempotencyService interface {
-	// FindAnswer returns the first answer of key, or nil; EConflict when
-	// key came with another body.
-	FindAnswer(ctx context.Context, key string, body []byte) (*StoredAnswer, error)
-	SaveAnswer(ctx context.Context, key string, body []byte, a StoredAnswer) error
+	// ClaimKey returns the first answer of key, or nil when the caller now
+	// holds key. While another call holds it, ClaimKey waits for its answer
+	// (or for ctx). EConflict when key came with another body within the
+	// window.
+	ClaimKey(ctx context.Context, key string, body []byte) (*StoredAnswer, error)
+	// RenewKey keeps key held by the caller for another IdempotencyLease.
+	RenewKey(ctx context.Context, key string) error
+	// SaveAnswer keeps the answer of the call holding key for
+	// IdempotencyWindow and returns it as every retry will read it. When
+	// another call saved first, its answer is returned.
+	SaveAnswer(ctx context.Context, key string, a StoredAnswer) (*StoredAnswer, error)
+	// ReleaseKey gives up a key held by the caller: the next call with it
+	// acts anew.
+	ReleaseKey(ctx context.Context, key string) error
 }
 
 // CSVUser is one line of a CSV of users.

@@ -42,8 +42,10 @@ type BulkResult struct {
 }
 
 // BulkUsers applies an action to up to 1,000 users (POST
-// /lethe/v1/users/bulk). With an idempotency key, a retry answers the first
-// answer.
+// /lethe/v1/users/bulk). With an idempotency key, the call acts once:
+// concurrent calls and retries within 24 hours answer the first answer, in
+// which a result naming a person erased since has an empty Identifier and
+// no UserID.
 func (c *Client) BulkUsers(ctx context.Context, r BulkRequest, idempotencyKey string) (*BulkResult, error) {
 	var out BulkResult
 	cl := call{method: "POST", pattern: "/lethe/v1/users/bulk", in: r, status: &out.Status}

@@ -123,6 +123,14 @@ func TestErasure_NoPersonalByteSurvives(t *testing.T) {
 		}
 	}
 
+	// An idempotent bulk call names the people before they are erased: its
+	// kept answer must not name them afterwards, on the wire or on disk.
+	bulk := client.BulkRequest{Action: "suspend", DryRun: true, Identifiers: []client.Identifier{{Email: gone[0].email},
+		{Ref: gone[1].ref}, {Email: kept.email}}}
+	if _, err := c.BulkUsers(ctx, bulk, "canary-bulk"); err != nil {
+		t.Fatal(err)
+	}
+
 	// Erase: one by a provisioning event (its id holds the ref), one over REST.
 	if _, err := c.SendProvisioningEvent(ctx, client.ProvisioningEvent{ID: "evt-" + gone[0].ref + "-deleted", Timestamp: time.Now(),
 		Type: client.EventUserDeleted, Ref: gone[0].ref}); err != nil {
@@ -159,6 +167,24 @@ func TestErasure_NoPersonalByteSurvives(t *testing.T) {
 		page, err := c.ListActivities(ctx, client.ActivityParams{PerPage: 1000})
 		if err != nil || page.Pagination.TotalResults != 3 {
 			t.Errorf("activities after erasure: %v, %v", page, err)
+		}
+	})
+
+	t.Run("OKIdempotentReplayBlind", func(t *testing.T) {
+		again, err := c.BulkUsers(ctx, bulk, "canary-bulk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(again)
+		for _, p := range gone {
+			for _, v := range []string{p.email, p.ref, ids[p.ref]} {
+				if strings.Contains(string(b), v) {
+					t.Errorf("the replay after the erasure names %q: %s", v, b)
+				}
+			}
+		}
+		if r := again.Results[2]; r.UserID == nil || *r.UserID != ids[kept.ref] || r.Identifier.Email != kept.email {
+			t.Errorf("the kept user's result = %s", b)
 		}
 	})
 

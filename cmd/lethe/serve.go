@@ -63,7 +63,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		logger.Info("stopped")
 	}()
 	tenants, users, assignments := sqldb.NewTenantService(db), sqldb.NewUserService(db), sqldb.NewAssignmentService(db)
-	jobs, queued := sqldb.NewJobService(db), make(chan struct{}, 1)
+	jobs, queued, bulk := sqldb.NewJobService(db), make(chan struct{}, 1), sqldb.NewBulkService(db)
 	if *demo {
 		if err := setUpDemo(ctx, db, tenants, users); err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -81,7 +81,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 			Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
 			Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
 			Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(), Reports: sqldb.NewReportService(db),
-			Bulk: sqldb.NewBulkService(db), Jobs: jobs, JobsQueued: queued,
+			Bulk: bulk, Jobs: jobs, JobsQueued: queued,
 			Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 			Now: func() time.Time { return db.Now() },
 		},
@@ -101,7 +101,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		go rewriteLoop(ctx, db, *rewrite, logger)
 	}
 	go resumeLoop(ctx, assignments, time.Minute, logger)
-	go policyLoop(ctx, users, jobs, time.Minute, logger)
+	go policyLoop(ctx, users, jobs, bulk, time.Minute, logger)
 	go jobLoop(ctx, jobs, queued, 5*time.Second, logger)
 	return srv.Serve(ctx, ln)
 }
@@ -156,10 +156,19 @@ func resumeLoop(ctx context.Context, assignments *sqldb.AssignmentService, every
 // policyLoop runs, at start and every interval, the erasures whose grace
 // period has ended and the dormant-account audits whose schedule is due
 // (they are rows in the database: any process may run them, and one that
-// was down runs them late, never not at all).
-func policyLoop(ctx context.Context, users *sqldb.UserService, jobs *sqldb.JobService, every time.Duration, logger *slog.Logger) {
+// was down runs them late, never not at all), and purges the idempotent
+// answers older than their window.
+func policyLoop(ctx context.Context, users *sqldb.UserService, jobs *sqldb.JobService, bulk *sqldb.BulkService, every time.Duration,
+	logger *slog.Logger) {
 	for {
-		n, err := users.RunDueErasures(ctx)
+		n, err := bulk.PurgeAnswers(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Error("purge idempotent answers", "error", err.Error())
+		case n > 0:
+			logger.Info("purged idempotent answers", "answers", n)
+		}
+		n, err = users.RunDueErasures(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			logger.Error("run due erasures", "error", err.Error())

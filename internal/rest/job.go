@@ -2,12 +2,14 @@ package rest
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/lethehq/lethe"
@@ -141,19 +143,29 @@ func decodeAction(obj map[string]json.RawMessage) (lethe.BulkAction, error) {
 	return action, nil
 }
 
-// storedBulk is the kept first answer of a bulk call: no identifiers.
+// storedBulk is the kept first answer of a bulk call: outcomes and reasons
+// by position, naming no one (the user ids are kept beside it, see
+// lethe.StoredAnswer, and the identifiers come from the retried request).
 type storedBulk struct {
-	Action  string         `json:"action"`
-	DryRun  bool           `json:"dryRun"`
-	Results []bulkItemJSON `json:"results"`
+	Action  string           `json:"action"`
+	DryRun  bool             `json:"dryRun"`
+	Results []storedBulkItem `json:"results"`
+}
+
+type storedBulkItem struct {
+	Named   bool    `json:"named,omitempty"` // the identifier named a user
+	Outcome string  `json:"outcome"`
+	Reason  *string `json:"reason"`
 }
 
 // maxIdempotencyKey bounds the Idempotency-Key header.
 const maxIdempotencyKey = 200
 
 // POST /lethe/v1/users/bulk: 200 when every user ends as asked (done or
-// unchanged), 207 otherwise. With an Idempotency-Key, a retry answers the
-// first answer.
+// unchanged), 207 otherwise. With an Idempotency-Key, the call acts once:
+// concurrent calls with the key wait for the first one's answer, and
+// retries within lethe.IdempotencyWindow answer it, as kept (see
+// bulkAnswer).
 func (h *Handler) bulkUsers(r *http.Request) (int, any, error) {
 	key := r.Header.Get("Idempotency-Key")
 	if len(key) > maxIdempotencyKey || strings.IndexFunc(key, unicode.IsControl) >= 0 {
@@ -167,49 +179,103 @@ func (h *Handler) bulkUsers(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if key != "" {
-		first, err := h.Bulk.FindAnswer(r.Context(), key, body)
+	if key == "" {
+		results, err := h.Bulk.BulkUsers(r.Context(), req)
 		if err != nil {
 			return 0, nil, err
 		}
-		if first != nil {
-			var st storedBulk
-			if err := json.Unmarshal(first.Answer, &st); err != nil || len(st.Results) != len(sent) {
-				return 0, nil, fmt.Errorf("idempotent answer unreadable: %v", err)
-			}
-			return first.Status, bulkAnswer(st, sent), nil
-		}
+		status, st, users := storeBulk(req, results)
+		return status, bulkAnswer(st, users, sent), nil
 	}
-	results, err := h.Bulk.BulkUsers(r.Context(), req)
+	first, err := h.Bulk.ClaimKey(r.Context(), key, body)
 	if err != nil {
 		return 0, nil, err
 	}
-	st := storedBulk{Action: string(req.Action), DryRun: req.DryRun, Results: make([]bulkItemJSON, len(results))}
+	if first == nil {
+		// This call holds the key: act, renewing the key meanwhile, and
+		// keep the answer; a failure gives the key up and keeps none.
+		first, err = h.actHoldingKey(r, key, req)
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+	var st storedBulk
+	if err := json.Unmarshal(first.Answer, &st); err != nil || len(st.Results) != len(sent) {
+		return 0, nil, fmt.Errorf("idempotent answer unreadable: %v", err)
+	}
+	return first.Status, bulkAnswer(st, first.Users, sent), nil
+}
+
+// actHoldingKey runs a bulk call under the Idempotency-Key it holds and
+// returns the kept answer.
+func (h *Handler) actHoldingKey(r *http.Request, key string, req lethe.BulkRequest) (*lethe.StoredAnswer, error) {
+	ctx := r.Context()
+	stop := make(chan struct{})
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(lethe.IdempotencyLease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				_ = h.Bulk.RenewKey(ctx, key) // a missed renewal only shortens the lease
+			}
+		}
+	}()
+	results, err := h.Bulk.BulkUsers(ctx, req)
+	close(stop)
+	<-renewed
+	if err != nil {
+		// Given up even when the request's context ended.
+		_ = h.Bulk.ReleaseKey(context.WithoutCancel(ctx), key)
+		return nil, err
+	}
+	status, st, users := storeBulk(req, results)
+	b, _ := json.Marshal(st)
+	return h.Bulk.SaveAnswer(context.WithoutCancel(ctx), key, lethe.StoredAnswer{Status: status, Answer: b, Users: users})
+}
+
+// storeBulk is the answer of a bulk call as kept: its status, the results
+// naming no one, and the user of each result by position.
+func storeBulk(req lethe.BulkRequest, results []lethe.ItemResult) (int, storedBulk, map[int]lethe.LearnerID) {
+	st := storedBulk{Action: string(req.Action), DryRun: req.DryRun, Results: make([]storedBulkItem, len(results))}
+	users := map[int]lethe.LearnerID{}
 	status := http.StatusOK
 	for i, res := range results {
-		st.Results[i] = bulkItemJSON{UserID: strPtr(string(res.UserID)), Outcome: res.Outcome, Reason: strPtr(res.Reason)}
+		st.Results[i] = storedBulkItem{Named: res.UserID != "", Outcome: res.Outcome, Reason: strPtr(res.Reason)}
+		if res.UserID != "" {
+			users[i] = res.UserID
+		}
 		if res.Outcome != lethe.ItemDone && res.Outcome != lethe.ItemUnchanged {
 			status = http.StatusMultiStatus
 		}
 	}
-	if key != "" {
-		b, _ := json.Marshal(st)
-		if err := h.Bulk.SaveAnswer(r.Context(), key, body, lethe.StoredAnswer{Status: status, Answer: b}); err != nil {
-			return 0, nil, err
-		}
-	}
-	return status, bulkAnswer(st, sent), nil
+	return status, st, users
 }
 
-// bulkAnswer puts the identifiers of the request beside the results.
-func bulkAnswer(st storedBulk, sent []identifierJSON) bulkJSON {
-	out := bulkJSON{Action: st.Action, DryRun: st.DryRun, Summary: map[string]int{}, Results: st.Results}
+// bulkAnswer puts the identifiers of the request and the users beside the
+// results. A result that named a user who is no longer in users (erased
+// since, or by the call itself, when the answer is a kept one) is blind: it
+// carries neither the identifier nor the user id.
+func bulkAnswer(st storedBulk, users map[int]lethe.LearnerID, sent []identifierJSON) bulkJSON {
+	out := bulkJSON{Action: st.Action, DryRun: st.DryRun, Summary: map[string]int{}, Results: make([]bulkItemJSON, len(st.Results))}
 	for _, o := range []string{lethe.ItemDone, lethe.ItemUnchanged, lethe.ItemSkipped, lethe.ItemFailed} {
 		out.Summary[o] = 0
 	}
-	for i := range out.Results {
-		out.Results[i].Identifier = &sent[i]
-		out.Summary[out.Results[i].Outcome]++
+	for i, res := range st.Results {
+		item := bulkItemJSON{Identifier: &sent[i], Outcome: res.Outcome, Reason: res.Reason}
+		if res.Named {
+			if id, ok := users[i]; ok {
+				item.UserID = strPtr(string(id))
+			} else {
+				item.Identifier = nil
+			}
+		}
+		out.Results[i] = item
+		out.Summary[res.Outcome]++
 	}
 	return out
 }

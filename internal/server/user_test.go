@@ -1112,6 +1112,11 @@ func TestUsers_Delete(t *testing.T) {
 		"id": "evt-7", "eventType": "user_updated",
 		"content": map[string]any{"user": map[string]any{"ref": "leaver-7", "lastName": last}},
 	}))
+	// An idempotent bulk call names the person: its kept answer names them
+	// no more after the erasure (counted in the receipt), and no byte of
+	// them is on disk.
+	MustStatus(t, s.bulkWithKey(t, "before-the-erasure", `{"action":"suspend","dryRun":true,"identifiers":[{"email":"`+email+`"}]}`),
+		http.StatusOK)
 	erasedAt := s.Clock.Advance(time.Hour)
 
 	res := s.Do(t, s.A, "DELETE", "/rest/v2/users/ref/leaver-7", "")
@@ -1169,7 +1174,7 @@ func TestUsers_Delete(t *testing.T) {
 		}
 		delete(got, "trail")
 		checks := []any{}
-		for _, name := range []string{"person", "accountDetails", "pendingErasures", "provisioningEventHashes", "memberships",
+		for _, name := range []string{"person", "accountDetails", "pendingErasures", "idempotentAnswers", "provisioningEventHashes", "memberships",
 			"managerRoles", "activityText", "tags", "skills", "cpdText", "dataKeys"} {
 			checks = append(checks, map[string]any{"name": name, "found": 0.0})
 		}
@@ -1183,7 +1188,8 @@ func TestUsers_Delete(t *testing.T) {
 			"statement":   "The person's personal data was erased and cannot be restored. The records listed as kept remain under the internal user id only; free text they carried was sealed under a key that was destroyed.",
 			"requestedAt": erasedAtS, "erasedAt": erasedAtS, "source": "api", "actor": "api-key", "issuedAt": erasedAtS,
 			"erased": map[string]any{"person": 1.0, "managerRefs": 0.0, "provisioningEventHashes": 1.0, "memberships": 0.0, "managerRoles": 0.0,
-				"activityText": 0.0, "accountDetails": 0.0, "cpdText": 0.0, "dataKeys": 0.0, "skills": 0.0, "tags": 0.0, "pendingErasures": 0.0},
+				"activityText": 0.0, "accountDetails": 0.0, "cpdText": 0.0, "dataKeys": 0.0, "skills": 0.0, "tags": 0.0, "pendingErasures": 0.0,
+				"idempotentAnswers": 1.0},
 			"kept": kept, "keptPolicies": policies,
 			"verification": map[string]any{"passed": true, "checkedAt": erasedAtS, "checks": checks},
 		}, got)

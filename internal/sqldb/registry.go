@@ -158,10 +158,14 @@ var Registry = []Table{
 		"finished_at"), cols(Keep, "source", "actor"))},
 	{Name: "job_items", Columns: concat(cols(NotPersonal, "tenant_id", "job_id", "seq", "line"), cols(Pseudonymize, "learner_id"),
 		cols(Keep, "action", "rule", "outcome", "reason"))},
-	// Answers of bulk calls with an Idempotency-Key: keyed hashes and an
-	// answer of learner ids and outcomes, for a day.
+	// Answers of bulk calls with an Idempotency-Key, for a day (ADR 0017):
+	// keyed hashes and an answer of outcomes and reasons by position, naming
+	// no one. The learner each result names is a row of its own, which goes
+	// with the learner: a replay after an erasure no longer names them.
 	{Name: "idempotency_keys", Columns: concat(cols(NotPersonal, "tenant_id", "key_hash", "body_hash", "status", "created_at"),
-		cols(Pseudonymize, "answer"))},
+		cols(Keep, "answer"))},
+	{Name: "idempotency_learners", Learner: "learner_id", Rows: DeleteRows, Erased: "idempotentAnswers", Columns: concat(
+		cols(NotPersonal, "tenant_id", "key_hash", "seq"), cols(Pseudonymize, "learner_id"))},
 	// Idempotency of provisioning events: the keyed hash of the body is
 	// derived from personal data and goes; the outcome stays, but no longer
 	// names the learner (Unlink), or a replayed envelope id would lead from
