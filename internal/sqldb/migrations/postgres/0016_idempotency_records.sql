@@ -1,4 +1,4 @@
--- Lethe schema, version 14 (SQLite): idempotency records (ADR 0017). A call
+-- Lethe schema, version 16 (PostgreSQL): idempotency records (ADR 0017). A call
 -- holds its key while it runs (status 0, renewed through created_at); the
 -- learner each kept answer names is a row of idempotency_learners, which
 -- erasure deletes with the learner, so a replay after an erasure no longer
@@ -7,10 +7,10 @@
 -- Expired answers are purged tenant by tenant (idempotency_keys_created).
 DELETE FROM idempotency_keys;
 CREATE TABLE idempotency_learners (
-    tenant_id  TEXT NOT NULL,
-    key_hash   BLOB NOT NULL,
-    seq        INTEGER NOT NULL, -- the position of the result in the answer
-    learner_id TEXT NOT NULL,
+    tenant_id  TEXT COLLATE "C" NOT NULL,
+    key_hash   BYTEA NOT NULL,
+    seq        BIGINT NOT NULL,  -- the position of the result in the answer
+    learner_id TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (tenant_id, key_hash, seq)
-) WITHOUT ROWID;
+);
 CREATE INDEX idempotency_learners_learner ON idempotency_learners (tenant_id, learner_id);
