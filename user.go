@@ -143,6 +143,9 @@ func ValidateUser(p *Person, l *Learner) error {
 		}
 	}
 	text("ref", p.Ref, true, MaxRefLength)
+	if DotSegment(p.Ref) {
+		add("ref", "invalid", "ref must not be . or ..")
+	}
 	text("firstName", p.FirstName, true, MaxTextLength)
 	text("lastName", p.LastName, true, MaxTextLength)
 	text("jobTitle", p.JobTitle, false, MaxTextLength)
@@ -240,6 +243,14 @@ func isAlnum(s string) bool {
 		}
 	}
 	return true
+}
+
+// DotSegment reports whether s is "." or "..": a path segment that URL
+// clients resolve away, so an identifier that goes into a path must not be
+// one (refs, audience references).
+func DotSegment(s string) bool {
+	s = strings.TrimSpace(s)
+	return s == "." || s == ".."
 }
 
 func printable(s string) bool {

@@ -1,0 +1,91 @@
+package server_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+// TestServer_NoRedirect: a path that is not canonical answers 404 in the
+// vendor's body, never a redirect a client would follow to another
+// resource.
+func TestServer_NoRedirect(t *testing.T) {
+	s := MustStartServer(t)
+	s.MustCreateAudience(t, s.A, map[string]any{"name": "Company", "reference": "ORG"})
+	s.MustCreateAudience(t, s.A, map[string]any{"name": "Team", "reference": "X", "parentId": "ORG"})
+	t.Run("ErrDotDotMember", func(t *testing.T) {
+		for _, path := range []string{
+			"/rest/v1/audiences/X/members/..", "/rest/v1/audiences/X/members/.", "/rest/v1/audiences/X/members/%2e%2e",
+			"/rest/v1/audiences/X/members/.%2E", "/rest/v1/audiences/X/members/%2E",
+			"/rest/v1/audiences/X/members/../", "/rest/v1/audiences/X/members/../..",
+		} {
+			res := s.Do(t, s.A, "DELETE", path, "")
+			MustError(t, res, http.StatusNotFound, "not_found")
+			if loc := res.Header.Get("Location"); loc != "" {
+				t.Errorf("DELETE %s: Location %q", path, loc)
+			}
+		}
+		// The audience is still there.
+		s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/audiences/X", "")
+	})
+	t.Run("ErrNotCanonical", func(t *testing.T) {
+		for _, path := range []string{
+			"/rest/v1//users", "//rest/v1/users", "/rest/v1/./users", "/rest/v1/x/../users", "/rest/v1/users/.",
+			"/rest/v1/users/..", "/rest/v1/users/%2e", "/rest/v2/users/ref/abc/./suspend", "/rest/v1/users/ref/%2E%2E",
+			"/healthz/.", "/./healthz",
+		} {
+			for _, method := range []string{"GET", "DELETE", "PATCH", "POST"} {
+				res := s.Do(t, s.A, method, path, "")
+				MustError(t, res, http.StatusNotFound, "not_found")
+				if loc := res.Header.Get("Location"); loc != "" {
+					t.Errorf("%s %s: Location %q", method, path, loc)
+				}
+			}
+		}
+	})
+	t.Run("OKDotsInsideASegment", func(t *testing.T) {
+		// Dots that are not a whole segment are data: refs such as "a.b",
+		// "..." and an encoded "x/../y" stay reachable.
+		for _, ref := range []string{"a.b", "...", ".x", "x/../y"} {
+			s.MustCreateUser(t, s.A, ref, map[string]any{"email": nil, "loginMethod": "ref"})
+			got := s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/users/ref/"+EncodeURIComponent(ref), "")
+			if got["ref"] != ref {
+				t.Errorf("ref %q read back as %v", ref, got["ref"])
+			}
+		}
+	})
+	t.Run("OKFollowingClient", func(t *testing.T) {
+		// A client that follows redirects (as curl -L and Go's default
+		// client do) still does not reach the audience.
+		req := s.NewRequest(t, s.A, "DELETE", "/rest/v1/audiences/X/members/"+url.PathEscape(".."), "")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("status = %d, want 404", res.StatusCode)
+		}
+		s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/audiences/X", "")
+	})
+}
+
+// TestServer_DotIdentifiers: a ref or reference that is exactly "." or ".."
+// would be a path segment clients resolve away; it is refused at create and
+// update.
+func TestServer_DotIdentifiers(t *testing.T) {
+	s := MustStartServer(t)
+	s.MustCreateAudience(t, s.A, map[string]any{"name": "Company", "reference": "ORG"})
+	for _, v := range []string{".", "..", " .. "} {
+		MustError(t, s.Do(t, s.A, "POST", "/rest/v2/users",
+			MustJSON(t, map[string]any{"ref": v, "firstName": "F", "lastName": "L", "email": "dot@example.com"})),
+			http.StatusUnprocessableEntity, "invalid", "ref")
+		MustError(t, s.Do(t, s.A, "POST", "/rest/v1/webhooks", MustJSON(t, map[string]any{"id": "ev-" + v, "eventType": "user_joined",
+			"content": map[string]any{"user": map[string]any{"ref": v, "firstName": "F", "lastName": "L", "email": "dot@example.com"}}})),
+			http.StatusUnprocessableEntity, "invalid", "ref")
+		MustError(t, s.Do(t, s.A, "POST", "/rest/v1/audiences", MustJSON(t, map[string]any{"name": "A", "reference": v})),
+			http.StatusUnprocessableEntity, "invalid", "reference")
+		MustError(t, s.Do(t, s.A, "PATCH", "/rest/v1/audiences/ORG", MustJSON(t, map[string]any{"reference": v})),
+			http.StatusUnprocessableEntity, "invalid", "reference")
+	}
+}
