@@ -4,7 +4,10 @@ import (
 	"crypto/ed25519"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lethehq/lethe"
 )
@@ -90,4 +93,71 @@ func refFromPath(r *http.Request) (string, error) {
 		return "", lethe.FieldErrorf(lethe.EBadRequest, "ref", "required", "ref is required")
 	}
 	return ref, nil
+}
+
+// checkParams refuses a request whose path values or query parameters are
+// not text that can be stored: a NUL byte or invalid UTF-8 answers 400
+// naming the parameter, on every route and both databases (PostgreSQL
+// refuses them as text, which would be a 500).
+func (h *Handler) checkParams(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := checkRequestText(r); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		next(w, r)
+	}
+}
+
+func checkRequestText(r *http.Request) error {
+	for _, name := range patternWildcards(r.Pattern) {
+		if !storableText(r.PathValue(name)) {
+			return badParam(name)
+		}
+	}
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	q := r.URL.Query()
+	names := make([]string, 0, len(q))
+	for name := range q {
+		names = append(names, name)
+	}
+	slices.Sort(names) // the first bad one, the same on every call
+	for _, name := range names {
+		if !storableText(name) {
+			return badParam("query")
+		}
+		for _, v := range q[name] {
+			if !storableText(v) {
+				return badParam(name)
+			}
+		}
+	}
+	return nil
+}
+
+func badParam(name string) error {
+	return lethe.FieldErrorf(lethe.EBadRequest, name, "invalid", "%s must be UTF-8 text without NUL", name)
+}
+
+// storableText reports whether s is UTF-8 without NUL.
+func storableText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
+// patternWildcards lists the wildcard names of a route pattern such as
+// "GET /rest/v1/audiences/{audienceId}/members/{user}".
+func patternWildcards(pattern string) []string {
+	var names []string
+	for {
+		i := strings.IndexByte(pattern, '{')
+		if i < 0 {
+			return names
+		}
+		j := strings.IndexByte(pattern[i:], '}')
+		if j < 0 {
+			return names
+		}
+		names = append(names, strings.TrimSuffix(pattern[i+1:i+j], "..."))
+		pattern = pattern[i+j+1:]
+	}
 }

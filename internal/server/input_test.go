@@ -3,7 +3,11 @@ package server_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/lethehq/lethe/internal/rest"
 )
 
 // TestServer_NoRedirect: a path that is not canonical answers 404 in the
@@ -88,4 +92,49 @@ func TestServer_DotIdentifiers(t *testing.T) {
 		MustError(t, s.Do(t, s.A, "PATCH", "/rest/v1/audiences/ORG", MustJSON(t, map[string]any{"reference": v})),
 			http.StatusUnprocessableEntity, "invalid", "reference")
 	}
+}
+
+// TestServer_ParamText: a path value or query parameter holding NUL or
+// invalid UTF-8 answers 400 naming it on every route, never reaching the
+// database (PostgreSQL refuses such text: a 500).
+func TestServer_ParamText(t *testing.T) {
+	s := MustStartServer(t)
+	user := MustID(t, s.MustCreateUser(t, s.A, "param-user", nil))
+	t.Run("ErrCompletionFilters", func(t *testing.T) {
+		for _, name := range []string{"userId", "contentId"} {
+			for _, v := range []string{"%00", "6500000000000000000000%0001", "%FF"} {
+				MustError(t, s.Do(t, s.A, "GET", "/rest/v1/learning/completions?"+name+"="+v, ""),
+					http.StatusBadRequest, "bad_request", name)
+			}
+		}
+		MustError(t, s.Do(t, s.A, "GET", "/rest/v1/learning/completions?userId="+user+"&%00=1", ""),
+			http.StatusBadRequest, "bad_request", "query")
+		got := s.MustArray(t, s.A, "GET", "/rest/v1/learning/completions?userId="+user, "")
+		if len(got) != 0 {
+			t.Errorf("completions = %v", got)
+		}
+	})
+	t.Run("ErrEveryRoute", func(t *testing.T) {
+		for _, rt := range (&rest.Handler{}).Routes() {
+			wildcards := regexp.MustCompile(`\{[^}]*\}`).FindAllString(rt.Pattern, -1)
+			for i, w := range wildcards {
+				path := rt.Pattern
+				for j, other := range wildcards {
+					v := "000000000000000000000000"
+					if j == i {
+						v = "a%00b"
+					}
+					path = strings.Replace(path, other, v, 1)
+				}
+				MustError(t, s.Do(t, s.A, rt.Method, path, ""), http.StatusBadRequest, "bad_request", strings.Trim(w, "{}"))
+			}
+			path := rt.Pattern
+			for _, w := range wildcards {
+				path = strings.Replace(path, w, "000000000000000000000000", 1)
+			}
+			for _, q := range []string{"audienceId=%00", "audienceId=%C0%AF"} {
+				MustError(t, s.Do(t, s.A, rt.Method, path+"?"+q, ""), http.StatusBadRequest, "bad_request", "audienceId")
+			}
+		}
+	})
 }
