@@ -138,3 +138,28 @@ func TestServer_ParamText(t *testing.T) {
 		}
 	})
 }
+
+// TestServer_DuplicateKeys: a body naming one member twice, at any depth,
+// answers 400 naming it; {"dryRun":true,…,"dryRun":false} does not run.
+func TestServer_DuplicateKeys(t *testing.T) {
+	s := MustStartServer(t)
+	id := MustID(t, s.MustCreateUser(t, s.A, "dup-user", nil))
+	MustError(t, s.Do(t, s.A, "POST", "/lethe/v1/users/bulk",
+		`{"dryRun":true,"action":"suspend","identifiers":[{"ref":"dup-user"}],"dryRun":false}`),
+		http.StatusBadRequest, "bad_request", "dryRun")
+	if got := s.MustGetUser(t, s.A, id); got["status"] != "new" {
+		t.Errorf("after a refused bulk: %v", got)
+	}
+	for path, c := range map[string]struct{ method, body, field string }{
+		"/rest/v2/users":                  {"POST", `{"ref":"d2","firstName":"F","lastName":"L","email":"d2@example.com","additionalFields":{"a":1,"a":2}}`, "additionalFields.a"},
+		"/rest/v2/users/ref/dup-user":     {"PATCH", `{"jobTitle":"A","jobTitle":"B"}`, "jobTitle"},
+		"/rest/v1/webhooks":               {"POST", `{"id":"e1","eventType":"user_updated","content":{"user":{"ref":"dup-user","ref":"other"}}}`, "content.user.ref"},
+		"/lethe/v1/jobs":                  {"POST", `{"action":"suspend","selector":{"csv":"ref\ndup-user\n"},"dryRun":true,"dryRun":false}`, "dryRun"},
+		"/rest/v1/audiences/NOPE/members": {"POST", `[{"x":1,"x":2}]`, "[0].x"},
+	} {
+		MustError(t, s.Do(t, s.A, c.method, path, c.body), http.StatusBadRequest, "bad_request", c.field)
+	}
+	if got := s.MustGetUser(t, s.A, id); got["status"] != "new" || got["jobTitle"] != nil {
+		t.Errorf("after refused bodies: %v", got)
+	}
+}
