@@ -11,13 +11,13 @@ import (
 
 func TestDuplicateKey(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"dryRun":true,"action":"delete","dryRun":false}`:                     "dryRun",
-		`{"a":{"b":1,"c":{"d":1,"d":2}}}`:                                      "a.c.d",
-		`{"identifiers":[{"ref":"x"},{"id":"y"},{"ref":"z","ref":"w"}]}`:       "identifiers[2].ref",
-		`[{"a":1},{"a":1,"a":1}]`:                                              "[1].a",
-		`{"additionalFields":{"k1":1,"k2":[1,{"x":[]}],"k1":2}}`:               "additionalFields.k1",
-		`{"a":1,"\u0061":2}`:                                                   "a", // the same name escaped
-		`{"a":[{"b":1}],"c":2,"a":3}`:                                          "a",
+		`{"dryRun":true,"action":"delete","dryRun":false}`:               "dryRun",
+		`{"a":{"b":1,"c":{"d":1,"d":2}}}`:                                "a.c.d",
+		`{"identifiers":[{"ref":"x"},{"id":"y"},{"ref":"z","ref":"w"}]}`: "identifiers[2].ref",
+		`[{"a":1},{"a":1,"a":1}]`:                                        "[1].a",
+		`{"additionalFields":{"k1":1,"k2":[1,{"x":[]}],"k1":2}}`:         "additionalFields.k1",
+		`{"a":1,"\u0061":2}`:                                             "a", // the same name escaped
+		`{"a":[{"b":1}],"c":2,"a":3}`:                                    "a",
 		`{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,` + //
 			`"k10":0,"k11":1,"k12":2,"k13":3,"k14":4,"k15":5,"k16":6,"k17":7,"k3":8}`: "k3", // past the slice, in the set
 	} {
