@@ -295,6 +295,11 @@ func decodeUserFields(obj map[string]json.RawMessage) (lethe.UserFields, error) 
 			return f, err
 		}
 	}
+	if f.Email != nil {
+		// In NFC from here on, so that every comparison (the tombstones
+		// of erased users too) sees one form of the address.
+		*f.Email = lethe.CleanEmail(*f.Email)
+	}
 	if s, err := optString(obj, "role"); err != nil {
 		return f, err
 	} else if s != nil {

@@ -163,3 +163,57 @@ func TestServer_DuplicateKeys(t *testing.T) {
 		t.Errorf("after refused bodies: %v", got)
 	}
 }
+
+// TestServer_EmailNFC: an email typed with a precomposed é or with e and a
+// combining accent is one address, wherever an email is accepted; one with
+// an invisible character is refused.
+func TestServer_EmailNFC(t *testing.T) {
+	s := MustStartServer(t)
+	composed, decomposed := "zo\u00e9@example.com", "Zoe\u0301@Example.com"
+	user := func(ref, email string) string {
+		return MustJSON(t, map[string]any{"ref": ref, "firstName": "Zo\u00e9", "lastName": "L", "email": email})
+	}
+	id := MustID(t, s.MustOK(t, s.A, http.StatusCreated, "POST", "/rest/v2/users", user("zoe-1", composed)))
+	t.Run("ErrConflict", func(t *testing.T) {
+		MustError(t, s.Do(t, s.A, "POST", "/rest/v2/users", user("zoe-2", decomposed)), http.StatusConflict, "conflict", "email")
+		other := MustID(t, s.MustOK(t, s.A, http.StatusCreated, "POST", "/rest/v2/users", user("zoe-3", "other@example.com")))
+		MustError(t, s.Do(t, s.A, "PATCH", "/rest/v2/users/ref/zoe-3", MustJSON(t, map[string]any{"email": decomposed})),
+			http.StatusConflict, "conflict", "email")
+		if got := s.MustGetUser(t, s.A, other); got["email"] != "other@example.com" {
+			t.Errorf("email = %v", got["email"])
+		}
+	})
+	t.Run("OKStoredInNFC", func(t *testing.T) {
+		s.MustOK(t, s.A, http.StatusOK, "PATCH", "/rest/v2/users/ref/zoe-1", MustJSON(t, map[string]any{"email": decomposed}))
+		if got := s.MustGetUser(t, s.A, id); got["email"] != "Zo\u00e9@Example.com" {
+			t.Errorf("email = %q, want it in NFC", got["email"])
+		}
+	})
+	t.Run("OKLookups", func(t *testing.T) {
+		for _, email := range []string{composed, decomposed} {
+			res := s.MustOK(t, s.A, http.StatusOK, "POST", "/lethe/v1/users/bulk", MustJSON(t, map[string]any{
+				"action": "suspend", "dryRun": true, "identifiers": []any{map[string]any{"email": email}}}))
+			if got := res["results"].([]any)[0].(map[string]any)["userId"]; got != id {
+				t.Errorf("bulk by %q: userId %v, want %s", email, got, id)
+			}
+		}
+		s.MustCreateAudience(t, s.A, map[string]any{"name": "Company", "reference": "ORG"})
+		s.MustCreateAudience(t, s.A, map[string]any{"name": "Team", "reference": "TEAM", "parentId": "ORG"})
+		s.MustOK(t, s.A, http.StatusOK, "POST", "/rest/v1/audiences/TEAM/members", MustJSON(t, []string{decomposed}))
+		if got := s.members(t, s.A, "TEAM"); len(got) != 1 || got[0] != id {
+			t.Errorf("members = %v, want %s", got, id)
+		}
+		s.MustOK(t, s.A, http.StatusOK, "DELETE", "/rest/v1/audiences/TEAM/members/"+url.PathEscape(composed), "")
+		if got := s.members(t, s.A, "TEAM"); len(got) != 0 {
+			t.Errorf("members after removal = %v", got)
+		}
+	})
+	t.Run("ErrInvisible", func(t *testing.T) {
+		for i, email := range []string{"zo\u200be@example.com", "zo\u00ade@example.com", "\u200fzoe@example.com", "zoe\u0007@example.com"} {
+			MustError(t, s.Do(t, s.A, "POST", "/rest/v2/users", user("inv-"+string(rune('a'+i)), email)),
+				http.StatusUnprocessableEntity, "invalid", "email")
+			MustError(t, s.Do(t, s.A, "PATCH", "/rest/v2/users/ref/zoe-1", MustJSON(t, map[string]any{"email": email})),
+				http.StatusUnprocessableEntity, "invalid", "email")
+		}
+	})
+}
