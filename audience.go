@@ -76,6 +76,8 @@ func ValidateAudience(a *Audience) error {
 		return FieldErrorf(EInvalid, "reference", "too_long", "reference must be at most %d characters", MaxAudienceRefLength)
 	case !printable(a.Reference):
 		return FieldErrorf(EInvalid, "reference", "invalid", "reference must not contain control characters")
+	case DotSegment(a.Reference):
+		return FieldErrorf(EInvalid, "reference", "invalid", "reference must not be . or ..")
 	case !a.Category.Valid():
 		return FieldErrorf(EInvalid, "category", "invalid", "category must be 'audience' or 'structure'")
 	case a.Category == CategoryAudience && a.Parent == nil:

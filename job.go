@@ -288,7 +288,7 @@ func ParseUserCSV(text, field string) ([]CSVUser, error) {
 	r.Comma, r.FieldsPerRecord, r.ReuseRecord = sep, -1, false
 	header, err := r.Read()
 	if err != nil {
-		return nil, FieldErrorf(EInvalid, field, "invalid", "%s is not valid CSV: %s", field, csvProblem(err))
+		return nil, csvError(field, err)
 	}
 	col, kind := -1, ""
 	for _, want := range []string{"id", "ref", "email"} {
@@ -317,10 +317,12 @@ func ParseUserCSV(text, field string) ([]CSVUser, error) {
 		if err == io.EOF {
 			return out, nil
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
-			return nil, FieldErrorf(EInvalid, field, "invalid", "%s is not valid CSV at line %d: %s", field, line, csvProblem(err))
+			// FieldPos would panic here: there is no record. The line is
+			// the error's own.
+			return nil, csvError(field, err)
 		}
+		line, _ := r.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
 		}
@@ -344,11 +346,12 @@ func ParseUserCSV(text, field string) ([]CSVUser, error) {
 	}
 }
 
-// csvProblem describes a CSV error without the offending text.
-func csvProblem(err error) string {
+// csvError is the 422 of a CSV that does not parse: it names the line (the
+// header being line 1) and the problem, without the offending text.
+func csvError(field string, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return pe.Err.Error()
+		return FieldErrorf(EInvalid, field, "invalid", "%s is not valid CSV at line %d: %s", field, pe.Line, pe.Err.Error())
 	}
-	return "unreadable"
+	return FieldErrorf(EInvalid, field, "invalid", "%s is not valid CSV: unreadable", field)
 }

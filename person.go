@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Person is the personal data of a learner. It lives in its own table and is
@@ -34,5 +36,11 @@ func (p *Person) Equal(q *Person) bool {
 // FullName is "First Last".
 func (p *Person) FullName() string { return strings.TrimSpace(p.FirstName + " " + p.LastName) }
 
-// NormalizeEmail gives the form in which emails are compared: case-insensitive.
-func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// NormalizeEmail gives the form in which emails are compared:
+// case-insensitive, and in Unicode NFC, so that an address typed with a
+// precomposed é or with e and a combining accent is one address.
+func NormalizeEmail(email string) string { return norm.NFC.String(strings.ToLower(CleanEmail(email))) }
+
+// CleanEmail gives the form in which an email is stored: trimmed, in
+// Unicode NFC, its case kept.
+func CleanEmail(email string) string { return norm.NFC.String(strings.TrimSpace(email)) }

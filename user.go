@@ -73,7 +73,9 @@ func (f *UserFields) Apply(p *Person, l *Learner) {
 	}
 	set(&p.FirstName, f.FirstName)
 	set(&p.LastName, f.LastName)
-	set(&p.Email, f.Email)
+	if f.Email != nil {
+		p.Email = CleanEmail(*f.Email)
+	}
 	set(&p.JobTitle, f.JobTitle)
 	set(&p.ManagerRef, f.ManagerRef)
 	set(&p.Domain, f.Domain)
@@ -143,6 +145,9 @@ func ValidateUser(p *Person, l *Learner) error {
 		}
 	}
 	text("ref", p.Ref, true, MaxRefLength)
+	if DotSegment(p.Ref) {
+		add("ref", "invalid", "ref must not be . or ..")
+	}
 	text("firstName", p.FirstName, true, MaxTextLength)
 	text("lastName", p.LastName, true, MaxTextLength)
 	text("jobTitle", p.JobTitle, false, MaxTextLength)
@@ -184,10 +189,18 @@ func ValidateUser(p *Person, l *Learner) error {
 	return &Error{Code: EInvalid, Message: first, Details: errs}
 }
 
-// ValidEmail reports whether s is a plain address such as a@b.example.
+// ValidEmail reports whether s is a plain address such as a@b.example. An
+// address with a control or an invisible (format) character, such as a
+// zero-width space, a soft hyphen or a bidirectional mark, is refused: it
+// would look like another address.
 func ValidEmail(s string) bool {
-	if len(s) > MaxEmailLength || strings.ContainsAny(s, " <>\"") {
+	if len(s) > MaxEmailLength || strings.ContainsAny(s, " <>\"") || !utf8.ValidString(s) {
 		return false
+	}
+	for _, r := range s {
+		if unicode.In(r, unicode.Cc, unicode.Cf) {
+			return false
+		}
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" {
@@ -240,6 +253,14 @@ func isAlnum(s string) bool {
 		}
 	}
 	return true
+}
+
+// DotSegment reports whether s is "." or "..": a path segment that URL
+// clients resolve away, so an identifier that goes into a path must not be
+// one (refs, audience references).
+func DotSegment(s string) bool {
+	s = strings.TrimSpace(s)
+	return s == "." || s == ".."
 }
 
 func printable(s string) bool {

@@ -316,3 +316,41 @@ func TestEmail_Normalize(t *testing.T) {
 		t.Errorf("NormalizeEmail = %q", got)
 	}
 }
+
+func TestEmail_NFC(t *testing.T) {
+	composed, decomposed := "Zo\u00e9@Example.com", "Zoe\u0301@Example.com"
+	if a, b := lethe.NormalizeEmail(composed), lethe.NormalizeEmail(decomposed); a != b || a != "zo\u00e9@example.com" {
+		t.Errorf("NormalizeEmail = %q and %q, want both zo\u00e9@example.com", a, b)
+	}
+	if got := lethe.CleanEmail(" " + decomposed + " "); got != composed {
+		t.Errorf("CleanEmail = %q, want %q", got, composed)
+	}
+	p, l := validUser()
+	f := lethe.UserFields{Email: &decomposed}
+	f.Apply(p, l)
+	if p.Email != composed || lethe.ValidateUser(p, l) != nil {
+		t.Errorf("after Apply: %q, %v", p.Email, lethe.ValidateUser(p, l))
+	}
+}
+
+func TestEmail_Invisible(t *testing.T) {
+	for _, s := range []string{
+		"ada\u200b@example.com", "ada\u00ad@example.com", "ada@exa\u200emple.com", "\u202eada@example.com",
+		"ada\ufeff@example.com", "ada\u2060@example.com", "ada\x7f@example.com", "ada\u0085@example.com", "ada\xff@example.com",
+	} {
+		if lethe.ValidEmail(s) {
+			t.Errorf("ValidEmail(%q) = true", s)
+		}
+		p, l := validUser()
+		p.Email = s
+		e, ok := lethe.ValidateUser(p, l).(*lethe.Error)
+		if !ok || e.Code != lethe.EInvalid || len(e.Details) != 1 || e.Details[0].Field != "email" {
+			t.Errorf("ValidateUser with email %q = %v", s, e)
+		}
+	}
+	for _, s := range []string{"zo\u00e9@example.com", "ad\u00e5@b\u00fccher.example", "a@b.example"} {
+		if !lethe.ValidEmail(s) {
+			t.Errorf("ValidEmail(%q) = false", s)
+		}
+	}
+}

@@ -94,5 +94,9 @@ func TestCLI_Bulk(t *testing.T) {
 			!strings.Contains(err.Error(), "no id, ref or email column") {
 			t.Errorf("a CSV without a user column = %v", err)
 		}
+		if _, _, err := run("users", "bulk", "suspend", "--file", file("quote.csv", "ref\nab\"c\n")); err == nil || isUsageError(err) ||
+			!strings.Contains(err.Error(), "quote.csv is not valid CSV at line 2") {
+			t.Errorf("a CSV with a stray quote = %v", err)
+		}
 	})
 }

@@ -822,7 +822,7 @@ func TestClient_Refs(t *testing.T) {
 		"a+b=c&d;e,f",
 		"100% sure",
 		"what?#anchor",
-		"..",
+		"...",
 		"x/../y",
 		"lit%2Fslash",
 		"ünïcödé/名前",
@@ -864,6 +864,18 @@ func TestClient_Refs(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ErrDotSegment", func(t *testing.T) {
+		// "." and ".." are path segments clients resolve away: refused.
+		for _, ref := range []string{".", ".."} {
+			if _, err := c.CreateUser(ctx, ref, personFields("Dota", "Ref", "dot.ref@example.com")); err == nil ||
+				!strings.Contains(err.Error(), "422") {
+				t.Errorf("create %q = %v, want 422", ref, err)
+			}
+			if _, err := c.GetUserByRef(ctx, ref); !client.IsNotFound(err) {
+				t.Errorf("get %q = %v, want 404", ref, err)
+			}
+		}
+	})
 	t.Run("ErrSlashIsNotASeparator", func(t *testing.T) {
 		// "dept" alone must not match "dept/EMP 7@x" and vice versa.
 		mustCreate(t, srv, "dept", personFields("Depta", "Plain", "depta.plain@example.com"))

@@ -33,9 +33,38 @@ func BenchmarkDecodeCreateUser(b *testing.B) {
 	}
 }
 
+// BenchmarkDuplicateKey measures the duplicate-member check every body
+// passes (readBodyLimit), on the bodies of the two decode benchmarks.
+func BenchmarkDuplicateKey(b *testing.B) {
+	for name, body := range map[string][]byte{"CreateUser": []byte(createUserBody), "Activities": activitiesBody()} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if path, dup := duplicateKey(body); dup {
+					b.Fatalf("duplicate %s", path)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkDecodeActivities measures a batch of 1,000 activities (POST
 // /lethe/v1/activities).
 func BenchmarkDecodeActivities(b *testing.B) {
+	body := activitiesBody()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		batch, err := decodeActivities(body)
+		if err != nil || len(batch) != lethe.MaxActivityBatch {
+			b.Fatalf("decode = %d activities, %v", len(batch), err)
+		}
+	}
+}
+
+// activitiesBody is a batch of 1,000 activities.
+func activitiesBody() []byte {
 	var s strings.Builder
 	s.WriteString(`{"activities":[`)
 	for i := range lethe.MaxActivityBatch {
@@ -47,15 +76,7 @@ func BenchmarkDecodeActivities(b *testing.B) {
 			i, i%500, (i/60)%60, i%60, i%40)
 	}
 	s.WriteString(`]}`)
-	body := []byte(s.String())
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		batch, err := decodeActivities(body)
-		if err != nil || len(batch) != lethe.MaxActivityBatch {
-			b.Fatalf("decode = %d activities, %v", len(batch), err)
-		}
-	}
+	return []byte(s.String())
 }
 
 // BenchmarkParseUserSearch measures the query of GET /rest/v1/users with a

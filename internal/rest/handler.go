@@ -4,7 +4,10 @@ import (
 	"crypto/ed25519"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lethehq/lethe"
 )
@@ -91,3 +94,49 @@ func refFromPath(r *http.Request) (string, error) {
 	}
 	return ref, nil
 }
+
+// checkParams refuses a request whose query parameters are not text that
+// can be stored: a NUL byte or invalid UTF-8 answers 400 naming the
+// parameter, on every route and both databases (PostgreSQL refuses such
+// text, which was a 500 on the completion filters). Path values are not
+// checked here: such a value names nothing, and each route answers its own
+// 404 for it (ADR 0003, question 15), which the store guarantees.
+func (h *Handler) checkParams(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := checkQueryText(r); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		next(w, r)
+	}
+}
+
+func checkQueryText(r *http.Request) error {
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	q := r.URL.Query()
+	names := make([]string, 0, len(q))
+	for name := range q {
+		names = append(names, name)
+	}
+	slices.Sort(names) // the first bad one, the same on every call
+	for _, name := range names {
+		if !storableText(name) {
+			return badParam("query")
+		}
+		for _, v := range q[name] {
+			if !storableText(v) {
+				return badParam(name)
+			}
+		}
+	}
+	return nil
+}
+
+func badParam(name string) error {
+	return lethe.FieldErrorf(lethe.EBadRequest, name, "invalid", "%s must be UTF-8 text without NUL", name)
+}
+
+// storableText reports whether s is UTF-8 without NUL.
+func storableText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }

@@ -14,6 +14,14 @@ type Route struct {
 // (§5.1 users, §5.2 audiences, §5.3 assignments and enrolments, §5.4
 // completions, §10.1 provisioning events) in method, path and response style.
 func (h *Handler) Routes() []Route {
+	routes := h.routes()
+	for i := range routes {
+		routes[i].Handler = h.checkParams(routes[i].Handler)
+	}
+	return routes
+}
+
+func (h *Handler) routes() []Route {
 	return []Route{
 		// Vendor-compatible: users (§5.1).
 		{"POST", "/rest/v2/users", h.json(h.createUser)},                     // object (UserLifecycle), 201

@@ -268,6 +268,12 @@ func TestJobs(t *testing.T) {
 		if !strings.Contains(e["message"].(string), "Name, Dept") {
 			t.Errorf("message %q does not name the header found", e["message"])
 		}
+		// A stray quote in a data line: a 422 naming the line, not a 500.
+		e = MustError(t, s.Do(t, s.A, "POST", "/lethe/v1/jobs", `{"action":"suspend","selector":{"csv":"ref\nab\"c\n"}}`),
+			http.StatusUnprocessableEntity, "invalid", "selector.csv")
+		if !strings.Contains(e["message"].(string), "line 2") {
+			t.Errorf("message %q does not name the line", e["message"])
+		}
 		MustError(t, s.Do(t, s.A, "POST", "/lethe/v1/jobs", `{"action":"suspend","selector":{"audienceId":"NOPE"}}`), http.StatusNotFound, "not_found")
 		MustError(t, s.Do(t, s.A, "GET", "/lethe/v1/jobs/000000000000000000000000", ""), http.StatusNotFound, "not_found")
 		MustError(t, s.Do(t, s.A, "GET", "/lethe/v1/jobs/nope", ""), http.StatusNotFound, "not_found")

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -146,7 +147,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Header.Set("X-Request-Id", id)
 	w.Header().Set("X-Request-Id", id)
 	sw := &statusWriter{ResponseWriter: w}
-	_, pattern := s.mux.Handler(r)
+	// The mux would redirect a path that is not canonical to the cleaned
+	// one, which a client following it takes for another resource (DELETE
+	// members/.. is a DELETE of the audience): no path is ever redirected.
+	canonical, pattern := canonicalPath(r.URL.EscapedPath()), ""
+	if canonical {
+		_, pattern = s.mux.Handler(r)
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -165,6 +172,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Logger.Info("request", "request_id", id, "method", r.Method, "route", route,
 			"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
 	}()
+	if !canonical {
+		rest.WriteStatus(sw, http.StatusNotFound, string(lethe.ENotFound), "No such endpoint.", nil)
+		return
+	}
 	limit, limitText := rest.BodyLimit(pattern)
 	if r.ContentLength > limit {
 		rest.WriteError(sw, lethe.Errorf(lethe.ETooLarge, "The request body must be at most %s.", limitText))
@@ -176,6 +187,36 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(sw, r)
+}
+
+// canonicalPath reports whether an escaped request path is in the form the
+// mux routes without a redirect: it starts with "/" and has no empty segment
+// but a trailing one ("//") and no segment that is, or unescapes to, "." or
+// ".." (%2e%2e would reach a handler as the path value "..").
+func canonicalPath(escaped string) bool {
+	if !strings.HasPrefix(escaped, "/") {
+		return false
+	}
+	segs := strings.Split(escaped[1:], "/")
+	for i, seg := range segs {
+		if seg == "" {
+			if i != len(segs)-1 {
+				return false
+			}
+			continue
+		}
+		if strings.Contains(seg, "%") {
+			u, err := url.PathUnescape(seg)
+			if err != nil {
+				return false
+			}
+			seg = u
+		}
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // notRouted answers a request no pattern matched: 405 with Allow when the
