@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,96 +47,6 @@ func readBodyLimit(r *http.Request, limit int64, words string) ([]byte, error) {
 		return nil, lethe.FieldErrorf(lethe.EBadRequest, path, "duplicate", "%s appears more than once in the request body", path)
 	}
 	return b, nil
-}
-
-// duplicateKey reports the first member name that appears twice in one
-// object of a JSON body, at any depth, as a path such as
-// identifiers[2].ref. A body that is not JSON has none: its decoder says
-// what is wrong with it.
-func duplicateKey(body []byte) (string, bool) {
-	type frame struct {
-		object  bool
-		wantKey bool
-		key     string
-		index   int
-		keys    []string            // the names seen, while few
-		set     map[string]struct{} // and once many
-	}
-	var stack []frame
-	push := func(object bool) { // reusing the key slices of closed frames
-		if n := len(stack); n < cap(stack) {
-			stack = stack[:n+1]
-			stack[n] = frame{object: object, wantKey: object, keys: stack[n].keys[:0]}
-			return
-		}
-		stack = append(stack, frame{object: object, wantKey: object})
-	}
-	done := func() { // a value ended in the top frame
-		if n := len(stack); n > 0 {
-			if stack[n-1].object {
-				stack[n-1].wantKey = true
-			} else {
-				stack[n-1].index++
-			}
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber() // numbers are not parsed, only skipped
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", false
-		}
-		switch v := tok.(type) {
-		case json.Delim:
-			switch v {
-			case '{':
-				push(true)
-			case '[':
-				push(false)
-			default:
-				stack = stack[:len(stack)-1]
-				done()
-			}
-			continue
-		case string:
-			n := len(stack)
-			if n == 0 || !stack[n-1].object || !stack[n-1].wantKey {
-				break
-			}
-			f := &stack[n-1]
-			seen := false
-			if f.set != nil {
-				_, seen = f.set[v]
-				f.set[v] = struct{}{}
-			} else {
-				seen = slices.Contains(f.keys, v)
-				if f.keys = append(f.keys, v); len(f.keys) > 16 {
-					f.set = make(map[string]struct{}, 32)
-					for _, k := range f.keys {
-						f.set[k] = struct{}{}
-					}
-				}
-			}
-			f.key, f.wantKey = v, false
-			if seen {
-				var path strings.Builder
-				for _, p := range stack {
-					if p.object {
-						if path.Len() > 0 {
-							path.WriteByte('.')
-						}
-						path.WriteString(p.key)
-					} else {
-						fmt.Fprintf(&path, "[%d]", p.index)
-					}
-				}
-				return path.String(), true
-			}
-			continue
-		}
-		done()
-	}
 }
 
 // decodeObject parses a JSON object into its members. An empty body counts

@@ -28,6 +28,7 @@ func TestDuplicateKey(t *testing.T) {
 	for _, body := range []string{
 		``, `{}`, `[]`, `null`, `"a"`, `{"a":1,"b":{"a":1},"c":[{"a":1},{"a":2}]}`, `{"a":"a","b":"a"}`,
 		`{"A":1,"a":2}`, `{"a":1`, `{"a":1} {"a":2}`, `[1,"x",{"y":[2,3]},{"y":4}]`,
+		strings.Repeat(`[`, 1_000_000), strings.Repeat(`{"a":`, 20_000) + `{"b":1,"b":2}`, // deeper than the decoder goes
 	} {
 		if got, ok := duplicateKey([]byte(body)); ok {
 			t.Errorf("duplicateKey(%s) = %q, want none", body, got)
