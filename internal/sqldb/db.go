@@ -86,6 +86,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.closePools()
 		return nil, err
 	}
+	if err := db.normalizeStoredEmails(ctx); err != nil {
+		db.closePools()
+		return nil, err
+	}
 	db.wg.Add(1)
 	go db.scrubLoop()
 	if db.checkpointer != nil {

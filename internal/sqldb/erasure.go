@@ -287,7 +287,7 @@ func (tx *Tx) tombstoneHash(kind, value string) []byte {
 // writeTombstones keeps the keyed hashes of p's ref and email with the
 // time and the mode (erase, which purge also writes, or anonymize).
 func (tx *Tx) writeTombstones(ctx context.Context, p *lethe.Person, mode string) error {
-	for kind, v := range map[string]string{"ref": p.Ref, "email": strings.ToLower(p.Email)} {
+	for kind, v := range map[string]string{"ref": p.Ref, "email": lethe.NormalizeEmail(p.Email)} {
 		if v == "" {
 			continue
 		}
@@ -326,7 +326,7 @@ func (tx *Tx) tombstone(ctx context.Context, ref, email string) (*time.Time, str
 	since := ms(tx.now.Add(-time.Duration(s.Deletion.TombstoneDays) * lethe.Day))
 	var latest *time.Time
 	var latestMode string
-	for kind, v := range map[string]string{"ref": ref, "email": strings.ToLower(strings.TrimSpace(email))} {
+	for kind, v := range map[string]string{"ref": ref, "email": lethe.NormalizeEmail(email)} {
 		if v == "" {
 			continue
 		}
