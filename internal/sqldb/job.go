@@ -428,9 +428,19 @@ func (s *JobService) CancelJob(ctx context.Context, id string) (j *lethe.Job, er
 		if j, err = tx.findJob(ctx, id); err != nil || j.Finished() {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'cancelled', finished_at = $3 WHERE tenant_id = $1 AND id = $2`,
-			string(tx.actor.TenantID), j.ID, ms(tx.now)); err != nil {
+		// A job another process finished meanwhile (PostgreSQL) stays so.
+		res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'cancelled', finished_at = $3
+			WHERE tenant_id = $1 AND id = $2 AND state IN ('preview', 'queued', 'running')`,
+			string(tx.actor.TenantID), j.ID, ms(tx.now))
+		if err != nil {
 			return fmt.Errorf("cancel job: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			if err != nil {
+				return err
+			}
+			j, err = tx.findJob(ctx, j.ID)
+			return err
 		}
 		if err := tx.audit(ctx, "job.cancelled", "", map[string]any{"job": j.ID}); err != nil {
 			return err
@@ -737,7 +747,7 @@ func (s *JobService) noteJobError(ctx context.Context, tenant lethe.TenantID, id
 		_, err := tx.ExecContext(ctx, `UPDATE jobs SET errors = errors + 1,
 			state = CASE WHEN errors + 1 >= $3 THEN 'failed' ELSE state END,
 			finished_at = CASE WHEN errors + 1 >= $3 THEN $4 ELSE finished_at END
-			WHERE tenant_id = $1 AND id = $2`, string(tenant), id, maxJobErrors, ms(tx.now))
+			WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running')`, string(tenant), id, maxJobErrors, ms(tx.now))
 		return err
 	})
 }
@@ -819,9 +829,16 @@ func (s *JobService) runChunk(ctx context.Context, tenant lethe.TenantID, id str
 			more = left > 0
 		}
 		if !more {
-			if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'succeeded', finished_at = $3 WHERE tenant_id = $1 AND id = $2`,
-				t, j.ID, ms(tx.now)); err != nil {
+			// Only the process whose update finds the job still running
+			// finishes it: another may have finished it meanwhile
+			// (PostgreSQL: both saw no item left), or a cancel won.
+			res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'succeeded', finished_at = $3
+				WHERE tenant_id = $1 AND id = $2 AND state = 'running'`, t, j.ID, ms(tx.now))
+			if err != nil {
 				return fmt.Errorf("finish job: %w", err)
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return err
 			}
 			return tx.audit(ctx, "job.finished", "", map[string]any{"job": j.ID})
 		}
