@@ -190,6 +190,14 @@ type JobFilter struct {
 	Limit  int
 }
 
+// DefaultMaxJobItems is the most users a job names unless the server is
+// told otherwise (serve --max-job-items).
+const DefaultMaxJobItems = 1_000_000
+
+// DefaultJobRetention is how long a finished job and its items are kept
+// unless the server is told otherwise (serve --job-retention).
+const DefaultJobRetention = 30 * Day
+
 // JobService keeps durable jobs. Every method is scoped to the tenant of
 // the Actor in ctx, but RunJobs, which works for every tenant.
 type JobService interface {
@@ -203,9 +211,9 @@ type JobService interface {
 	ApplyJob(ctx context.Context, id string) (*Job, error)
 	FindJob(ctx context.Context, id string) (*Job, error)
 	FindJobs(ctx context.Context, f JobFilter) ([]*Job, int, error)
-	// FindJobItems returns the job's items in order; those not processed
-	// yet have no outcome.
-	FindJobItems(ctx context.Context, id string) ([]ItemResult, error)
+	// EachJobItem gives the job's items to fn in order, a page at a time;
+	// those not processed yet have no outcome. An error from fn ends it.
+	EachJobItem(ctx context.Context, id string, fn func(ItemResult) error) error
 	// CancelJob stops a queued or running job: items not processed stay so.
 	CancelJob(ctx context.Context, id string) (*Job, error)
 	// RunJobs processes queued and running jobs of every tenant until none

@@ -25,6 +25,10 @@ type Handler struct {
 	Bulk         lethe.BulkService
 	Jobs         lethe.JobService
 	Reports      lethe.ReportService
+	// MaxJobItems is the most users a job may name (0:
+	// lethe.DefaultMaxJobItems); the body of POST /lethe/v1/jobs may carry
+	// JobLineBytes per user.
+	MaxJobItems int
 	// JobsQueued, when set, is told (without blocking) that a job was
 	// queued, so the runner starts at once.
 	JobsQueued chan struct{}

@@ -165,7 +165,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Logger.Info("request", "request_id", id, "method", r.Method, "route", route,
 			"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
 	}()
-	limit, limitText := rest.BodyLimit(pattern)
+	limit, limitText := s.cfg.REST.BodyLimit(pattern)
 	if r.ContentLength > limit {
 		rest.WriteError(sw, lethe.Errorf(lethe.ETooLarge, "The request body must be at most %s.", limitText))
 		return
