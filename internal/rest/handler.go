@@ -52,20 +52,6 @@ func (h *Handler) json(fn func(r *http.Request) (int, any, error)) http.HandlerF
 	}
 }
 
-// text adapts a handler that answers a body of its own type (CSV).
-func (h *Handler) text(fn func(r *http.Request) (int, string, []byte, error)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		status, contentType, body, err := fn(r)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		w.Header().Set("Content-Type", contentType)
-		w.WriteHeader(status)
-		w.Write(body)
-	}
-}
-
 // fail answers err; internal errors are logged with the request id, never
 // shown to the client.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {

@@ -90,7 +90,7 @@ func TestJobService_CreateInChunks(t *testing.T) {
 	db := MustOpenDB(t)
 	ctx := MustTenant(t, db, "big")
 	other := MustTenant(t, db, "other")
-	const users = 2*sqldb.PrepareItems + 500
+	const users = 2500
 	if err := db.SeedUsers(ctx, users, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -123,8 +123,9 @@ func TestJobService_CreateInChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (len(refs) + sqldb.PrepareItems - 1) / sqldb.PrepareItems; chunks != want || most > sqldb.PrepareItems {
-		t.Errorf("%d items were written in %d transactions of at most %d, want %d of at most %d", len(refs), chunks, most, want, sqldb.PrepareItems)
+	const perTx = 1000 // ADR 0019: a transaction of a job's creation writes at most 1,000 items
+	if want := (len(refs) + perTx - 1) / perTx; chunks != want || most > perTx {
+		t.Errorf("%d items were written in %d transactions of at most %d, want %d of at most %d", len(refs), chunks, most, want, perTx)
 	}
 	if j.State != lethe.JobQueued || j.Total != len(refs) || j.Outcomes[lethe.ItemSkipped] != 1 || j.Outcomes[lethe.ItemFailed] < 1 {
 		t.Errorf("job = %+v", j)
