@@ -2,12 +2,7 @@ package lethe
 
 import (
 	"context"
-	"encoding/csv"
-	"errors"
-	"io"
-	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // BulkAction is a lifecycle action applied to many users at once.
@@ -190,6 +185,14 @@ type JobFilter struct {
 	Limit  int
 }
 
+// DefaultMaxJobItems is the most users a job names unless the server is
+// told otherwise (serve --max-job-items).
+const DefaultMaxJobItems = 1_000_000
+
+// DefaultJobRetention is how long a finished job and its items are kept
+// unless the server is told otherwise (serve --job-retention).
+const DefaultJobRetention = 30 * Day
+
 // JobService keeps durable jobs. Every method is scoped to the tenant of
 // the Actor in ctx, but RunJobs, which works for every tenant.
 type JobService interface {
@@ -203,9 +206,9 @@ type JobService interface {
 	ApplyJob(ctx context.Context, id string) (*Job, error)
 	FindJob(ctx context.Context, id string) (*Job, error)
 	FindJobs(ctx context.Context, f JobFilter) ([]*Job, int, error)
-	// FindJobItems returns the job's items in order; those not processed
-	// yet have no outcome.
-	FindJobItems(ctx context.Context, id string) ([]ItemResult, error)
+	// EachJobItem gives the job's items to fn in order, a page at a time;
+	// those not processed yet have no outcome. An error from fn ends it.
+	EachJobItem(ctx context.Context, id string, fn func(ItemResult) error) error
 	// CancelJob stops a queued or running job: items not processed stay so.
 	CancelJob(ctx context.Context, id string) (*Job, error)
 	// RunJobs processes queued and running jobs of every tenant until none
@@ -260,98 +263,4 @@ type IdempotencyService interface {
 type CSVUser struct {
 	Line       int // 1-based, the header being line 1
 	Identifier Identifier
-}
-
-// CSV header names that name users, compared ignoring case, spaces,
-// dashes and underscores.
-var csvColumns = map[string]string{
-	"id": "id", "userid": "id", "learnerid": "id",
-	"ref": "ref", "reference": "ref", "userref": "ref", "employeeref": "ref", "employeeid": "ref",
-	"email": "email", "emailaddress": "email", "mail": "email",
-}
-
-// ParseUserCSV reads a CSV of users: a header line with an id, ref or email
-// column (the first found, in that order), comma- or semicolon-separated,
-// with or without an Excel byte-order mark. Blank lines are skipped; a
-// line whose cell is empty names nobody. field names the input in errors.
-func ParseUserCSV(text, field string) ([]CSVUser, error) {
-	text = strings.TrimPrefix(text, "\ufeff")
-	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
-	if len(lines) == 0 || strings.TrimSpace(lines[0]) == "" {
-		return nil, FieldErrorf(EInvalid, field, "no_header", "%s must start with a header line naming an id, ref or email column", field)
-	}
-	sep := ','
-	if strings.Count(lines[0], ";") > strings.Count(lines[0], ",") {
-		sep = ';'
-	}
-	r := csv.NewReader(strings.NewReader(strings.Join(lines, "\n")))
-	r.Comma, r.FieldsPerRecord, r.ReuseRecord = sep, -1, false
-	header, err := r.Read()
-	if err != nil {
-		return nil, csvError(field, err)
-	}
-	col, kind := -1, ""
-	for _, want := range []string{"id", "ref", "email"} {
-		for i, h := range header {
-			key := strings.ToLower(strings.NewReplacer(" ", "", "-", "", "_", "").Replace(strings.TrimSpace(h)))
-			if csvColumns[key] == want {
-				col, kind = i, want
-				break
-			}
-		}
-		if col >= 0 {
-			break
-		}
-	}
-	if col < 0 {
-		found := strings.Join(header, ", ")
-		if utf8.RuneCountInString(found) > 200 {
-			found = string([]rune(found)[:200]) + "…"
-		}
-		return nil, FieldErrorf(EInvalid, field, "no_user_column",
-			"%s has no id, ref or email column; the header found is: %s", field, found)
-	}
-	var out []CSVUser
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			// FieldPos would panic here: there is no record. The line is
-			// the error's own.
-			return nil, csvError(field, err)
-		}
-		line, _ := r.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // a blank line
-		}
-		u := CSVUser{Line: line}
-		if col < len(rec) {
-			v := strings.TrimSpace(rec[col])
-			switch kind {
-			case "id":
-				if id, ok := ParseID(v); ok {
-					u.Identifier.ID = LearnerID(id)
-				} else if v != "" {
-					u.Identifier.ID = LearnerID("invalid")
-				}
-			case "ref":
-				u.Identifier.Ref = v
-			case "email":
-				u.Identifier.Email = v
-			}
-		}
-		out = append(out, u)
-	}
-}
-
-// csvError is the 422 of a CSV that does not parse: it names the line (the
-// header being line 1) and the problem, without the offending text.
-func csvError(field string, err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return FieldErrorf(EInvalid, field, "invalid", "%s is not valid CSV at line %d: %s", field, pe.Line, pe.Err.Error())
-	}
-	return FieldErrorf(EInvalid, field, "invalid", "%s is not valid CSV: unreadable", field)
 }

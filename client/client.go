@@ -100,6 +100,7 @@ type call struct {
 	in      any
 	header  http.Header // extra request headers
 	raw     *[]byte     // when set, the body is kept as is instead of decoded
+	copyTo  io.Writer   // when set, the body is copied to it as it comes
 	status  *int        // when set, receives the response status
 }
 
@@ -163,6 +164,12 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 	}
 	if r.status != nil {
 		*r.status = resp.StatusCode
+	}
+	if r.copyTo != nil {
+		if _, err := io.Copy(r.copyTo, resp.Body); err != nil {
+			return fmt.Errorf("lethe: %s %s: read response: %w", r.method, r.pattern, err)
+		}
+		return nil
 	}
 	if r.raw != nil {
 		b, err := io.ReadAll(resp.Body)

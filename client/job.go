@@ -1,7 +1,9 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -128,14 +130,22 @@ func (c *Client) CancelJob(ctx context.Context, id string) (*Job, error) {
 }
 
 // JobResults returns the per-item results CSV of a finished job or a
-// preview (GET /lethe/v1/jobs/{id}/results).
+// preview (GET /lethe/v1/jobs/{id}/results). For a large job, WriteJobResults
+// does not hold it in memory.
 func (c *Client) JobResults(ctx context.Context, id string) ([]byte, error) {
+	var b bytes.Buffer
+	err := c.WriteJobResults(ctx, id, &b)
+	return b.Bytes(), err
+}
+
+// WriteJobResults copies the per-item results CSV of a finished job or a
+// preview to w as it arrives. An error after some lines were copied means
+// the CSV was cut short.
+func (c *Client) WriteJobResults(ctx context.Context, id string, w io.Writer) error {
 	if id == "" {
-		return nil, errEmpty("id")
+		return errEmpty("id")
 	}
-	var raw []byte
-	err := c.do(ctx, call{method: "GET", pattern: "/lethe/v1/jobs/{id}/results", args: []string{id}, raw: &raw}, nil)
-	return raw, err
+	return c.do(ctx, call{method: "GET", pattern: "/lethe/v1/jobs/{id}/results", args: []string{id}, copyTo: w}, nil)
 }
 
 // DormantRules are the rules of a dormant-account audit.

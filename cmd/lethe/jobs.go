@@ -241,11 +241,9 @@ func printJob(ctx context.Context, e env, c *client.Client, j *client.Job, outpu
 		if !j.Finished() && j.State != "preview" {
 			return fmt.Errorf("job %s is %s: its results are ready when it finishes", j.ID, j.State)
 		}
-		b, err := c.JobResults(ctx, j.ID)
-		if err != nil {
+		if err := c.WriteJobResults(ctx, j.ID, e.stdout); err != nil {
 			return err
 		}
-		e.stdout.Write(b)
 	default:
 		action := "audit"
 		if j.Action != nil {

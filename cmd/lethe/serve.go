@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/rest"
 	"github.com/lethehq/lethe/internal/server"
 	"github.com/lethehq/lethe/internal/sqldb"
@@ -31,6 +32,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 	demo := fs.Bool("demo", false, "create the demo tenant and sample users (idempotent)")
 	signingKey := fs.String("signing-key", envOr(e, "LETHE_SIGNING_KEY", ""),
 		"Ed25519 key that signs erasure receipts: a base64 seed or private key, or a file holding one (env LETHE_SIGNING_KEY); default: a key generated on first start and kept in the database")
+	maxJobItems := fs.Int("max-job-items", lethe.DefaultMaxJobItems,
+		"the most users a job (POST /lethe/v1/jobs) may name; its body may carry 64 bytes per user")
+	jobRetention := fs.Duration("job-retention", lethe.DefaultJobRetention,
+		"how long a finished job and its per-item results are kept; 0 keeps them")
 	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; off by default")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -41,6 +46,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	if *pool < 1 {
 		return usageError{"serve: --db-pool must be at least 1"}
+	}
+	if *maxJobItems < 1 {
+		return usageError{"serve: --max-job-items must be at least 1"}
+	}
+	if *jobRetention < 0 {
+		return usageError{"serve: --job-retention must not be negative"}
 	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
 
@@ -64,6 +75,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}()
 	tenants, users, assignments := sqldb.NewTenantService(db), sqldb.NewUserService(db), sqldb.NewAssignmentService(db)
 	jobs, queued, bulk := sqldb.NewJobService(db), make(chan struct{}, 1), sqldb.NewBulkService(db)
+	jobs.MaxItems, jobs.Retention = *maxJobItems, *jobRetention
 	if *demo {
 		if err := setUpDemo(ctx, db, tenants, users); err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -81,7 +93,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 			Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
 			Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
 			Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(), Reports: sqldb.NewReportService(db),
-			Bulk: bulk, Jobs: jobs, JobsQueued: queued,
+			Bulk: bulk, Jobs: jobs, JobsQueued: queued, MaxJobItems: *maxJobItems,
 			Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 			Now: func() time.Time { return db.Now() },
 		},
@@ -192,9 +204,22 @@ func policyLoop(ctx context.Context, users *sqldb.UserService, jobs *sqldb.JobSe
 
 // jobLoop runs durable jobs: at start (a job a crash interrupted resumes
 // where it stopped), when a request queues one, and every interval (jobs
-// queued through other processes).
+// queued through other processes). At start and then every minute it
+// removes the jobs finished longer ago than the retention, and those a
+// stopped process left half-written.
 func jobLoop(ctx context.Context, jobs *sqldb.JobService, queued <-chan struct{}, every time.Duration, logger *slog.Logger) {
+	var swept time.Time
 	for {
+		if time.Since(swept) >= time.Minute {
+			swept = time.Now()
+			n, err := jobs.SweepJobs(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				logger.Error("remove expired jobs", "error", err.Error())
+			case n > 0:
+				logger.Info("removed expired jobs", "jobs", n)
+			}
+		}
 		n, err := jobs.RunJobs(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:

@@ -26,7 +26,7 @@ func BodyLimit(pattern string) (int64, string) {
 	case "POST /lethe/v1/activities": // a batch of up to 1,000 activities
 		return MaxActivityBodyBytes, "8 MiB"
 	case "POST /lethe/v1/jobs": // a CSV of many users
-		return MaxJobBodyBytes, "64 MiB"
+		return MaxJobBodyBytes, sizeWords(MaxJobBodyBytes)
 	}
 	return MaxBodyBytes, "1 MiB"
 }

@@ -28,6 +28,10 @@ type Handler struct {
 	Bulk         lethe.BulkService
 	Jobs         lethe.JobService
 	Reports      lethe.ReportService
+	// MaxJobItems is the most users a job may name (0:
+	// lethe.DefaultMaxJobItems); the body of POST /lethe/v1/jobs may carry
+	// JobLineBytes per user.
+	MaxJobItems int
 	// JobsQueued, when set, is told (without blocking) that a job was
 	// queued, so the runner starts at once.
 	JobsQueued chan struct{}
@@ -48,20 +52,6 @@ func (h *Handler) json(fn func(r *http.Request) (int, any, error)) http.HandlerF
 			return
 		}
 		writeJSON(w, status, body)
-	}
-}
-
-// text adapts a handler that answers a body of its own type (CSV).
-func (h *Handler) text(fn func(r *http.Request) (int, string, []byte, error)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		status, contentType, body, err := fn(r)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		w.Header().Set("Content-Type", contentType)
-		w.WriteHeader(status)
-		w.Write(body)
 	}
 }
 

@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -17,9 +16,44 @@ import (
 
 // Bulk operations, durable jobs and dormant-account audits (/lethe/v1).
 
-// MaxJobBodyBytes is the largest job body: a CSV of a few hundred thousand
-// users.
-const MaxJobBodyBytes = 64 << 20
+// MaxJobBodyBytes is the largest job body at the default limit of
+// lethe.DefaultMaxJobItems users: JobBodyBytes of it.
+const MaxJobBodyBytes = JobLineBytes * lethe.DefaultMaxJobItems
+
+// JobLineBytes is what the body of a job may carry per user it may name:
+// room for a line with an email address and a few other columns.
+const JobLineBytes = 64
+
+// JobBodyBytes is the largest job body when a job may name maxItems users,
+// at least MaxBodyBytes.
+func JobBodyBytes(maxItems int) int64 {
+	if maxItems <= 0 {
+		maxItems = lethe.DefaultMaxJobItems
+	}
+	return max(MaxBodyBytes, JobLineBytes*int64(maxItems))
+}
+
+// BodyLimit is the largest body of a route pattern, and its size in words:
+// that of the package's BodyLimit, but for jobs, whose body follows
+// MaxJobItems.
+func (h *Handler) BodyLimit(pattern string) (int64, string) {
+	if pattern == "POST /lethe/v1/jobs" && h != nil {
+		n := JobBodyBytes(h.MaxJobItems)
+		return n, sizeWords(n)
+	}
+	return BodyLimit(pattern)
+}
+
+// sizeWords says n bytes in MiB, MB or kB.
+func sizeWords(n int64) string {
+	switch {
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n%1_000_000 == 0:
+		return fmt.Sprintf("%d MB", n/1_000_000)
+	}
+	return fmt.Sprintf("%d kB", (n+999)/1000)
+}
 
 // identifierJSON is one identifier as sent: exactly one member.
 type identifierJSON struct {
@@ -454,11 +488,13 @@ func decodeUserQuery(obj map[string]json.RawMessage) (*lethe.UserQuery, error) {
 
 // POST /lethe/v1/jobs: 202 with the queued job.
 func (h *Handler) createJob(r *http.Request) (int, any, error) {
-	body, err := readBodyLimit(r, MaxJobBodyBytes, "64 MiB")
+	limit, words := h.BodyLimit("POST /lethe/v1/jobs")
+	body, err := readBodyLimit(r, limit, words)
 	if err != nil {
 		return 0, nil, err
 	}
 	nj, err := decodeJob(body)
+	body = nil // the CSV is kept once, as a string, while the job is written
 	if err != nil {
 		return 0, nil, err
 	}
@@ -525,28 +561,51 @@ func (h *Handler) cancelJob(r *http.Request) (int, any, error) {
 }
 
 // GET /lethe/v1/jobs/{id}/results: one CSV line per item (line of the
-// CSV or position of the selection, user id, action, the audit rule,
-// outcome, reason), for a preview or a finished job.
-func (h *Handler) jobResults(r *http.Request) (int, string, []byte, error) {
+// CSV or position of the selection, user id, action, outcome, reason), for
+// a preview or a finished job. The lines are written as they are read, a
+// page of items at a time: the answer is never held whole. An error after
+// the first line cuts the connection, so a client never takes a truncated
+// CSV for a whole one.
+func (h *Handler) jobResults(w http.ResponseWriter, r *http.Request) {
 	j, err := h.Jobs.FindJob(r.Context(), r.PathValue("id"))
+	if err == nil && !j.Finished() && j.State != lethe.JobPreview {
+		err = lethe.Errorf(lethe.EConflict, "The job is %s; its results are ready when it finishes.", j.State)
+	}
 	if err != nil {
-		return 0, "", nil, err
+		h.fail(w, r, err)
+		return
 	}
-	if !j.Finished() && j.State != lethe.JobPreview {
-		return 0, "", nil, lethe.Errorf(lethe.EConflict, "The job is %s; its results are ready when it finishes.", j.State)
+	started := false
+	cw := csv.NewWriter(w)
+	err = h.Jobs.EachJobItem(r.Context(), j.ID, func(it lethe.ItemResult) error {
+		if !started {
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+			w.WriteHeader(http.StatusOK)
+			cw.Write([]string{"line", "userId", "action", "outcome", "reason"})
+			started = true
+		}
+		return cw.Write([]string{strconv.Itoa(it.Index), string(it.UserID), string(it.Action), it.Outcome, it.Reason})
+	})
+	if err == nil && !started {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		cw.Write([]string{"line", "userId", "action", "outcome", "reason"})
+		started = true
 	}
-	items, err := h.Jobs.FindJobItems(r.Context(), j.ID)
-	if err != nil {
-		return 0, "", nil, err
+	if err == nil {
+		cw.Flush()
+		err = cw.Error()
 	}
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write([]string{"line", "userId", "action", "outcome", "reason"})
-	for _, it := range items {
-		w.Write([]string{strconv.Itoa(it.Index), string(it.UserID), string(it.Action), it.Outcome, it.Reason})
+	switch {
+	case err == nil:
+	case !started:
+		h.fail(w, r, err)
+	default:
+		if r.Context().Err() == nil {
+			h.Logger.ErrorContext(r.Context(), "job results cut short", "request_id", r.Header.Get("X-Request-Id"), "error", err.Error())
+		}
+		panic(http.ErrAbortHandler)
 	}
-	w.Flush()
-	return http.StatusOK, "text/csv; charset=utf-8", buf.Bytes(), w.Error()
 }
 
 // decodeDormant reads {neverLoggedInDays?, inactiveDays?, endDatePassed?,

@@ -96,7 +96,7 @@ func (h *Handler) routes() []Route {
 		{"GET", "/lethe/v1/jobs", h.json(h.listJobs)},                           // paged envelope of jobs
 		{"GET", "/lethe/v1/jobs/{id}", h.json(h.getJob)},                        // job
 		{"POST", "/lethe/v1/jobs/{id}/cancel", h.json(h.cancelJob)},             // job
-		{"GET", "/lethe/v1/jobs/{id}/results", h.text(h.jobResults)},            // CSV, one line per item
+		{"GET", "/lethe/v1/jobs/{id}/results", h.jobResults},                    // CSV, one line per item
 		{"POST", "/lethe/v1/audits/dormant", h.json(h.previewDormant)},          // 201 preview (a job in state preview)
 		{"GET", "/lethe/v1/audits/dormant", h.json(h.listDormant)},              // paged envelope of audit reports
 		{"GET", "/lethe/v1/audits/dormant/{id}", h.json(h.getDormant)},          // audit report

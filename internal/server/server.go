@@ -176,7 +176,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		rest.WriteStatus(sw, http.StatusNotFound, string(lethe.ENotFound), "No such endpoint.", nil)
 		return
 	}
-	limit, limitText := rest.BodyLimit(pattern)
+	limit, limitText := s.cfg.REST.BodyLimit(pattern)
 	if r.ContentLength > limit {
 		rest.WriteError(sw, lethe.Errorf(lethe.ETooLarge, "The request body must be at most %s.", limitText))
 		return

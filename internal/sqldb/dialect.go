@@ -49,6 +49,10 @@ type dialect struct {
 	// first item past every item already done (a long job slowed as it
 	// went); the partial index of pending items starts at the next one.
 	pendingItems string
+	// learnerItems follows job_items in the look-up of a job's pending
+	// items by learner (a CSV job's duplicates), which SQLite would
+	// otherwise answer from job_items_pending, reading every pending item.
+	learnerItems string
 	// rowSeq numbers the rows of a table t in a query, uniquely and in a
 	// stable order (%[1]s is the table's alias): SQLite's rowid, with no
 	// sort; elsewhere ROW_NUMBER over the id column %[2]s.
@@ -107,6 +111,7 @@ var sqliteDialect = dialect{
 	forUpdate:    "", // write transactions are immediate: the whole database is locked
 	scanAll:      " NOT INDEXED",
 	pendingItems: " INDEXED BY job_items_pending",
+	learnerItems: " INDEXED BY job_items_learner",
 	rowSeq:       "%[1]s.rowid",
 	steerPlans:   true,
 	isUniqueViolation: func(err error) bool {

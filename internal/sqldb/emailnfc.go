@@ -24,25 +24,32 @@ func (db *DB) normalizeStoredEmails(ctx context.Context) error {
 	}
 	type change struct{ tenant, learner, email, norm string }
 	var changes []change
-	rows, err := db.read.QueryContext(ctx, `SELECT tenant_id, learner_id, email, email_norm FROM people WHERE email IS NOT NULL`)
+	tenants, err := NewTenantService(db).FindTenants(ctx)
 	if err != nil {
-		return fmt.Errorf("read emails: %w", err)
+		return err
 	}
-	for rows.Next() {
-		var c change
-		var stored string
-		if err := rows.Scan(&c.tenant, &c.learner, &c.email, &stored); err != nil {
-			rows.Close()
+	for _, t := range tenants {
+		rows, err := db.read.QueryContext(ctx, `SELECT learner_id, email, email_norm FROM people WHERE tenant_id = $1 AND email IS NOT NULL`,
+			string(t.ID))
+		if err != nil {
 			return fmt.Errorf("read emails: %w", err)
 		}
-		if clean, norm := lethe.CleanEmail(c.email), lethe.NormalizeEmail(c.email); clean != c.email || norm != stored {
-			c.email, c.norm = clean, norm
-			changes = append(changes, c)
+		for rows.Next() {
+			c := change{tenant: string(t.ID)}
+			var stored string
+			if err := rows.Scan(&c.learner, &c.email, &stored); err != nil {
+				rows.Close()
+				return fmt.Errorf("read emails: %w", err)
+			}
+			if clean, norm := lethe.CleanEmail(c.email), lethe.NormalizeEmail(c.email); clean != c.email || norm != stored {
+				c.email, c.norm = clean, norm
+				changes = append(changes, c)
+			}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read emails: %w", err)
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read emails: %w", err)
+		}
 	}
 	clashes := 0
 	for _, c := range changes {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lethehq/lethe"
@@ -25,10 +26,22 @@ func NewBulkService(db *DB) *BulkService { return &BulkService{db: db} }
 var _ lethe.BulkService = (*BulkService)(nil)
 
 // JobService implements lethe.JobService.
-type JobService struct{ db *DB }
+type JobService struct {
+	db *DB
+	// MaxItems is the most users a job may name; more is refused (422).
+	MaxItems int
+	// Retention is how long a finished job and its items are kept before
+	// SweepJobs removes them; 0 keeps them.
+	Retention time.Duration
+	// afterChunk, when set (tests), is told of each committed transaction
+	// of a job's creation and how many items it wrote.
+	afterChunk func(job string, items int)
+}
 
-// NewJobService returns the job service of db.
-func NewJobService(db *DB) *JobService { return &JobService{db: db} }
+// NewJobService returns the job service of db, with the default limits.
+func NewJobService(db *DB) *JobService {
+	return &JobService{db: db, MaxItems: lethe.DefaultMaxJobItems, Retention: lethe.DefaultJobRetention}
+}
 
 var _ lethe.JobService = (*JobService)(nil)
 
@@ -76,14 +89,17 @@ func (tx *Tx) resolveIdentifiers(ctx context.Context, ids []lethe.Identifier) ([
 		if len(texts) > 0 {
 			in := marks(2, len(texts))
 			type row struct{ id, ref, email string }
+			// Two searches, one per index: with OR, SQLite read every
+			// person of the tenant for each 300 identifiers.
 			rows, err := queryAll(ctx, tx, func(r rowScanner) (row, error) {
 				var x row
 				var email sql.NullString
 				err := r.Scan(&x.id, &x.ref, &email)
 				x.email = email.String
 				return x, err
-			}, `SELECT p.learner_id, p.ref, p.email_norm FROM people p
-				WHERE p.tenant_id = $1 AND (p.ref IN (`+in+`) OR p.email_norm IN (`+in+`))`, append([]any{tenant}, texts...)...)
+			}, `SELECT p.learner_id, p.ref, p.email_norm FROM people p WHERE p.tenant_id = $1 AND p.ref IN (`+in+`)
+				UNION ALL SELECT q.learner_id, q.ref, q.email_norm FROM people q WHERE q.tenant_id = $1 AND q.email_norm IN (`+in+`)`,
+				append([]any{tenant}, texts...)...)
 			if err != nil {
 				return nil, fmt.Errorf("resolve refs and emails: %w", err)
 			}
@@ -590,7 +606,7 @@ func (tx *Tx) findJob(ctx context.Context, id string) (*lethe.Job, error) {
 	if !ok {
 		return nil, errJobNotFound
 	}
-	j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE tenant_id = $1 AND id = $2`,
+	j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE tenant_id = $1 AND id = $2 AND state <> 'preparing'`,
 		string(tx.actor.TenantID), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errJobNotFound
@@ -614,7 +630,7 @@ func (s *JobService) FindJob(ctx context.Context, id string) (j *lethe.Job, err 
 func (s *JobService) FindJobs(ctx context.Context, f lethe.JobFilter) (out []*lethe.Job, total int, err error) {
 	err = s.db.readTx(ctx, func(tx *Tx) error {
 		args := []any{string(tx.actor.TenantID)}
-		where := ` WHERE tenant_id = $1`
+		where := ` WHERE tenant_id = $1 AND state <> 'preparing'`
 		if f.Kind != "" {
 			args = append(args, f.Kind)
 			where += ` AND kind = $2`
@@ -629,24 +645,56 @@ func (s *JobService) FindJobs(ctx context.Context, f lethe.JobFilter) (out []*le
 	return out, total, err
 }
 
-// FindJobItems implements lethe.JobService.
-func (s *JobService) FindJobItems(ctx context.Context, id string) (out []lethe.ItemResult, err error) {
-	err = s.db.readTx(ctx, func(tx *Tx) error {
+// resultsPage is how many items EachJobItem reads per transaction.
+const resultsPage = 1000
+
+// EachJobItem implements lethe.JobService: a page of items per read
+// transaction, by seq, and fn called between transactions, so a slow
+// reader of the results holds no transaction open.
+func (s *JobService) EachJobItem(ctx context.Context, id string, fn func(lethe.ItemResult) error) error {
+	var job string
+	err := s.db.readTx(ctx, func(tx *Tx) error {
 		j, err := tx.findJob(ctx, id)
+		if err == nil {
+			job = j.ID
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	type row struct {
+		seq int
+		it  lethe.ItemResult
+	}
+	for after := 0; ; {
+		var page []row
+		err := s.db.readTx(ctx, func(tx *Tx) error {
+			var err error
+			page, err = queryAll(ctx, tx, func(r rowScanner) (row, error) {
+				var x row
+				var learner, outcome, reason sql.NullString
+				err := r.Scan(&x.seq, &x.it.Index, &learner, &x.it.Action, &outcome, &reason)
+				x.it.UserID, x.it.Outcome, x.it.Reason = lethe.LearnerID(learner.String), outcome.String, reason.String
+				return x, err
+			}, `SELECT seq, line, learner_id, action, outcome, reason FROM job_items
+				WHERE tenant_id = $1 AND job_id = $2 AND seq > $3 ORDER BY seq LIMIT `+strconv.Itoa(resultsPage),
+				string(tx.actor.TenantID), job, after)
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		out, err = queryAll(ctx, tx, func(r rowScanner) (lethe.ItemResult, error) {
-			var it lethe.ItemResult
-			var learner, outcome, reason sql.NullString
-			err := r.Scan(&it.Index, &learner, &it.Action, &outcome, &reason)
-			it.UserID, it.Outcome, it.Reason = lethe.LearnerID(learner.String), outcome.String, reason.String
-			return it, err
-		}, `SELECT line, learner_id, action, outcome, reason FROM job_items WHERE tenant_id = $1 AND job_id = $2 ORDER BY seq`,
-			string(tx.actor.TenantID), j.ID)
-		return err
-	})
-	return out, err
+		for _, x := range page {
+			if err := fn(x.it); err != nil {
+				return err
+			}
+		}
+		if len(page) < resultsPage {
+			return nil
+		}
+		after = page[len(page)-1].seq
+	}
 }
 
 // CancelJob implements lethe.JobService. Cancelling a finished job changes
@@ -656,9 +704,19 @@ func (s *JobService) CancelJob(ctx context.Context, id string) (j *lethe.Job, er
 		if j, err = tx.findJob(ctx, id); err != nil || j.Finished() {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'cancelled', finished_at = $3 WHERE tenant_id = $1 AND id = $2`,
-			string(tx.actor.TenantID), j.ID, ms(tx.now)); err != nil {
+		// A job another process finished meanwhile (PostgreSQL) stays so.
+		res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'cancelled', finished_at = $3
+			WHERE tenant_id = $1 AND id = $2 AND state IN ('preview', 'queued', 'running')`,
+			string(tx.actor.TenantID), j.ID, ms(tx.now))
+		if err != nil {
 			return fmt.Errorf("cancel job: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			if err != nil {
+				return err
+			}
+			j, err = tx.findJob(ctx, j.ID)
+			return err
 		}
 		if err := tx.audit(ctx, "job.cancelled", "", map[string]any{"job": j.ID}); err != nil {
 			return err
@@ -689,47 +747,6 @@ func (tx *Tx) insertJob(ctx context.Context, kind string, action lethe.BulkActio
 		return "", fmt.Errorf("insert job: %w", err)
 	}
 	return id, nil
-}
-
-// insertCSVItems resolves the users of a CSV and writes one item per line;
-// a line naming nobody, or a user named before, is processed at once as
-// failed or skipped.
-func (tx *Tx) insertCSVItems(ctx context.Context, job string, action lethe.BulkAction, rows []lethe.CSVUser) (failed, skipped int, err error) {
-	ids := make([]lethe.Identifier, len(rows))
-	for i, r := range rows {
-		ids[i] = r.Identifier
-	}
-	learners, err := tx.resolveIdentifiers(ctx, ids)
-	if err != nil {
-		return 0, 0, err
-	}
-	ins := tx.bulk(`INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action, outcome, reason) VALUES `, 8)
-	defer ins.close()
-	seen := map[lethe.LearnerID]bool{}
-	tenant := string(tx.actor.TenantID)
-	for i, r := range rows {
-		var outcome, reason any
-		switch l := learners[i]; {
-		case l == "":
-			outcome, reason = lethe.ItemFailed, lethe.ReasonUnknownUser
-			failed++
-		case seen[l]:
-			outcome, reason = lethe.ItemSkipped, lethe.ReasonDuplicate
-			skipped++
-		default:
-			seen[l] = true
-		}
-		ins.add(tenant, job, i+1, r.Line, nullStr(string(learners[i])), string(action), outcome, reason)
-		if ins.rows >= ins.batch {
-			if err := ins.flush(ctx); err != nil {
-				return 0, 0, fmt.Errorf("insert job items: %w", err)
-			}
-		}
-	}
-	if err := ins.flush(ctx); err != nil {
-		return 0, 0, fmt.Errorf("insert job items: %w", err)
-	}
-	return failed, skipped, nil
 }
 
 // queryWhere is the condition on learners l of a job query, beyond the
@@ -779,7 +796,45 @@ const historySQL = `(l.first_login_at IS NOT NULL
 	OR EXISTS (SELECT 1 FROM activities a WHERE a.tenant_id = $1 AND a.learner_id = l.id)
 	OR EXISTS (SELECT 1 FROM cpd_entries d WHERE d.tenant_id = $1 AND d.learner_id = l.id))`
 
-// CreateJob implements lethe.JobService.
+// jobPreparing is the state of a job whose items are being written: no
+// one sees it or runs it. CreateJob queues it when every item is there.
+const jobPreparing lethe.JobState = "preparing"
+
+// prepareItems is how many items one transaction of a job's creation
+// writes: a few milliseconds of inserts, so another tenant's write waits
+// little for SQLite's lock while a million-line CSV is written. The users
+// are resolved, and duplicates found, in a read transaction before.
+const prepareItems = 1000
+
+// preparingTimeout is how long a job may stay preparing: one older was left
+// by a process that stopped while writing it, and SweepJobs removes it.
+const preparingTimeout = time.Hour
+
+// removeItems is how many items one transaction of a job's removal deletes.
+const removeItems = 2000
+
+func tooManyItems(field string, max int) error {
+	return lethe.FieldErrorf(lethe.EInvalid, field, "too_many", "%s names more than %d users, the most a job may have", field, max)
+}
+
+// itemCounts are what a job's creation wrote: items, and those processed
+// at once (unknown users failed, repeated users skipped).
+type itemCounts struct{ total, failed, skipped int }
+
+// jobItem is an item to write.
+type jobItem struct {
+	seq, line       int
+	learner         lethe.LearnerID
+	outcome, reason string
+}
+
+// CreateJob implements lethe.JobService. The selector is checked first (a
+// CSV read through once; an audience or a query counted), then the job is
+// written in state preparing, its items in transactions of prepareItems,
+// and it is queued in one last short transaction. A job that fails half-way
+// is removed; one a stopped process left preparing is removed by SweepJobs.
+// No transaction holds more than a chunk, and memory holds one chunk, not
+// the selection.
 func (s *JobService) CreateJob(ctx context.Context, nj lethe.NewJob) (j *lethe.Job, err error) {
 	if _, ok := lethe.ParseBulkAction(string(nj.Action)); !ok {
 		return nil, lethe.FieldErrorf(lethe.EInvalid, "action", "invalid", "action must be one of suspend, reactivate, delete, anonymize, purge")
@@ -794,38 +849,51 @@ func (s *JobService) CreateJob(ctx context.Context, nj lethe.NewJob) (j *lethe.J
 	if n != 1 {
 		return nil, lethe.FieldErrorf(lethe.EInvalid, "selector", "invalid", "selector must have exactly one of csv, audienceId and query")
 	}
-	var rows []lethe.CSVUser
-	if sel.CSV != nil {
-		if rows, err = lethe.ParseUserCSV(*sel.CSV, "selector.csv"); err != nil {
+	max := s.MaxItems
+	if max <= 0 {
+		max = lethe.DefaultMaxJobItems
+	}
+	actor, err := lethe.ActorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.db.Now().UTC().Truncate(time.Millisecond)
+	var page func(ctx context.Context, tx *Tx, after lethe.LearnerID) ([]lethe.LearnerID, error)
+	switch {
+	case sel.CSV != nil:
+		n, err := lethe.CountUserCSV(strings.NewReader(*sel.CSV), "selector.csv", max)
+		if err != nil {
 			return nil, err
 		}
-	}
-	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		tenant := string(tx.actor.TenantID)
-		id, err := tx.insertJob(ctx, "bulk", nj.Action, lethe.JobQueued, nj.DryRun, nj.EndDate, nil)
-		if err != nil {
-			return err
+		if n > max {
+			return nil, tooManyItems("selector.csv", max)
 		}
-		var failed, skipped int
-		switch {
-		case sel.CSV != nil:
-			if failed, skipped, err = tx.insertCSVItems(ctx, id, nj.Action, rows); err != nil {
-				return err
-			}
-		case sel.AudienceID != nil:
+	case sel.AudienceID != nil:
+		err = s.db.readTx(ctx, func(tx *Tx) error {
 			a, err := tx.findAudience(ctx, *sel.AudienceID)
 			if err != nil {
 				return err
 			}
-			seq := fmt.Sprintf(tx.db.dialect.rowSeq, "m", "learner_id")
-			if _, err := tx.ExecContext(ctx, `INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action)
-				SELECT $1, $2, `+seq+`, `+seq+`, m.learner_id, $3
-				FROM audience_members m WHERE m.tenant_id = $1 AND m.audience_id = $4`, tenant, id, string(nj.Action), a.ID); err != nil {
-				return fmt.Errorf("select audience members: %w", err)
+			var members int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM audience_members WHERE tenant_id = $1 AND audience_id = $2`,
+				string(actor.TenantID), a.ID).Scan(&members); err != nil {
+				return fmt.Errorf("count audience members: %w", err)
 			}
-		default:
+			if members > max {
+				return tooManyItems("selector.audienceId", max)
+			}
+			page = func(ctx context.Context, tx *Tx, after lethe.LearnerID) ([]lethe.LearnerID, error) {
+				return queryAll(ctx, tx, scanLearnerID, `SELECT learner_id FROM audience_members
+					WHERE tenant_id = $1 AND audience_id = $2 AND learner_id > $3 ORDER BY learner_id LIMIT `+strconv.Itoa(prepareItems),
+					string(actor.TenantID), a.ID, string(after))
+			}
+			return nil
+		})
+	default:
+		err = s.db.readTx(ctx, func(tx *Tx) error {
+			tenant := string(actor.TenantID)
 			args := []any{tenant}
-			where := queryWhere(sel.Query, tx.now, &args)
+			where := queryWhere(sel.Query, now, &args)
 			var selected, all int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM learners l WHERE l.tenant_id = $1 AND l.state <> 'deleted'`+where,
 				args...).Scan(&selected); err != nil {
@@ -839,17 +907,213 @@ func (s *JobService) CreateJob(ctx context.Context, nj lethe.NewJob) (j *lethe.J
 				return lethe.FieldErrorf(lethe.EInvalid, "selector.confirmAll", "required",
 					"This query selects every user of the tenant (%d); say so with confirmAll: true.", all)
 			}
-			args = append(args, id, string(nj.Action))
-			n := len(args)
-			seq := fmt.Sprintf(tx.db.dialect.rowSeq, "l", "id")
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action)
-				SELECT $1, $%d, `+seq+`, `+seq+`, l.id, $%d
-				FROM learners l WHERE l.tenant_id = $1 AND l.state <> 'deleted'`, n-1, n)+where, args...); err != nil {
-				return fmt.Errorf("select users: %w", err)
+			if selected > max {
+				return tooManyItems("selector.query", max)
+			}
+			page = func(ctx context.Context, tx *Tx, after lethe.LearnerID) ([]lethe.LearnerID, error) {
+				args := []any{tenant, string(after)}
+				where := queryWhere(sel.Query, now, &args)
+				return queryAll(ctx, tx, scanLearnerID, `SELECT l.id FROM learners l
+					WHERE l.tenant_id = $1 AND l.state <> 'deleted' AND l.id > $2`+where+
+					` ORDER BY l.id LIMIT `+strconv.Itoa(prepareItems), args...)
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	var id string
+	if err := s.db.writeTx(ctx, func(tx *Tx) error {
+		id, err = tx.insertJob(ctx, "bulk", nj.Action, jobPreparing, nj.DryRun, nj.EndDate, nil)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var c itemCounts
+	if sel.CSV != nil {
+		c, err = s.prepareCSV(ctx, id, nj.Action, *sel.CSV)
+	} else {
+		c, err = s.prepareSelection(ctx, id, nj.Action, max, page)
+	}
+	if err == nil {
+		j, err = s.queueJob(ctx, id, nj, c)
+	}
+	if err != nil {
+		if rerr := s.removeJob(context.WithoutCancel(ctx), actor.TenantID, id); rerr != nil {
+			s.db.logger.Error("remove a job left preparing", "job", id, "error", rerr.Error())
+		}
+		return nil, err
+	}
+	return j, nil
+}
+
+func scanLearnerID(r rowScanner) (lethe.LearnerID, error) {
+	var s string
+	err := r.Scan(&s)
+	return lethe.LearnerID(s), err
+}
+
+// prepareCSV writes one item per line of a CSV, prepareItems lines per
+// transaction: a line naming nobody is failed at once, a user named on an
+// earlier line skipped as a duplicate.
+func (s *JobService) prepareCSV(ctx context.Context, job string, action lethe.BulkAction, text string) (c itemCounts, err error) {
+	rows := make([]lethe.CSVUser, 0, prepareItems)
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		ids := make([]lethe.Identifier, len(rows))
+		for i, r := range rows {
+			ids[i] = r.Identifier
+		}
+		var learners []lethe.LearnerID
+		var seen map[lethe.LearnerID]bool
+		err := s.db.readTx(ctx, func(tx *Tx) error {
+			var err error
+			if learners, err = tx.resolveIdentifiers(ctx, ids); err != nil {
+				return err
+			}
+			seen, err = tx.pendingLearners(ctx, job, learners)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		items := make([]jobItem, len(rows))
+		for i, r := range rows {
+			items[i] = jobItem{seq: c.total + i + 1, line: r.Line, learner: learners[i]}
+			switch l := learners[i]; {
+			case l == "":
+				items[i].outcome, items[i].reason = lethe.ItemFailed, lethe.ReasonUnknownUser
+				c.failed++
+			case seen[l]:
+				items[i].outcome, items[i].reason = lethe.ItemSkipped, lethe.ReasonDuplicate
+				c.skipped++
+			default:
+				seen[l] = true
 			}
 		}
-		if err := tx.countJobItems(ctx, id, failed, skipped); err != nil {
+		if err := s.writeItems(ctx, job, action, items); err != nil {
 			return err
+		}
+		c.total += len(rows)
+		rows = rows[:0]
+		return nil
+	}
+	err = lethe.ScanUserCSV(strings.NewReader(text), "selector.csv", func(u lethe.CSVUser) error {
+		rows = append(rows, u)
+		if len(rows) == prepareItems {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	return c, err
+}
+
+// pendingLearners returns which of the learners already have a pending
+// item in job: the users earlier chunks of a CSV named.
+func (tx *Tx) pendingLearners(ctx context.Context, job string, learners []lethe.LearnerID) (map[lethe.LearnerID]bool, error) {
+	found := map[lethe.LearnerID]bool{}
+	var ids []any
+	for _, l := range learners {
+		if l != "" {
+			ids = append(ids, string(l))
+		}
+	}
+	for start := 0; start < len(ids); start += 300 {
+		chunk := ids[start:min(start+300, len(ids))]
+		rows, err := queryAll(ctx, tx, scanLearnerID, `SELECT learner_id FROM job_items`+tx.db.dialect.learnerItems+`
+			WHERE tenant_id = $1 AND job_id = $2 AND outcome IS NULL AND learner_id IN (`+marks(3, len(chunk))+`)`,
+			append([]any{string(tx.actor.TenantID), job}, chunk...)...)
+		if err != nil {
+			return nil, fmt.Errorf("find repeated users: %w", err)
+		}
+		for _, l := range rows {
+			found[l] = true
+		}
+	}
+	return found, nil
+}
+
+// prepareSelection writes one item per user of an audience or a query, in
+// id order, a page (read first, without the write lock) per transaction.
+func (s *JobService) prepareSelection(ctx context.Context, job string, action lethe.BulkAction, max int,
+	page func(ctx context.Context, tx *Tx, after lethe.LearnerID) ([]lethe.LearnerID, error)) (c itemCounts, err error) {
+	var after lethe.LearnerID
+	for {
+		var ids []lethe.LearnerID
+		if err := s.db.readTx(ctx, func(tx *Tx) error {
+			var err error
+			ids, err = page(ctx, tx, after)
+			return err
+		}); err != nil {
+			return c, err
+		}
+		if c.total+len(ids) > max { // users who came to match since the count
+			return c, tooManyItems("selector", max)
+		}
+		items := make([]jobItem, len(ids))
+		for i, id := range ids {
+			items[i] = jobItem{seq: c.total + i + 1, line: c.total + i + 1, learner: id}
+		}
+		if len(items) > 0 {
+			if err := s.writeItems(ctx, job, action, items); err != nil {
+				return c, err
+			}
+		}
+		c.total += len(ids)
+		if len(ids) < prepareItems {
+			return c, nil
+		}
+		after = ids[len(ids)-1]
+	}
+}
+
+// writeItems writes a chunk of a job's items in one transaction.
+func (s *JobService) writeItems(ctx context.Context, job string, action lethe.BulkAction, items []jobItem) error {
+	err := s.db.writeTx(ctx, func(tx *Tx) error {
+		tenant := string(tx.actor.TenantID)
+		ins := tx.bulk(`INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action, outcome, reason) VALUES `, 8)
+		defer ins.close()
+		for _, it := range items {
+			ins.add(tenant, job, it.seq, it.line, nullStr(string(it.learner)), string(action), nullStr(it.outcome), nullStr(it.reason))
+			if ins.rows >= ins.batch {
+				if err := ins.flush(ctx); err != nil {
+					return fmt.Errorf("insert job items: %w", err)
+				}
+			}
+		}
+		if err := ins.flush(ctx); err != nil {
+			return fmt.Errorf("insert job items: %w", err)
+		}
+		return nil
+	})
+	if err == nil && s.afterChunk != nil {
+		s.afterChunk(job, len(items))
+	}
+	return err
+}
+
+// queueJob makes a prepared job visible and runnable, with its counts. A
+// job SweepJobs removed meanwhile (preparing for over preparingTimeout)
+// is not queued.
+func (s *JobService) queueJob(ctx context.Context, id string, nj lethe.NewJob, c itemCounts) (j *lethe.Job, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'queued', total = $3, processed = $4, failed = $5, skipped = $6
+			WHERE tenant_id = $1 AND id = $2 AND state = 'preparing'`,
+			string(tx.actor.TenantID), id, c.total, c.failed+c.skipped, c.failed, c.skipped)
+		if err != nil {
+			return fmt.Errorf("queue job: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			if err != nil {
+				return err
+			}
+			return lethe.Errorf(lethe.EUnavailable, "The job took too long to prepare; send it again.")
 		}
 		if j, err = tx.findJob(ctx, id); err != nil {
 			return err
@@ -857,6 +1121,72 @@ func (s *JobService) CreateJob(ctx context.Context, nj lethe.NewJob) (j *lethe.J
 		return tx.audit(ctx, "job.created", "", map[string]any{"job": id, "action": string(nj.Action), "total": j.Total, "dryRun": nj.DryRun})
 	})
 	return j, err
+}
+
+// removeJob deletes a job's items, removeItems per transaction, and then
+// the job. A removal a crash interrupted is taken up by the next sweep.
+func (s *JobService) removeJob(ctx context.Context, tenant lethe.TenantID, id string) error {
+	for {
+		done := false
+		err := s.db.rawWriteTx(ctx, lethe.Actor{TenantID: tenant, Source: lethe.SourceBulk, Name: "job"}, func(tx *Tx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM job_items WHERE tenant_id = $1 AND job_id = $2 AND seq IN (
+				SELECT seq FROM job_items WHERE tenant_id = $1 AND job_id = $2 ORDER BY seq LIMIT `+strconv.Itoa(removeItems)+`)`,
+				string(tenant), id)
+			if err != nil {
+				return fmt.Errorf("remove job items: %w", err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil || n == removeItems {
+				return err
+			}
+			done = true
+			if _, err := tx.ExecContext(ctx, `DELETE FROM jobs WHERE tenant_id = $1 AND id = $2`, string(tenant), id); err != nil {
+				return fmt.Errorf("remove job: %w", err)
+			}
+			return nil
+		})
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// SweepJobs removes the jobs finished more than Retention ago, and those a
+// stopped process left preparing, with their items. It returns how many
+// jobs it removed. serve runs it at start and every minute.
+func (s *JobService) SweepJobs(ctx context.Context) (int, error) {
+	now := s.db.Now().UTC()
+	finished := int64(-1) // none
+	if s.Retention > 0 {
+		finished = ms(now.Add(-s.Retention))
+	}
+	type job struct {
+		tenant lethe.TenantID
+		id     string
+	}
+	tenants, err := NewTenantService(s.db).FindTenants(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var list []job
+	for _, t := range tenants {
+		ids, err := queryAll(ctx, s.db.read, func(r rowScanner) (id string, err error) { return id, r.Scan(&id) },
+			`SELECT id FROM jobs WHERE tenant_id = $1
+			AND ((finished_at IS NOT NULL AND finished_at < $2) OR (state = 'preparing' AND created_at < $3))`,
+			string(t.ID), finished, ms(now.Add(-preparingTimeout)))
+		if err != nil {
+			return 0, fmt.Errorf("find expired jobs: %w", err)
+		}
+		for _, id := range ids {
+			list = append(list, job{t.ID, id})
+		}
+	}
+	for i, j := range list {
+		if err := s.removeJob(ctx, j.tenant, j.id); err != nil {
+			return i, err
+		}
+	}
+	return len(list), nil
 }
 
 // countJobItems sets a new job's total, and counts the items processed
@@ -965,7 +1295,7 @@ func (s *JobService) noteJobError(ctx context.Context, tenant lethe.TenantID, id
 		_, err := tx.ExecContext(ctx, `UPDATE jobs SET errors = errors + 1,
 			state = CASE WHEN errors + 1 >= $3 THEN 'failed' ELSE state END,
 			finished_at = CASE WHEN errors + 1 >= $3 THEN $4 ELSE finished_at END
-			WHERE tenant_id = $1 AND id = $2`, string(tenant), id, maxJobErrors, ms(tx.now))
+			WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running')`, string(tenant), id, maxJobErrors, ms(tx.now))
 		return err
 	})
 }
@@ -1047,9 +1377,16 @@ func (s *JobService) runChunk(ctx context.Context, tenant lethe.TenantID, id str
 			more = left > 0
 		}
 		if !more {
-			if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'succeeded', finished_at = $3 WHERE tenant_id = $1 AND id = $2`,
-				t, j.ID, ms(tx.now)); err != nil {
+			// Only the process whose update finds the job still running
+			// finishes it: another may have finished it meanwhile
+			// (PostgreSQL: both saw no item left), or a cancel won.
+			res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'succeeded', finished_at = $3
+				WHERE tenant_id = $1 AND id = $2 AND state = 'running'`, t, j.ID, ms(tx.now))
+			if err != nil {
 				return fmt.Errorf("finish job: %w", err)
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return err
 			}
 			return tx.audit(ctx, "job.finished", "", map[string]any{"job": j.ID})
 		}

@@ -311,6 +311,8 @@ var (
 	createIndex = regexp.MustCompile(`(?is)^CREATE\s+(UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)"?\s+ON\s+"?(\w+)"?\s*(?:USING\s+\w+\s*)?\((.*?)\)`)
 	alterKey    = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?"?(\w+)"?\s+ADD\s+(?:CONSTRAINT\s+"?(\w+)"?\s+)?(PRIMARY\s+KEY|UNIQUE)\s*\((.*?)\)`)
 	alterColumn = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?"?(\w+)"?\s+ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"?tenant_id"?\s`)
+	dropTable   = regexp.MustCompile(`(?is)^DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?"?(\w+)"?$`)
+	renameTable = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+"?(\w+)"?\s+RENAME\s+TO\s+"?(\w+)"?$`)
 	keyItem     = regexp.MustCompile(`(?is)^(?:CONSTRAINT\s+"?(\w+)"?\s+)?(PRIMARY\s+KEY|UNIQUE)\s*\((.*)\)`)
 	columnKey   = regexp.MustCompile(`(?i)\b(PRIMARY\s+KEY|UNIQUE)\b`)
 )
@@ -360,6 +362,12 @@ func (s migSchema) apply(sql string) {
 			if tbl := s.tables[strings.ToLower(m[1])]; tbl != nil {
 				tbl.addKey(m[3], m[2], columnList(m[4]))
 			}
+		case dropTable.MatchString(stmt): // a SQLite table rebuilt: dropped, then its copy renamed
+			delete(s.tables, strings.ToLower(dropTable.FindStringSubmatch(stmt)[1]))
+		case renameTable.MatchString(stmt):
+			m := renameTable.FindStringSubmatch(stmt)
+			s.tables[strings.ToLower(m[2])] = s.tables[strings.ToLower(m[1])]
+			delete(s.tables, strings.ToLower(m[1]))
 		case alterColumn.MatchString(stmt):
 			if tbl := s.tables[strings.ToLower(alterColumn.FindStringSubmatch(stmt)[1])]; tbl != nil {
 				tbl.tenant = true
