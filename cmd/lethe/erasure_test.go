@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
-	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -297,15 +296,7 @@ func TestTrail_Verify(t *testing.T) {
 	if err != nil || !strings.Contains(out, "audit trail intact: 5 entries") {
 		t.Fatalf("trail verify = %q, %v", out, err)
 	}
-	driver := "sqlite"
-	if testdb.Kind() == "postgres" {
-		driver = "pgx"
-	}
-	raw, err := sql.Open(driver, srv.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := rawDB(t, srv.DSN)
 	exec := func(q string) {
 		t.Helper()
 		if _, err := raw.ExecContext(context.Background(), q); err != nil {
@@ -428,15 +419,7 @@ func TestTrail_Anchors(t *testing.T) {
 			}
 		}
 	})
-	driver := "sqlite"
-	if testdb.Kind() == "postgres" {
-		driver = "pgx"
-	}
-	raw, err := sql.Open(driver, srv.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := rawDB(t, srv.DSN)
 	exec := func(q string) {
 		t.Helper()
 		if _, err := raw.ExecContext(context.Background(), q, tenant); err != nil {

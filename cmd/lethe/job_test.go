@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -149,15 +148,7 @@ func TestJobs_SurviveACrash(t *testing.T) {
 		t.Errorf("after the restart: %v; want every user erased once", job)
 	}
 	p.kill()
-	driver := "sqlite"
-	if testdb.Kind() == "postgres" {
-		driver = "pgx"
-	}
-	raw, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := rawDB(t, dsn)
 	var erased, twice, audited int
 	if err := raw.QueryRow(`SELECT COUNT(*) FROM status_history WHERE tenant_id = $1 AND reason = 'erased' AND source = 'bulk'`, tenant).Scan(&erased); err != nil {
 		t.Fatal(err)
