@@ -263,15 +263,15 @@ func TestProvisioning_StaleEvents(t *testing.T) {
 	})
 	t.Run("SenderClock", func(t *testing.T) {
 		// A holder created by an event is born at that event's timestamp,
-		// on the sender's clock (here hours ahead of Lethe's).
-		s.MustEvent(t, s.A, event("evt-s6", "user_joined", "2025-03-01T12:00:00Z", map[string]any{
+		// on the sender's clock (here 30 s ahead of Lethe's 10:01:00.123).
+		s.MustEvent(t, s.A, event("evt-s6", "user_joined", "2025-03-01T10:01:30Z", map[string]any{
 			"ref": "EMP010", "email": "emp10@example.com", "firstName": "Ten", "lastName": "Ten"}), "evt-s6", "user_joined", "created", false)
-		res := s.Do(t, s.A, "POST", "/rest/v1/webhooks", event("evt-s7", "user_updated", "2025-03-01T11:59:59Z",
+		res := s.Do(t, s.A, "POST", "/rest/v1/webhooks", event("evt-s7", "user_updated", "2025-03-01T10:01:29Z",
 			map[string]any{"ref": "EMP010", "jobTitle": "Ghost"}))
 		if p := MustProblem(t, MustError(t, res, http.StatusConflict, "conflict", "timestamp"), "timestamp"); p != "before_creation" {
 			t.Errorf("problem = %q, want before_creation", p)
 		}
-		s.MustEvent(t, s.A, event("evt-s8", "user_updated", "2025-03-01T12:00:01Z", map[string]any{"ref": "EMP010", "jobTitle": "Real"}),
+		s.MustEvent(t, s.A, event("evt-s8", "user_updated", "2025-03-01T10:01:31Z", map[string]any{"ref": "EMP010", "jobTitle": "Real"}),
 			"evt-s8", "user_updated", "updated", false)
 	})
 }
@@ -388,5 +388,24 @@ func TestProvisioning_ReplayConcurrent(t *testing.T) {
 	page := s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/users", "")
 	if got := page["pagination"].(map[string]any)["totalResults"]; got != 2.0 {
 		t.Errorf("totalResults = %v, want 2 (known, erased, and fresh)", got)
+	}
+}
+
+// TestProvisioning_FutureJoin: a user_joined with a timestamp far ahead (a
+// sender's typo: 2099) makes the person born at most a minute from now,
+// not in 2099, which would refuse every later event with a true timestamp
+// as before_creation, user_deleted included: the feed could never erase
+// them.
+func TestProvisioning_FutureJoin(t *testing.T) {
+	s := MustStartServer(t)
+	event := func(id, typ, ts string, user map[string]any) string {
+		return MustJSON(t, map[string]any{"id": id, "timestamp": ts, "eventType": typ, "content": map[string]any{"user": user}})
+	}
+	s.MustEvent(t, s.A, event("evt-f1", "user_joined", "2099-03-01T09:00:00Z", map[string]any{
+		"ref": "EMP-F", "email": "f@example.com", "firstName": "Fut", "lastName": "Ure"}), "evt-f1", "user_joined", "created", false)
+	s.Clock.Advance(2 * time.Minute)
+	res := s.Do(t, s.A, "POST", "/rest/v1/webhooks", event("evt-f2", "user_deleted", "2025-03-01T09:02:00Z", map[string]any{"ref": "EMP-F"}))
+	if res.Status != http.StatusOK {
+		t.Errorf("user_deleted a day after the clock's real now = %d %s: the person can no longer be erased by the feed", res.Status, res.Body)
 	}
 }

@@ -108,8 +108,15 @@ func (tx *Tx) applyEvent(ctx context.Context, ev lethe.ProvisioningEvent) (*leth
 				return nil, err
 			}
 			if ev.Timestamp != nil {
+				// Never later than clockSkew from now: a timestamp far in
+				// the future (a sender's typo) would refuse every true
+				// event after it.
+				at := *ev.Timestamp
+				if limit := tx.now.Add(clockSkew); at.After(limit) {
+					at = limit
+				}
 				if _, err := tx.ExecContext(ctx, `UPDATE learners SET provisioned_at = $3 WHERE tenant_id = $1 AND id = $2`,
-					string(tx.actor.TenantID), string(u.ID), ms(*ev.Timestamp)); err != nil {
+					string(tx.actor.TenantID), string(u.ID), ms(at)); err != nil {
 					return nil, fmt.Errorf("record provisioning time: %w", err)
 				}
 			}
@@ -190,16 +197,18 @@ func (tx *Tx) refuseStale(ctx context.Context, ev lethe.ProvisioningEvent, email
 			"Send a new event to create a new user.", at.Format(time.RFC3339))
 }
 
-// clockSkew is how far before a user's creation by Lethe's clock an
-// event's timestamp, on the sender's clock, may be and still be about
-// that user: senders give whole seconds, and clocks drift.
+// clockSkew is how far a sender's clock is taken to drift from Lethe's:
+// an event's timestamp may be that much before a user's creation by
+// Lethe's clock and still be about that user (senders give whole seconds),
+// and a creating event's timestamp counts as at most that much after it.
 const clockSkew = time.Minute
 
 // refuseStaleForHolder refuses an event about u, the ref's holder now,
 // sent before u existed or before the ref's previous holder was erased:
 // it was about someone else, whoever holds the ref now. u's creation is
 // the sender's timestamp of the event that created it, when one did (the
-// sender's own clock), or else when Lethe created it, less clockSkew.
+// sender's own clock, but never more than clockSkew past Lethe's then),
+// or else when Lethe created it, less clockSkew.
 func (tx *Tx) refuseStaleForHolder(ctx context.Context, ev lethe.ProvisioningEvent, u *lethe.User) error {
 	if ev.Timestamp == nil {
 		return nil
