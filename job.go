@@ -239,24 +239,34 @@ const IdempotencyLease = 15 * time.Second
 
 // IdempotencyService keeps the first answers of calls made with an
 // Idempotency-Key, scoped to the tenant of the Actor in ctx. A key is held
-// by one call at a time: ClaimKey answers the first answer, or lets the
-// caller hold the key; the holder renews it while it works and ends with
-// SaveAnswer (or ReleaseKey when it failed and keeps no answer).
+// by one call at a time: ClaimKey answers the first answer, or gives the
+// caller a hold of the key; the holder renews it while it works and ends
+// with SaveAnswer (or ReleaseKey when it failed and keeps no answer).
 type IdempotencyService interface {
-	// ClaimKey returns the first answer of key, or nil when the caller now
-	// holds key. While another call holds it, ClaimKey waits for its answer
-	// (or for ctx). EConflict when key came with another body within the
-	// window.
-	ClaimKey(ctx context.Context, key string, body []byte) (*StoredAnswer, error)
-	// RenewKey keeps key held by the caller for another IdempotencyLease.
-	RenewKey(ctx context.Context, key string) error
-	// SaveAnswer keeps the answer of the call holding key for
-	// IdempotencyWindow and returns it as every retry will read it. When
-	// another call saved first, its answer is returned.
-	SaveAnswer(ctx context.Context, key string, a StoredAnswer) (*StoredAnswer, error)
-	// ReleaseKey gives up a key held by the caller: the next call with it
-	// acts anew.
-	ReleaseKey(ctx context.Context, key string) error
+	// ClaimKey returns the first answer of key, or a hold when the caller
+	// now holds key. While another call holds it, ClaimKey waits for its
+	// answer (or for ctx). EConflict when key came with another body within
+	// the window.
+	ClaimKey(ctx context.Context, key string, body []byte) (*StoredAnswer, *KeyHold, error)
+	// RenewKey keeps the key held for another IdempotencyLease.
+	RenewKey(ctx context.Context, h *KeyHold) error
+	// SaveAnswer keeps the answer of the call holding the key for
+	// IdempotencyWindow and returns it as every retry will read it.
+	// EConflict when the hold was lost: the holder stopped renewing, and
+	// another call took the key over.
+	SaveAnswer(ctx context.Context, h *KeyHold, a StoredAnswer) (*StoredAnswer, error)
+	// ReleaseKey gives up the key: the next call with it acts anew. A hold
+	// lost to another call releases nothing.
+	ReleaseKey(ctx context.Context, h *KeyHold) error
+}
+
+// KeyHold is a call's hold of an Idempotency-Key. Its token, random and
+// new at every claim, is what renewing, saving and releasing check: a call
+// that lost the key (it stopped renewing, and another took it over) can
+// neither save over the new holder's answer nor free its hold.
+type KeyHold struct {
+	Key   string
+	Token string
 }
 
 // CSVUser is one line of a CSV of users.

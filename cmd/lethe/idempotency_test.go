@@ -49,10 +49,11 @@ func TestPolicyLoop_PurgesIdempotentAnswers(t *testing.T) {
 	bulk := sqldb.NewBulkService(db)
 	keep := func(key string) {
 		t.Helper()
-		if a, err := bulk.ClaimKey(ctx, key, []byte(key)); err != nil || a != nil {
+		a, hold, err := bulk.ClaimKey(ctx, key, []byte(key))
+		if err != nil || a != nil {
 			t.Fatalf("claim %s = %v, %v", key, a, err)
 		}
-		if _, err := bulk.SaveAnswer(ctx, key, lethe.StoredAnswer{Status: 200, Answer: []byte(`{}`)}); err != nil {
+		if _, err := bulk.SaveAnswer(ctx, hold, lethe.StoredAnswer{Status: 200, Answer: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -80,7 +81,7 @@ func TestPolicyLoop_PurgesIdempotentAnswers(t *testing.T) {
 		t.Fatalf("the loop did not purge the two expired answers; log:\n%s", logs)
 	}
 	// The fresh answer is kept: its key with another body is refused.
-	if _, err := bulk.ClaimKey(ctx, "fresh", []byte("other")); lethe.ErrorCode(err) != lethe.EConflict {
+	if _, _, err := bulk.ClaimKey(ctx, "fresh", []byte("other")); lethe.ErrorCode(err) != lethe.EConflict {
 		t.Errorf("the fresh answer after the purge: %v, want a conflict", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -221,14 +222,14 @@ func (h *Handler) bulkUsers(r *http.Request) (int, any, error) {
 		status, st, users := storeBulk(req, results)
 		return status, bulkAnswer(st, users, sent), nil
 	}
-	first, err := h.Bulk.ClaimKey(r.Context(), key, body)
+	first, hold, err := h.Bulk.ClaimKey(r.Context(), key, body)
 	if err != nil {
 		return 0, nil, err
 	}
 	if first == nil {
 		// This call holds the key: act, renewing the key meanwhile, and
 		// keep the answer; a failure gives the key up and keeps none.
-		first, err = h.actHoldingKey(r, key, req)
+		first, err = h.actHoldingKey(r, hold, req)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -242,7 +243,7 @@ func (h *Handler) bulkUsers(r *http.Request) (int, any, error) {
 
 // actHoldingKey runs a bulk call under the Idempotency-Key it holds and
 // returns the kept answer.
-func (h *Handler) actHoldingKey(r *http.Request, key string, req lethe.BulkRequest) (*lethe.StoredAnswer, error) {
+func (h *Handler) actHoldingKey(r *http.Request, hold *lethe.KeyHold, req lethe.BulkRequest) (*lethe.StoredAnswer, error) {
 	ctx := r.Context()
 	stop := make(chan struct{})
 	renewed := make(chan struct{})
@@ -255,21 +256,22 @@ func (h *Handler) actHoldingKey(r *http.Request, key string, req lethe.BulkReque
 			case <-stop:
 				return
 			case <-t.C:
-				_ = h.Bulk.RenewKey(ctx, key) // a missed renewal only shortens the lease
+				_ = h.Bulk.RenewKey(ctx, hold) // a missed renewal only shortens the lease
 			}
 		}
 	}()
+	stopRenewing := sync.OnceFunc(func() { close(stop); <-renewed })
+	defer stopRenewing() // also when BulkUsers panics
 	results, err := h.Bulk.BulkUsers(ctx, req)
-	close(stop)
-	<-renewed
+	stopRenewing()
 	if err != nil {
 		// Given up even when the request's context ended.
-		_ = h.Bulk.ReleaseKey(context.WithoutCancel(ctx), key)
+		_ = h.Bulk.ReleaseKey(context.WithoutCancel(ctx), hold)
 		return nil, err
 	}
 	status, st, users := storeBulk(req, results)
 	b, _ := json.Marshal(st)
-	return h.Bulk.SaveAnswer(context.WithoutCancel(ctx), key, lethe.StoredAnswer{Status: status, Answer: b, Users: users})
+	return h.Bulk.SaveAnswer(context.WithoutCancel(ctx), hold, lethe.StoredAnswer{Status: status, Answer: b, Users: users})
 }
 
 // storeBulk is the answer of a bulk call as kept: its status, the results

@@ -2,7 +2,9 @@ package sqldb
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -323,26 +325,30 @@ const (
 )
 
 // ClaimKey implements lethe.IdempotencyService.
-func (s *BulkService) ClaimKey(ctx context.Context, key string, body []byte) (*lethe.StoredAnswer, error) {
+func (s *BulkService) ClaimKey(ctx context.Context, key string, body []byte) (*lethe.StoredAnswer, *lethe.KeyHold, error) {
+	hold := &lethe.KeyHold{Key: key, Token: holdToken()}
 	for {
 		var state claimState
 		var a *lethe.StoredAnswer
 		err := s.db.writeTx(ctx, func(tx *Tx) (err error) {
-			state, a, err = tx.claimKey(ctx, key, body)
+			state, a, err = tx.claimKey(ctx, hold, body)
 			return err
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if state != claimWait {
-			return a, nil
+		switch state {
+		case claimHeld:
+			return nil, hold, nil
+		case claimAnswered:
+			return a, nil, nil
 		}
 		// Another call holds the key: wait until it answers, gives the
 		// key up or stops renewing it, reading only.
 		for state == claimWait {
 			select {
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return nil, nil, ctx.Err()
 			case <-time.After(idempotencyPoll):
 			}
 			err := s.db.readTx(ctx, func(tx *Tx) (err error) {
@@ -350,36 +356,45 @@ func (s *BulkService) ClaimKey(ctx context.Context, key string, body []byte) (*l
 				return err
 			})
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if state == claimAnswered {
-			return a, nil
+			return a, nil, nil
 		}
 	}
 }
 
-// claimKey holds key for this call when it is free (never used, expired,
-// or held without renewal), or says why not.
-func (tx *Tx) claimKey(ctx context.Context, key string, body []byte) (claimState, *lethe.StoredAnswer, error) {
-	tenant, kh, bh := string(tx.actor.TenantID), tx.idempotencyKey(key), tx.db.keyedHash("idempotency-body", body)
-	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (tenant_id, key_hash, body_hash, status, answer, created_at)
-		VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT DO NOTHING`, tenant, kh, bh, ms(tx.now))
+// holdToken is the random token of one claim of a key.
+func holdToken() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// claimKey holds the key for this call when it is free (never used,
+// expired, or held without renewal), or says why not.
+func (tx *Tx) claimKey(ctx context.Context, hold *lethe.KeyHold, body []byte) (claimState, *lethe.StoredAnswer, error) {
+	tenant, kh, bh := string(tx.actor.TenantID), tx.idempotencyKey(hold.Key), tx.db.keyedHash("idempotency-body", body)
+	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (tenant_id, key_hash, body_hash, status, answer, created_at, holder)
+		VALUES ($1, $2, $3, 0, '', $4, $5) ON CONFLICT DO NOTHING`, tenant, kh, bh, ms(tx.now), hold.Token)
 	if err != nil {
 		return 0, nil, fmt.Errorf("claim idempotency key: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
 		return claimHeld, nil, nil
 	}
-	state, a, err := tx.findKey(ctx, key, body)
+	state, a, err := tx.findKey(ctx, hold.Key, body)
 	if err != nil || state != claimHeld {
 		return state, a, err
 	}
 	// Expired, or abandoned by its holder: this call takes it over, with
-	// its own body, unless a concurrent call took it first (PostgreSQL).
-	res, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET body_hash = $3, status = 0, answer = '', created_at = $4
+	// its own body and token, unless a concurrent call took it first
+	// (PostgreSQL). The old holder's token no longer matches: it can
+	// neither save nor release.
+	res, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET body_hash = $3, status = 0, answer = '', created_at = $4, holder = $7
 		WHERE tenant_id = $1 AND key_hash = $2 AND (status = 0 AND created_at < $5 OR status <> 0 AND created_at < $6)`,
-		tenant, kh, bh, ms(tx.now), ms(tx.now.Add(-lethe.IdempotencyLease)), ms(tx.now.Add(-lethe.IdempotencyWindow)))
+		tenant, kh, bh, ms(tx.now), ms(tx.now.Add(-lethe.IdempotencyLease)), ms(tx.now.Add(-lethe.IdempotencyWindow)), hold.Token)
 	if err != nil {
 		return 0, nil, fmt.Errorf("take over idempotency key: %w", err)
 	}
@@ -449,10 +464,11 @@ func (tx *Tx) answerUsers(ctx context.Context, keyHash []byte) (map[int]lethe.Le
 }
 
 // RenewKey implements lethe.IdempotencyService.
-func (s *BulkService) RenewKey(ctx context.Context, key string) error {
+func (s *BulkService) RenewKey(ctx context.Context, h *lethe.KeyHold) error {
 	return s.db.writeTx(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET created_at = $3 WHERE tenant_id = $1 AND key_hash = $2 AND status = 0`,
-			string(tx.actor.TenantID), tx.idempotencyKey(key), ms(tx.now))
+		_, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET created_at = $3
+			WHERE tenant_id = $1 AND key_hash = $2 AND status = 0 AND holder = $4`,
+			string(tx.actor.TenantID), tx.idempotencyKey(h.Key), ms(tx.now), h.Token)
 		if err != nil {
 			return fmt.Errorf("renew idempotency key: %w", err)
 		}
@@ -461,10 +477,10 @@ func (s *BulkService) RenewKey(ctx context.Context, key string) error {
 }
 
 // ReleaseKey implements lethe.IdempotencyService.
-func (s *BulkService) ReleaseKey(ctx context.Context, key string) error {
+func (s *BulkService) ReleaseKey(ctx context.Context, h *lethe.KeyHold) error {
 	return s.db.writeTx(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key_hash = $2 AND status = 0`,
-			string(tx.actor.TenantID), tx.idempotencyKey(key))
+		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key_hash = $2 AND status = 0 AND holder = $3`,
+			string(tx.actor.TenantID), tx.idempotencyKey(h.Key), h.Token)
 		if err != nil {
 			return fmt.Errorf("release idempotency key: %w", err)
 		}
@@ -472,49 +488,44 @@ func (s *BulkService) ReleaseKey(ctx context.Context, key string) error {
 	})
 }
 
+// errHoldLost answers a holder whose key another call took over.
+var errHoldLost = lethe.FieldErrorf(lethe.EConflict, "Idempotency-Key", "taken_over",
+	"This call stopped renewing its Idempotency-Key for too long and another call with the key took it over; "+
+		"retry to read that call's answer.")
+
 // SaveAnswer implements lethe.IdempotencyService: the answer and the
 // learners it names, but those erased already (on PostgreSQL the learner
 // row is locked, so an erasure committing meanwhile is seen).
-func (s *BulkService) SaveAnswer(ctx context.Context, key string, a lethe.StoredAnswer) (out *lethe.StoredAnswer, err error) {
+func (s *BulkService) SaveAnswer(ctx context.Context, h *lethe.KeyHold, a lethe.StoredAnswer) (out *lethe.StoredAnswer, err error) {
 	if a.Status <= 0 {
 		return nil, fmt.Errorf("save idempotent answer: status %d", a.Status)
 	}
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		tenant, kh := string(tx.actor.TenantID), tx.idempotencyKey(key)
-		res, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status = $3, answer = $4, created_at = $5
-			WHERE tenant_id = $1 AND key_hash = $2 AND status = 0`, tenant, kh, a.Status, string(a.Answer), ms(tx.now))
+		tenant, kh := string(tx.actor.TenantID), tx.idempotencyKey(h.Key)
+		res, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status = $3, answer = $4, created_at = $5, holder = NULL
+			WHERE tenant_id = $1 AND key_hash = $2 AND status = 0 AND holder = $6`, tenant, kh, a.Status, string(a.Answer), ms(tx.now), h.Token)
 		if err != nil {
 			return fmt.Errorf("save idempotent answer: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			lock := ""
-			if tx.db.Dialect() == "postgres" {
-				lock = " FOR SHARE"
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errHoldLost
+		}
+		lock := ""
+		if tx.db.Dialect() == "postgres" {
+			lock = " FOR SHARE"
+		}
+		for seq, id := range a.Users {
+			if id == "" {
+				continue
 			}
-			for seq, id := range a.Users {
-				if id == "" {
-					continue
-				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_learners (tenant_id, key_hash, seq, learner_id)
-					SELECT tenant_id, $2, $3, id FROM learners WHERE tenant_id = $1 AND id = $4 AND state <> 'deleted'
-					AND anonymized_at IS NULL`+lock, tenant, kh, seq, string(id)); err != nil {
-					return fmt.Errorf("save idempotent answer's users: %w", err)
-				}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_learners (tenant_id, key_hash, seq, learner_id)
+				SELECT tenant_id, $2, $3, id FROM learners WHERE tenant_id = $1 AND id = $4 AND state <> 'deleted'
+				AND anonymized_at IS NULL`+lock, tenant, kh, seq, string(id)); err != nil {
+				return fmt.Errorf("save idempotent answer's users: %w", err)
 			}
 		}
-		// Read back as a retry will: this answer, or the one another call
-		// saved first.
-		var bodyHash []byte
-		var answer string
-		out = &lethe.StoredAnswer{}
-		if err := tx.QueryRowContext(ctx, `SELECT body_hash, status, answer FROM idempotency_keys WHERE tenant_id = $1 AND key_hash = $2`,
-			tenant, kh).Scan(&bodyHash, &out.Status, &answer); err != nil {
-			return fmt.Errorf("read idempotent answer: %w", err)
-		}
-		if out.Status == 0 {
-			return fmt.Errorf("save idempotent answer: the key is held by another call")
-		}
-		out.Answer = []byte(answer)
+		// Read back as a retry will: the learners erased already are left out.
+		out = &lethe.StoredAnswer{Status: a.Status, Answer: a.Answer}
 		out.Users, err = tx.answerUsers(ctx, kh)
 		return err
 	})

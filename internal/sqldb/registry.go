@@ -162,7 +162,7 @@ var Registry = []Table{
 	// keyed hashes and an answer of outcomes and reasons by position, naming
 	// no one. The learner each result names is a row of its own, which goes
 	// with the learner: a replay after an erasure no longer names them.
-	{Name: "idempotency_keys", Columns: concat(cols(NotPersonal, "tenant_id", "key_hash", "body_hash", "status", "created_at"),
+	{Name: "idempotency_keys", Columns: concat(cols(NotPersonal, "tenant_id", "key_hash", "body_hash", "status", "created_at", "holder"),
 		cols(Keep, "answer"))},
 	{Name: "idempotency_learners", Learner: "learner_id", Rows: DeleteRows, Erased: "idempotentAnswers", Columns: concat(
 		cols(NotPersonal, "tenant_id", "key_hash", "seq"), cols(Pseudonymize, "learner_id"))},

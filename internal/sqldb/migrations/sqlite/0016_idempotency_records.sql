@@ -1,5 +1,6 @@
 -- Lethe schema, version 16 (SQLite): idempotency records (ADR 0017). A call
--- holds its key while it runs (status 0, renewed through created_at); the
+-- holds its key while it runs (status 0, renewed through created_at, its
+-- token in holder, which renewing, saving and releasing check); the
 -- learner each kept answer names is a row of idempotency_learners, which
 -- erasure deletes with the learner, so a replay after an erasure no longer
 -- names them. Answers kept before held learner ids in their text: they go
@@ -14,3 +15,4 @@ CREATE TABLE idempotency_learners (
     PRIMARY KEY (tenant_id, key_hash, seq)
 ) WITHOUT ROWID;
 CREATE INDEX idempotency_learners_learner ON idempotency_learners (tenant_id, learner_id);
+ALTER TABLE idempotency_keys ADD COLUMN holder TEXT; -- the token of the call holding the key (status 0)
