@@ -192,12 +192,67 @@ func decodeManagers(body []byte) ([]lethe.ManagerGrant, error) {
 		}
 		out[i].Reference = *ref
 		if raw, ok := obj["permissions"]; ok && !isNull(raw) {
-			if err := json.Unmarshal(raw, &out[i].Permissions); err != nil {
-				return nil, typeError("permissions", "an object of boolean permissions")
+			if out[i].Permissions, err = decodePermissions(raw); err != nil {
+				return nil, err
 			}
 		}
 	}
 	return out, checkCount(len(out), "managers")
+}
+
+// decodePermissions reads a manager's permissions by their exact names,
+// as every other member is read: encoding/json would match a struct's
+// fields ignoring case (and folding ſ to s), so "manage" and "Manage" would
+// both set one right, the last one winning, past the duplicate check.
+// Other names are ignored, as elsewhere.
+func decodePermissions(raw json.RawMessage) (lethe.ManagerPermissions, error) {
+	var p lethe.ManagerPermissions
+	bad := typeError("permissions", "an object of boolean permissions")
+	obj, err := decodeObject(raw, false)
+	if err != nil {
+		return p, bad
+	}
+	group := func(name string, fields map[string]*bool) (bool, error) {
+		raw, ok := obj[name]
+		if !ok || isNull(raw) {
+			return false, nil
+		}
+		g, err := decodeObject(raw, false)
+		if err != nil {
+			return false, bad
+		}
+		for field, dst := range fields {
+			v, err := optBool(g, field)
+			if err != nil {
+				return false, typeError("permissions."+name+"."+field, "a boolean")
+			}
+			if v != nil {
+				*dst = *v
+			}
+		}
+		return true, nil
+	}
+	if _, err := group("audienceManager", map[string]*bool{
+		"manageContent": &p.AudienceManager.ManageContent, "assignments": &p.AudienceManager.Assignments,
+	}); err != nil {
+		return p, err
+	}
+	if _, err := group("peopleManager", map[string]*bool{
+		"canViewLearnPage": &p.PeopleManager.CanViewLearnPage, "insights": &p.PeopleManager.Insights, "manage": &p.PeopleManager.Manage,
+	}); err != nil {
+		return p, err
+	}
+	var admin bool
+	present, err := group("administrator", map[string]*bool{"canAddAudienceManagers": &admin})
+	if err != nil {
+		return p, err
+	}
+	if present {
+		p.Administrator = &struct {
+			CanAddAudienceManagers bool `json:"canAddAudienceManagers"`
+		}{admin}
+	}
+	return p, nil
 }
 
 // audienceList is the parsed query of GET /rest/v1/audiences.

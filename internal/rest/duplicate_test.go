@@ -125,3 +125,35 @@ func tokens(t *testing.T, body string) int {
 		}
 	}
 }
+
+// TestDecodePermissions_ExactNames: permissions are read by their exact
+// names. encoding/json would match the struct's fields ignoring case and
+// folding ſ to s, so two members the duplicate check tells apart would set
+// one right, the last one winning: "manage" true then "Manage" false
+// granted nothing.
+func TestDecodePermissions_ExactNames(t *testing.T) {
+	for body, want := range map[string][3]bool{ // canViewLearnPage, insights, manage
+		`{"peopleManager":{"manage":true,"Manage":false}}`:                  {false, false, true},
+		`{"peopleManager":{"insights":false,"inſights":true}}`:              {false, false, false},
+		`{"peopleManager":{"manage":true},"PeopleManager":{"manage":false}}`: {false, false, true},
+		`{"peopleManager":{"canViewLearnPage":true,"insights":true}}`:       {true, true, false},
+	} {
+		r := httptest.NewRequest("PUT", "/x", strings.NewReader(`[{"reference":"m1","permissions":`+body+`}]`))
+		b, err := readBody(r)
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		grants, err := decodeManagers(b)
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		pm := grants[0].Permissions.PeopleManager
+		if got := [3]bool{pm.CanViewLearnPage, pm.Insights, pm.Manage}; got != want {
+			t.Errorf("%s: peopleManager = %v, want %v", body, got, want)
+		}
+	}
+	_, err := decodeManagers([]byte(`[{"reference":"m1","permissions":{"peopleManager":{"manage":"yes"}}}]`))
+	if e, ok := err.(*lethe.Error); !ok || len(e.Details) != 1 || e.Details[0].Field != "permissions.peopleManager.manage" {
+		t.Errorf("a string permission = %v, want a type error naming it", err)
+	}
+}

@@ -325,7 +325,7 @@ func TestAudiences_Managers(t *testing.T) {
 
 func fieldsOfManager(body string) []string {
 	if strings.Contains(body, `"yes"`) {
-		return []string{"permissions"}
+		return []string{"permissions.peopleManager.manage"}
 	}
 	return nil
 }
