@@ -133,10 +133,10 @@ func tokens(t *testing.T, body string) int {
 // granted nothing.
 func TestDecodePermissions_ExactNames(t *testing.T) {
 	for body, want := range map[string][3]bool{ // canViewLearnPage, insights, manage
-		`{"peopleManager":{"manage":true,"Manage":false}}`:                  {false, false, true},
-		`{"peopleManager":{"insights":false,"inſights":true}}`:              {false, false, false},
+		`{"peopleManager":{"manage":true,"Manage":false}}`:                   {false, false, true},
+		`{"peopleManager":{"insights":false,"inſights":true}}`:               {false, false, false},
 		`{"peopleManager":{"manage":true},"PeopleManager":{"manage":false}}`: {false, false, true},
-		`{"peopleManager":{"canViewLearnPage":true,"insights":true}}`:       {true, true, false},
+		`{"peopleManager":{"canViewLearnPage":true,"insights":true}}`:        {true, true, false},
 	} {
 		r := httptest.NewRequest("PUT", "/x", strings.NewReader(`[{"reference":"m1","permissions":`+body+`}]`))
 		b, err := readBody(r)
