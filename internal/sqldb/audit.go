@@ -226,9 +226,38 @@ type TrailAnchor struct {
 
 // CheckAnchors checks that the trail still reaches every anchor: the
 // tenant's trail holds entry Seq with exactly that hash. It returns a
-// problem for each anchor that it does not reach.
+// problem for each anchor that it does not reach. The chain of an anchored
+// tenant that is no longer in the tenants table, which VerifyTrail does
+// not walk, is verified here, so deleting a tenant's row does not hide a
+// rewritten trail.
 func (db *DB) CheckAnchors(ctx context.Context, anchors []TrailAnchor) ([]TrailProblem, error) {
 	var problems []TrailProblem
+	tenants, err := NewTenantService(db).FindTenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	walked := map[lethe.TenantID]bool{}
+	for _, t := range tenants {
+		walked[t.ID] = true
+	}
+	for _, a := range anchors {
+		if walked[a.TenantID] {
+			continue
+		}
+		walked[a.TenantID] = true
+		var seq int64
+		hash := genesisHash
+		err := db.read.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant_id = $1`, string(a.TenantID)).Scan(&seq, &hash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return problems, fmt.Errorf("read audit head: %w", err)
+		}
+		problems = append(problems, TrailProblem{a.TenantID, 0, "is anchored but no longer a tenant: its trail is checked all the same"})
+		_, ps, err := db.verifyTenantTrail(ctx, a.TenantID, seq, hash)
+		if err != nil {
+			return problems, err
+		}
+		problems = append(problems, ps...)
+	}
 	for _, a := range anchors {
 		what := fmt.Sprintf("anchor %s (seq %d, hash %x)", a.From, a.Seq, a.Hash)
 		if a.Seq == 0 {

@@ -10,14 +10,13 @@ import (
 	"github.com/lethehq/lethe/internal/testdb"
 )
 
-// TestReview_AnchorTenantRowDeleted: with a signed checkpoint kept, an
+// TestTrail_AnchorOfDeletedTenant: with a signed checkpoint kept, an
 // entry before the anchor is rewritten and the tenant's row deleted (the
 // sqlite3 shell does not enforce foreign keys; on PostgreSQL a superuser
 // session with session_replication_role = replica). VerifyTrail walks only
-// the tenants of the tenants table, and CheckAnchors compares the stored
-// hash column at the anchor's seq without recomputing the chain, so
-// `trail verify --anchor` passes a forged trail.
-func TestReview_AnchorTenantRowDeleted(t *testing.T) {
+// the tenants of the tenants table, so the anchors check walks the chain of
+// an anchored tenant that is gone: `trail verify --anchor` must fail.
+func TestTrail_AnchorOfDeletedTenant(t *testing.T) {
 	srv := MustRunMain(t)
 	ctx := t.Context()
 	tenant := srv.TenantID
