@@ -664,16 +664,18 @@ const resultsPage = 1000
 // reader of the results holds no transaction open.
 func (s *JobService) EachJobItem(ctx context.Context, id string, fn func(lethe.ItemResult) error) error {
 	var job string
+	var total int
 	err := s.db.readTx(ctx, func(tx *Tx) error {
 		j, err := tx.findJob(ctx, id)
 		if err == nil {
-			job = j.ID
+			job, total = j.ID, j.Total
 		}
 		return err
 	})
 	if err != nil {
 		return err
 	}
+	read := 0
 	type row struct {
 		seq int
 		it  lethe.ItemResult
@@ -701,7 +703,13 @@ func (s *JobService) EachJobItem(ctx context.Context, id string, fn func(lethe.I
 				return err
 			}
 		}
+		read += len(page)
 		if len(page) < resultsPage {
+			if read < total {
+				// Removed meanwhile (its retention passed): a short read
+				// must not pass for the whole.
+				return lethe.Errorf(lethe.ENotFound, "The job was removed while its results were read (%d of %d).", read, total)
+			}
 			return nil
 		}
 		after = page[len(page)-1].seq

@@ -9,12 +9,12 @@ import (
 	"github.com/lethehq/lethe/internal/sqldb"
 )
 
-// TestReview_ResultsSweptMidStream: EachJobItem reads a page per read
+// TestJobService_ResultsSweptMidStream: EachJobItem reads a page per read
 // transaction; a sweep that removes the job between two pages makes the
-// next page empty, and EachJobItem ends with nil: the results handler then
-// writes a whole-looking CSV that lacks every item past the first page
+// next page empty: EachJobItem must then fail, or the results handler would
+// write a whole-looking CSV that lacks every item past the first page
 // (the handler cuts the connection only on an error).
-func TestReview_ResultsSweptMidStream(t *testing.T) {
+func TestJobService_ResultsSweptMidStream(t *testing.T) {
 	db := MustOpenDB(t)
 	ctx := MustTenant(t, db, "stream")
 	var refs []string
