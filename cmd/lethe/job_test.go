@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lethehq/lethe"
+	"github.com/lethehq/lethe/internal/rest"
 	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/lethehq/lethe/internal/testdb"
 )
@@ -165,5 +166,64 @@ func TestJobs_SurviveACrash(t *testing.T) {
 	}
 	if out, _, err := cli(t, "trail", "verify", "--db", dsn); err != nil {
 		t.Errorf("trail verify after the crash: %v\n%s", err, out)
+	}
+}
+
+// TestJobs_SizeLimits: serve --max-job-items bounds a job: more users than
+// that is 422 naming the selector, a body over JobLineBytes a user (but at
+// least 1 MiB) is 413, and neither leaves a job behind.
+func TestJobs_SizeLimits(t *testing.T) {
+	dsn := testdb.DSN(t)
+	srv := mustServe(t, dsn, "--max-job-items", "5")
+	tenant, key := MustCreateTenant(t, dsn, "Limits")
+	post := func(body string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+"/lethe/v1/jobs", strings.NewReader(body))
+		req.SetBasicAuth(tenant, key)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+			t.Fatalf("answer: %v", err)
+		}
+		return res.StatusCode, out
+	}
+	field := func(out map[string]any) string {
+		details, _ := out["details"].([]any)
+		if len(details) != 1 {
+			return ""
+		}
+		return details[0].(map[string]any)["field"].(string)
+	}
+	csv := func(n int) string {
+		lines := []string{"ref"}
+		for i := range n {
+			lines = append(lines, fmt.Sprintf("R%d", i))
+		}
+		return strings.Join(lines, `\n`) + `\n`
+	}
+	if code, out := post(`{"action":"suspend","dryRun":true,"selector":{"csv":"` + csv(5) + `"}}`); code != http.StatusAccepted {
+		t.Fatalf("a job of 5 users at a limit of 5: %d %v", code, out)
+	}
+	if code, out := post(`{"action":"suspend","dryRun":true,"selector":{"csv":"` + csv(6) + `"}}`); code != http.StatusUnprocessableEntity ||
+		out["code"] != "invalid" || field(out) != "selector.csv" {
+		t.Errorf("a job of 6 users at a limit of 5: %d %v, want 422 naming selector.csv", code, out)
+	}
+	big := `{"action":"suspend","dryRun":true,"selector":{"csv":"ref\n` + strings.Repeat(" ", rest.MaxBodyBytes) + `R1\n"}}`
+	if code, out := post(big); code != http.StatusRequestEntityTooLarge || out["code"] != "too_large" {
+		t.Errorf("a body of %d bytes at a limit of 1 MiB: %d %v, want 413", len(big), code, out)
+	}
+	jobs, err := sqldb.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jobs.Close()
+	ctx := lethe.WithActor(context.Background(), lethe.Actor{TenantID: lethe.TenantID(tenant), Source: lethe.SourceCLI, Name: "t"})
+	if _, total, err := sqldb.NewJobService(jobs).FindJobs(ctx, lethe.JobFilter{Limit: 10}); err != nil || total != 1 {
+		t.Errorf("jobs after two refusals: %d (%v), want only the accepted one", total, err)
 	}
 }
