@@ -617,7 +617,7 @@ func (tx *Tx) findJob(ctx context.Context, id string) (*lethe.Job, error) {
 	if !ok {
 		return nil, errJobNotFound
 	}
-	j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE tenant_id = $1 AND id = $2 AND state <> 'preparing'`,
+	j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE tenant_id = $1 AND id = $2 AND state NOT IN ('preparing', 'removing')`,
 		string(tx.actor.TenantID), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errJobNotFound
@@ -641,7 +641,7 @@ func (s *JobService) FindJob(ctx context.Context, id string) (j *lethe.Job, err 
 func (s *JobService) FindJobs(ctx context.Context, f lethe.JobFilter) (out []*lethe.Job, total int, err error) {
 	err = s.db.readTx(ctx, func(tx *Tx) error {
 		args := []any{string(tx.actor.TenantID)}
-		where := ` WHERE tenant_id = $1 AND state <> 'preparing'`
+		where := ` WHERE tenant_id = $1 AND state NOT IN ('preparing', 'removing')`
 		if f.Kind != "" {
 			args = append(args, f.Kind)
 			where += ` AND kind = $2`
@@ -1187,12 +1187,13 @@ func (s *JobService) SweepJobs(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Expired: finished before the retention, left preparing, or being
+	// removed by a sweep that stopped.
+	const expired = `(state = 'removing' OR finished_at IS NOT NULL AND finished_at < $2 OR state = 'preparing' AND created_at < $3)`
 	var list []job
 	for _, t := range tenants {
 		ids, err := queryAll(ctx, s.db.read, func(r rowScanner) (id string, err error) { return id, r.Scan(&id) },
-			`SELECT id FROM jobs WHERE tenant_id = $1
-			AND ((finished_at IS NOT NULL AND finished_at < $2) OR (state = 'preparing' AND created_at < $3))`,
-			string(t.ID), finished, ms(now.Add(-preparingTimeout)))
+			`SELECT id FROM jobs WHERE tenant_id = $1 AND `+expired, string(t.ID), finished, ms(now.Add(-preparingTimeout)))
 		if err != nil {
 			return 0, fmt.Errorf("find expired jobs: %w", err)
 		}
@@ -1200,12 +1201,34 @@ func (s *JobService) SweepJobs(ctx context.Context) (int, error) {
 			list = append(list, job{t.ID, id})
 		}
 	}
-	for i, j := range list {
-		if err := s.removeJob(ctx, j.tenant, j.id); err != nil {
-			return i, err
+	removed := 0
+	for _, j := range list {
+		// Claimed first, if it is still expired: a creation that queued
+		// its job since the listing keeps it (and one queued after the
+		// claim is refused), and nothing else reads a job being removed.
+		claimed := false
+		err := s.db.rawWriteTx(ctx, lethe.Actor{TenantID: j.tenant, Source: lethe.SourceBulk, Name: "job"}, func(tx *Tx) error {
+			res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'removing' WHERE tenant_id = $1 AND id = $4 AND `+expired,
+				string(j.tenant), finished, ms(now.Add(-preparingTimeout)), j.id)
+			if err != nil {
+				return fmt.Errorf("claim expired job: %w", err)
+			}
+			n, err := res.RowsAffected()
+			claimed = n == 1
+			return err
+		})
+		if err != nil {
+			return removed, err
 		}
+		if !claimed {
+			continue
+		}
+		if err := s.removeJob(ctx, j.tenant, j.id); err != nil {
+			return removed, err
+		}
+		removed++
 	}
-	return len(list), nil
+	return removed, nil
 }
 
 // countJobItems sets a new job's total, and counts the items processed

@@ -435,7 +435,7 @@ func (tx *Tx) changeUser(ctx context.Context, u *lethe.User, f lethe.UserFields,
 	}
 	before, person := u.Learner, *u.Person
 	f.Apply(u.Person, &u.Learner)
-	if err := lethe.ValidateUser(u.Person, &u.Learner); err != nil {
+	if err := lethe.ValidateUserChange(u.Person, &u.Learner, &person); err != nil {
 		return err
 	}
 	if !dirty && u.Learner.Equal(&before) && u.Person.Equal(&person) {

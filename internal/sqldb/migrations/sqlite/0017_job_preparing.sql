@@ -6,7 +6,7 @@ CREATE TABLE jobs_v14 (
     id          TEXT NOT NULL,
     kind        TEXT NOT NULL CHECK (kind IN ('bulk', 'dormant')),
     action      TEXT,              -- NULL for a dormant audit: each item has its own
-    state       TEXT NOT NULL CHECK (state IN ('preparing', 'preview', 'queued', 'running', 'succeeded', 'failed', 'cancelled')),
+    state       TEXT NOT NULL CHECK (state IN ('preparing', 'preview', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'removing')),
     dry_run     INTEGER NOT NULL,
     end_date    INTEGER,
     rules       TEXT,              -- a dormant audit's rules, JSON of numbers, roles and audience ids

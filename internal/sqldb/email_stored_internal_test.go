@@ -8,12 +8,12 @@ import (
 	"github.com/lethehq/lethe/internal/testdb"
 )
 
-// TestReview2_StoredFormatCharEmailBlocksUpdates: ValidEmail now refuses
+// TestUpdate_StoredEmailKept: ValidEmail now refuses
 // format characters (a soft hyphen), but addresses stored before were
-// accepted and are neither cleaned at Open (normalizeStoredEmails only
-// changes NFC forms) nor exempted: every later change of such a user,
-// one that does not touch the email, answers 422 naming email.
-func TestReview2_StoredFormatCharEmailBlocksUpdates(t *testing.T) {
+// accepted and are not cleaned at Open (normalizeStoredEmails only
+// changes NFC forms): a later change of such a user that does not touch
+// the email must not answer 422 naming email.
+func TestUpdate_StoredEmailKept(t *testing.T) {
 	db, err := Open(context.Background(), testdb.DSN(t))
 	if err != nil {
 		t.Fatal(err)

@@ -12,13 +12,12 @@ import (
 	"github.com/lethehq/lethe/internal/sqldb"
 )
 
-// TestReview2_SweepRemovesJobQueuedMeanwhile: SweepJobs lists every expired
-// job first and removes them one by one afterwards, without checking that
-// a job it listed as preparing is still preparing. A creation that took
-// over an hour (or another process's) queues its job while the sweep is
-// removing an earlier one; the sweep then deletes the queued job, which
-// the client was just given with 201.
-func TestReview2_SweepRemovesJobQueuedMeanwhile(t *testing.T) {
+// TestJobService_SweepKeepsJobQueuedMeanwhile: SweepJobs lists every expired
+// job first and removes them one by one. A creation that took over an
+// hour (or another process's) queues its job while the sweep is removing an
+// earlier one: the sweep must claim each job as still expired before it
+// removes it, or it deletes a queued job its client was just given.
+func TestJobService_SweepKeepsJobQueuedMeanwhile(t *testing.T) {
 	db := MustOpenDB(t)
 	oldCtx := MustTenant(t, db, "a-old")
 	newCtx := MustTenant(t, db, "b-new")
