@@ -1,7 +1,7 @@
 // Package rest serves the vendor-compatible REST API (/rest/v1, /rest/v2,
 // the inbound provisioning webhook) and Lethe's own extensions under
 // /lethe/v1. routes.go is the compatibility surface: every path, method and
-// response style there follows ../shared/spec/thrive-api.md exactly.
+// response style there follows the vendor's API reference exactly.
 //
 // Wire types are defined here (wire.go) and converted from domain types at
 // the edge. The package imports package lethe, never another adapter.

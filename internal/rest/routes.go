@@ -10,7 +10,7 @@ type Route struct {
 }
 
 // Routes lists every authenticated route. The /rest part is the
-// compatibility surface: each entry matches ../shared/spec/thrive-api.md
+// compatibility surface: each entry matches the vendor's API reference
 // (§5.1 users, §5.2 audiences, §5.3 assignments and enrolments, §5.4
 // completions, §10.1 provisioning events) in method, path and response style.
 func (h *Handler) Routes() []Route {
