@@ -431,7 +431,10 @@ func (db *DB) scrubLoop() {
 		if err := db.Scrub(context.Background()); err != nil {
 			db.logger.Error("scrub erased rows", "error", err.Error())
 			// Erased bytes may still be in the WAL: try again later, even
-			// if no other erasure comes.
+			// if no other erasure comes (one retry pending at a time).
+			if retry != nil {
+				retry.Stop()
+			}
 			retry = time.AfterFunc(scrubRetryAfter, db.scheduleScrub)
 		}
 	}
