@@ -12,6 +12,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lethehq/lethe"
@@ -109,12 +110,20 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "database", db.Dialect(), "schema_version", sqldb.SchemaVersion())
+	// The background loops end before the database closes (the deferred
+	// Close runs after this), whatever ended Serve.
+	loopCtx, stopLoops := context.WithCancel(ctx)
+	var loops sync.WaitGroup
+	defer func() {
+		stopLoops()
+		loops.Wait()
+	}()
 	if *rewrite > 0 && db.Dialect() == "postgres" {
-		go rewriteLoop(ctx, db, *rewrite, logger)
+		loops.Go(func() { rewriteLoop(loopCtx, db, *rewrite, logger) })
 	}
-	go resumeLoop(ctx, assignments, time.Minute, logger)
-	go policyLoop(ctx, users, jobs, bulk, time.Minute, logger)
-	go jobLoop(ctx, jobs, queued, 5*time.Second, logger)
+	loops.Go(func() { resumeLoop(loopCtx, assignments, time.Minute, logger) })
+	loops.Go(func() { policyLoop(loopCtx, users, jobs, bulk, time.Minute, logger) })
+	loops.Go(func() { jobLoop(loopCtx, jobs, queued, 5*time.Second, logger) })
 	return srv.Serve(ctx, ln)
 }
 
