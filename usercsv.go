@@ -143,3 +143,9 @@ func CountUserCSV(r io.Reader, field string, max int) (int, error) {
 	}
 	return n, err
 }
+
+// CSVUser is one line of a CSV of users.
+type CSVUser struct {
+	Line       int // 1-based, the header being line 1
+	Identifier Identifier
+}

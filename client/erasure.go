@@ -34,7 +34,7 @@ type Erasure struct {
 			Found int    `json:"found"`
 		} `json:"checks"`
 	} `json:"verification"`
-	// Trail is where the tenant's audit trail stood at the erasure (absent
+	// Trail is where the tenant's trail stood at the erasure (absent
 	// for erasures older than trail anchors): keep the receipt, and it
 	// anchors the trail (lethe trail verify --anchor).
 	Trail *struct {

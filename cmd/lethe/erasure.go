@@ -93,7 +93,7 @@ func runErasureVerify(e env, args []string) error {
 	_ = json.Unmarshal(receipt, &r)
 	fmt.Fprintf(e.stdout, "receipt is valid: %s of user %s at %s, signed by this key\n", r.Mode, r.UserID, r.ErasedAt)
 	if r.Trail != nil {
-		fmt.Fprintf(e.stdout, "it anchors the audit trail at entry %d: keep it, and check with lethe trail verify --anchor\n", r.Trail.Seq)
+		fmt.Fprintf(e.stdout, "it anchors the trail at entry %d: keep it, and check with lethe trail verify --anchor\n", r.Trail.Seq)
 	}
 	return nil
 }

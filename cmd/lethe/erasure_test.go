@@ -274,7 +274,7 @@ func TestErasure_CLI(t *testing.T) {
 	})
 }
 
-// TestTrail_Verify: the audit trail of a server's work verifies; editing,
+// TestTrail_Verify: the trail of a server's work verifies; editing,
 // removing or appending to it in the database makes lethe trail verify
 // fail.
 func TestTrail_Verify(t *testing.T) {

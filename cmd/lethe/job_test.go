@@ -83,7 +83,7 @@ func (p *process) kill() {
 // TestJobs_SurviveACrash kills the server process in the middle of a job
 // that erases users, starts it again, and checks that the job resumes where
 // it stopped and finishes without acting on any user twice: every user is
-// erased exactly once (one status change, one audit entry), and no item
+// erased exactly once (one status change, one trail entry), and no item
 // reads "already erased".
 func TestJobs_SurviveACrash(t *testing.T) {
 	dsn := testdb.DSN(t)

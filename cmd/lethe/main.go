@@ -58,7 +58,7 @@ Usage:
   lethe erasure show [--server URL --tenant ID --key KEY] USER_ID
                                                      print the signed receipt of an erasure
   lethe erasure verify --public-key KEY RECEIPT      check a receipt offline (exit 1: invalid)
-  lethe trail   verify [--db DB] [--anchor FILE]...  check the audit trail, and that it still reaches each
+  lethe trail   verify [--db DB] [--anchor FILE]...  check the trail, and that it still reaches each
                                                      kept checkpoint or receipt (exit 1: broken)
   lethe trail   checkpoint [--db DB]                 print a signed checkpoint of every tenant's trail head
   lethe users   bulk ACTION --file CSV [--end-date D] [--dry-run] [--output json|csv]

@@ -42,7 +42,7 @@ func (a *anchorFlags) String() string     { return strings.Join(*a, ",") }
 func (a *anchorFlags) Set(v string) error { *a = append(*a, v); return nil }
 
 // runTrail: lethe trail verify [--db DB] [--anchor FILE]... checks every
-// tenant's audit trail, and that it still reaches every anchor, and exits
+// tenant's trail, and that it still reaches every anchor, and exits
 // non-zero when an entry was changed, removed or inserted; lethe trail
 // checkpoint [--db DB] prints a signed checkpoint of every tenant's head.
 func runTrail(ctx context.Context, e env, args []string) error {
@@ -143,7 +143,7 @@ func trailVerify(ctx context.Context, e env, db *sqldb.DB, pub ed25519.PublicKey
 		fmt.Fprintln(e.stdout, p)
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("the audit trail is broken: %d problem(s) in %d entries and %d anchor(s)", len(problems), n, len(anchors))
+		return fmt.Errorf("the trail is broken: %d problem(s) in %d entries and %d anchor(s)", len(problems), n, len(anchors))
 	}
 	if len(anchors) == 0 {
 		fmt.Fprintf(e.stdout, "audit trail intact: %d entries (no anchor given: a cut at the end with its head rewritten would not show)\n", n)

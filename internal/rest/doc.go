@@ -3,6 +3,8 @@
 // /lethe/v1. routes.go is the compatibility surface: every path, method and
 // response style there follows the vendor's API reference exactly.
 //
-// Wire types are defined here (wire.go) and converted from domain types at
-// the edge. The package imports package lethe, never another adapter.
+// Each concept has one file, named as in the other layers (user.go, bulk.go,
+// job.go, dormant.go, settings.go, receipt.go, …); its wire types live beside
+// its handlers and are converted from domain types at the edge. The package
+// imports package lethe, never another adapter.
 package rest

@@ -90,7 +90,7 @@ func (tx *Tx) transition(ctx context.Context, u *lethe.User, to lethe.State, rea
 		return err
 	}
 	u.State = to
-	return tx.audit(ctx, "user."+reason, string(u.ID), nil)
+	return tx.appendTrail(ctx, "user."+reason, string(u.ID), nil)
 }
 
 // recount rebuilds the counts of the actor's tenant from the learners (after

@@ -196,9 +196,9 @@ type Tx struct {
 	counted map[lethe.LearnerID]countKey
 	// stmts are the statements prepared by stmt, by text.
 	stmts map[string]*sql.Stmt
-	// auditHead and tenantSettings are read once per transaction (see
+	// trailHead and tenantSettings are read once per transaction (see
 	// audit and settings); a rollback to a savepoint forgets the head.
-	auditHead      *auditHead
+	trailHead      *trailHead
 	tenantSettings *lethe.Settings
 }
 

@@ -8,9 +8,9 @@
 //
 // Personal data: registry.go declares every column of the schema with what
 // an erasure does to it (a test checks it against both schemas), and drives
-// erasure, anonymization and purge (erasure.go) and the verification in
-// receipts. Free text of the records kept after an erasure is sealed under a
-// per-learner key (seal.go); audit.go keeps the hash-chained audit trail.
+// erasure, anonymization and purge (erasure.go, tombstone.go) and the
+// verification in receipts. Free text of the records kept after an erasure is sealed under a
+// per-learner key (seal.go); trail.go keeps the hash-chained trail.
 //
 // This package imports package lethe and database drivers, never a transport.
 package sqldb

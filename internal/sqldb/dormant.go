@@ -152,7 +152,7 @@ func (tx *Tx) previewDormant(ctx context.Context, rules *lethe.DormantRules) (*l
 	if err := tx.countJobItems(ctx, id, 0, 0); err != nil {
 		return nil, err
 	}
-	if err := tx.audit(ctx, "audit.previewed", "", map[string]any{"job": id}); err != nil {
+	if err := tx.appendTrail(ctx, "audit.previewed", "", map[string]any{"job": id}); err != nil {
 		return nil, err
 	}
 	return tx.findJob(ctx, id)

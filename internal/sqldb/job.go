@@ -2,9 +2,7 @@ package sqldb
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,17 +13,7 @@ import (
 	"github.com/lethehq/lethe"
 )
 
-// Bulk operations and durable jobs. Both act on one user at a time through
-// applyAction, inside a savepoint, so a refusal or a failure of one user
-// leaves the others of the transaction alone, and a dry run rolls each back.
-
-// BulkService implements lethe.BulkService.
-type BulkService struct{ db *DB }
-
-// NewBulkService returns the bulk service of db.
-func NewBulkService(db *DB) *BulkService { return &BulkService{db: db} }
-
-var _ lethe.BulkService = (*BulkService)(nil)
+// Durable jobs act on one user at a time through applyAction (bulk.go).
 
 // JobService implements lethe.JobService.
 type JobService struct {
@@ -56,246 +44,6 @@ const chunkBudget = 60 * time.Millisecond
 // that reading them costs little (500 took a twentieth of a chunk).
 const chunkItems = 100
 
-// resolveIdentifiers returns the learner id each identifier names ("" for
-// none), with two queries per 300 identifiers.
-func (tx *Tx) resolveIdentifiers(ctx context.Context, ids []lethe.Identifier) ([]lethe.LearnerID, error) {
-	out := make([]lethe.LearnerID, len(ids))
-	tenant := string(tx.actor.TenantID)
-	for start := 0; start < len(ids); start += 300 {
-		chunk := ids[start:min(start+300, len(ids))]
-		var byID, texts []any
-		for _, id := range chunk {
-			switch {
-			case id.ID != "":
-				byID = append(byID, string(id.ID))
-			case id.Ref != "" && validKey(id.Ref):
-				texts = append(texts, id.Ref)
-			case id.Email != "" && validKey(id.Email):
-				texts = append(texts, lethe.NormalizeEmail(id.Email))
-			}
-		}
-		found := map[string]lethe.LearnerID{}
-		refs, emails := map[string]lethe.LearnerID{}, map[string]lethe.LearnerID{}
-		if len(byID) > 0 {
-			rows, err := queryAll(ctx, tx, func(r rowScanner) (string, error) {
-				var s string
-				return s, r.Scan(&s)
-			}, `SELECT id FROM learners WHERE tenant_id = $1 AND id IN (`+marks(2, len(byID))+`)`, append([]any{tenant}, byID...)...)
-			if err != nil {
-				return nil, fmt.Errorf("resolve ids: %w", err)
-			}
-			for _, id := range rows {
-				found[id] = lethe.LearnerID(id)
-			}
-		}
-		if len(texts) > 0 {
-			in := marks(2, len(texts))
-			type row struct{ id, ref, email string }
-			// Two searches, one per index: with OR, SQLite read every
-			// person of the tenant for each 300 identifiers.
-			rows, err := queryAll(ctx, tx, func(r rowScanner) (row, error) {
-				var x row
-				var email sql.NullString
-				err := r.Scan(&x.id, &x.ref, &email)
-				x.email = email.String
-				return x, err
-			}, `SELECT p.learner_id, p.ref, p.email_norm FROM people p WHERE p.tenant_id = $1 AND p.ref IN (`+in+`)
-				UNION ALL SELECT q.learner_id, q.ref, q.email_norm FROM people q WHERE q.tenant_id = $1 AND q.email_norm IN (`+in+`)`,
-				append([]any{tenant}, texts...)...)
-			if err != nil {
-				return nil, fmt.Errorf("resolve refs and emails: %w", err)
-			}
-			for _, r := range rows {
-				refs[r.ref] = lethe.LearnerID(r.id)
-				if r.email != "" {
-					emails[r.email] = lethe.LearnerID(r.id)
-				}
-			}
-		}
-		for i, id := range chunk {
-			switch {
-			case id.ID != "":
-				out[start+i] = found[string(id.ID)]
-			case id.Ref != "":
-				out[start+i] = refs[id.Ref]
-			case id.Email != "":
-				out[start+i] = emails[lethe.NormalizeEmail(id.Email)]
-			}
-		}
-	}
-	return out, nil
-}
-
-// applyAction applies action to learner id inside a savepoint: a refusal
-// (outcome failed, skipped or unchanged) or an error rolls back that user's
-// changes only, and so does dry. Only internal errors are returned.
-// recheck, when set, is asked first whether the user still qualifies.
-func (tx *Tx) applyAction(ctx context.Context, action lethe.BulkAction, id lethe.LearnerID, endDate *time.Time, dry bool,
-	recheck func(*lethe.User) (bool, error)) (outcome, reason string, err error) {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT lethe_item`); err != nil {
-		return "", "", fmt.Errorf("savepoint: %w", err)
-	}
-	outcome, reason, err = tx.act(ctx, action, id, endDate, recheck)
-	undo := dry || err != nil || outcome != lethe.ItemDone
-	if undo {
-		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT lethe_item`); rerr != nil {
-			return "", "", errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))
-		}
-		// What this transaction remembers of the learner's counts and of
-		// the audit head was undone too.
-		delete(tx.counted, id)
-		tx.auditHead = nil
-	}
-	if _, rerr := tx.ExecContext(ctx, `RELEASE SAVEPOINT lethe_item`); rerr != nil {
-		return "", "", errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))
-	}
-	if err != nil {
-		switch lethe.ErrorCode(err) {
-		case lethe.EConflict, lethe.EInvalid:
-			return lethe.ItemFailed, refusal(action), nil
-		case lethe.ENotFound:
-			return lethe.ItemFailed, lethe.ReasonUnknownUser, nil
-		}
-		return "", "", err
-	}
-	return outcome, reason, nil
-}
-
-// refusal is the reason of a domain refusal of action.
-func refusal(action lethe.BulkAction) string {
-	if action == lethe.ActionDelete {
-		return lethe.ReasonRestricted
-	}
-	return lethe.ReasonHasHistory
-}
-
-func (tx *Tx) act(ctx context.Context, action lethe.BulkAction, id lethe.LearnerID, endDate *time.Time,
-	recheck func(*lethe.User) (bool, error)) (string, string, error) {
-	u, err := tx.findUser(ctx, lethe.ByID(id))
-	if err != nil {
-		return "", "", err
-	}
-	if recheck != nil {
-		ok, err := recheck(u)
-		if err != nil {
-			return "", "", err
-		}
-		if !ok {
-			return lethe.ItemSkipped, lethe.ReasonNoLongerDormant, nil
-		}
-	}
-	if u.Deleted() {
-		if action == lethe.ActionDelete {
-			return lethe.ItemUnchanged, lethe.ReasonAlreadyErased, nil
-		}
-		return lethe.ItemSkipped, lethe.ReasonUserErased, nil
-	}
-	switch action {
-	case lethe.ActionSuspend:
-		if u.AnonymizedAt != nil {
-			return lethe.ItemSkipped, lethe.ReasonUserAnonymized, nil
-		}
-		if u.State == lethe.StateSuspended && (endDate == nil || sameDay(u.EndDate, endDate)) {
-			return lethe.ItemUnchanged, lethe.ReasonAlreadySuspended, nil
-		}
-		return lethe.ItemDone, "", tx.suspendUser(ctx, u, endDate)
-	case lethe.ActionReactivate:
-		switch {
-		case u.AnonymizedAt != nil:
-			return lethe.ItemSkipped, lethe.ReasonUserAnonymized, nil
-		case u.State != lethe.StateSuspended:
-			return lethe.ItemUnchanged, lethe.ReasonNotSuspended, nil
-		}
-		return lethe.ItemDone, "", tx.reactivateUser(ctx, u, lethe.UserFields{})
-	case lethe.ActionDelete:
-		d, err := tx.deleteUser(ctx, u)
-		switch {
-		case err != nil:
-			return "", "", err
-		case d.Outcome == lethe.DeletionScheduled:
-			return lethe.ItemDone, lethe.ReasonScheduled, nil
-		case d.Outcome == lethe.DeletionRepeated:
-			return lethe.ItemUnchanged, lethe.ReasonAlreadyScheduled, nil
-		}
-		return lethe.ItemDone, "", nil
-	case lethe.ActionAnonymize:
-		if u.AnonymizedAt != nil {
-			return lethe.ItemUnchanged, lethe.ReasonUserAnonymized, nil
-		}
-		_, err := tx.erase(ctx, u, lethe.ModeAnonymize, time.Time{})
-		return lethe.ItemDone, "", err
-	case lethe.ActionPurge:
-		h, err := tx.history(ctx, u)
-		if err != nil {
-			return "", "", err
-		}
-		if len(h) > 0 {
-			return lethe.ItemFailed, lethe.ReasonHasHistory, nil
-		}
-		return lethe.ItemDone, "", tx.purge(ctx, u)
-	}
-	return "", "", fmt.Errorf("unknown action %q", action)
-}
-
-func sameDay(a, b *time.Time) bool {
-	return a != nil && b != nil && a.UTC().Truncate(lethe.Day).Equal(b.UTC().Truncate(lethe.Day))
-}
-
-// BulkUsers implements lethe.BulkService: identifiers are resolved first,
-// then users are acted on in chunk transactions (see chunkBudget).
-func (s *BulkService) BulkUsers(ctx context.Context, r lethe.BulkRequest) ([]lethe.ItemResult, error) {
-	if len(r.Identifiers) > lethe.MaxBulkIdentifiers {
-		return nil, lethe.FieldErrorf(lethe.EInvalid, "identifiers", "too_many", "identifiers must have at most %d items", lethe.MaxBulkIdentifiers)
-	}
-	out := make([]lethe.ItemResult, len(r.Identifiers))
-	var ids []lethe.LearnerID
-	err := s.db.readTx(ctx, func(tx *Tx) error {
-		var err error
-		ids, err = tx.resolveIdentifiers(ctx, r.Identifiers)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	seen := map[lethe.LearnerID]bool{}
-	var todo []int
-	for i, id := range ids {
-		out[i] = lethe.ItemResult{Index: i, UserID: id, Action: r.Action}
-		switch {
-		case id == "":
-			out[i].Outcome, out[i].Reason = lethe.ItemFailed, lethe.ReasonUnknownUser
-		case seen[id]:
-			out[i].Outcome, out[i].Reason = lethe.ItemSkipped, lethe.ReasonDuplicate
-		default:
-			seen[id] = true
-			todo = append(todo, i)
-		}
-	}
-	for len(todo) > 0 {
-		n := 0
-		err := s.db.writeTx(ctx, func(tx *Tx) error {
-			n = 0
-			start := time.Now()
-			for _, i := range todo {
-				o, reason, err := tx.applyAction(ctx, r.Action, ids[i], r.EndDate, r.DryRun, nil)
-				if err != nil {
-					return err
-				}
-				out[i].Outcome, out[i].Reason = o, reason
-				if n++; time.Since(start) > chunkBudget {
-					break
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		todo = todo[n:]
-	}
-	return out, nil
-}
-
 // Idempotency records (ADR 0017). A row of idempotency_keys is held by the
 // call running under its key (status 0) or keeps that call's answer
 // (status > 0) for lethe.IdempotencyWindow from created_at. The unique key
@@ -310,273 +58,10 @@ func (s *BulkService) BulkUsers(ctx context.Context, r lethe.BulkRequest) ([]let
 // looks for the answer.
 const idempotencyPoll = 20 * time.Millisecond
 
-func (tx *Tx) idempotencyKey(key string) []byte {
-	return tx.db.keyedHash("idempotency-key", []byte(tx.actor.TenantID), []byte(key))
-}
-
-// claimState is what ClaimKey found: the answer, the key now held, or held
-// by another call.
-type claimState int
-
-const (
-	claimHeld claimState = iota
-	claimAnswered
-	claimWait
-)
-
-// ClaimKey implements lethe.IdempotencyService.
-func (s *BulkService) ClaimKey(ctx context.Context, key string, body []byte) (*lethe.StoredAnswer, *lethe.KeyHold, error) {
-	hold := &lethe.KeyHold{Key: key, Token: holdToken()}
-	for {
-		var state claimState
-		var a *lethe.StoredAnswer
-		err := s.db.writeTx(ctx, func(tx *Tx) (err error) {
-			state, a, err = tx.claimKey(ctx, hold, body)
-			return err
-		})
-		if err != nil {
-			return nil, nil, err
-		}
-		switch state {
-		case claimHeld:
-			return nil, hold, nil
-		case claimAnswered:
-			return a, nil, nil
-		}
-		// Another call holds the key: wait until it answers, gives the
-		// key up or stops renewing it, reading only.
-		for state == claimWait {
-			select {
-			case <-ctx.Done():
-				return nil, nil, ctx.Err()
-			case <-time.After(idempotencyPoll):
-			}
-			err := s.db.readTx(ctx, func(tx *Tx) (err error) {
-				state, a, err = tx.findKey(ctx, key, body)
-				return err
-			})
-			if err != nil {
-				return nil, nil, err
-			}
-		}
-		if state == claimAnswered {
-			return a, nil, nil
-		}
-	}
-}
-
-// holdToken is the random token of one claim of a key.
-func holdToken() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// claimKey holds the key for this call when it is free (never used,
-// expired, or held without renewal), or says why not.
-func (tx *Tx) claimKey(ctx context.Context, hold *lethe.KeyHold, body []byte) (claimState, *lethe.StoredAnswer, error) {
-	tenant, kh, bh := string(tx.actor.TenantID), tx.idempotencyKey(hold.Key), tx.db.keyedHash("idempotency-body", body)
-	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (tenant_id, key_hash, body_hash, status, answer, created_at, holder)
-		VALUES ($1, $2, $3, 0, '', $4, $5) ON CONFLICT DO NOTHING`, tenant, kh, bh, ms(tx.now), hold.Token)
-	if err != nil {
-		return 0, nil, fmt.Errorf("claim idempotency key: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		return claimHeld, nil, nil
-	}
-	state, a, err := tx.findKey(ctx, hold.Key, body)
-	if err != nil || state != claimHeld {
-		return state, a, err
-	}
-	// Expired, or abandoned by its holder: this call takes it over, with
-	// its own body and token, unless a concurrent call took it first
-	// (PostgreSQL). The old holder's token no longer matches: it can
-	// neither save nor release.
-	res, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET body_hash = $3, status = 0, answer = '', created_at = $4, holder = $7
-		WHERE tenant_id = $1 AND key_hash = $2 AND (status = 0 AND created_at < $5 OR status <> 0 AND created_at < $6)`,
-		tenant, kh, bh, ms(tx.now), ms(tx.now.Add(-lethe.IdempotencyLease)), ms(tx.now.Add(-lethe.IdempotencyWindow)), hold.Token)
-	if err != nil {
-		return 0, nil, fmt.Errorf("take over idempotency key: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return claimWait, nil, nil
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_learners WHERE tenant_id = $1 AND key_hash = $2`, tenant, kh); err != nil {
-		return 0, nil, fmt.Errorf("take over idempotency key: %w", err)
-	}
-	return claimHeld, nil, nil
-}
-
-// findKey reads key: claimAnswered with the answer, claimWait while
-// another call holds it, claimHeld when it is free to take (no row, an
-// expired answer, a holder that stopped renewing). EConflict when a live
-// row came with another body.
-func (tx *Tx) findKey(ctx context.Context, key string, body []byte) (claimState, *lethe.StoredAnswer, error) {
-	tenant, kh := string(tx.actor.TenantID), tx.idempotencyKey(key)
-	var bodyHash []byte
-	var answer string
-	var created int64
-	a := &lethe.StoredAnswer{}
-	err := tx.QueryRowContext(ctx, `SELECT body_hash, status, answer, created_at FROM idempotency_keys
-		WHERE tenant_id = $1 AND key_hash = $2`, tenant, kh).Scan(&bodyHash, &a.Status, &answer, &created)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return claimHeld, nil, nil
-	case err != nil:
-		return 0, nil, fmt.Errorf("find idempotency key: %w", err)
-	case a.Status != 0 && created < ms(tx.now.Add(-lethe.IdempotencyWindow)),
-		a.Status == 0 && created < ms(tx.now.Add(-lethe.IdempotencyLease)):
-		return claimHeld, nil, nil
-	case string(bodyHash) != string(tx.db.keyedHash("idempotency-body", body)):
-		return 0, nil, lethe.FieldErrorf(lethe.EConflict, "Idempotency-Key", "reused",
-			"This Idempotency-Key was already used with a different body.")
-	case a.Status == 0:
-		return claimWait, nil, nil
-	}
-	a.Answer = []byte(answer)
-	if a.Users, err = tx.answerUsers(ctx, kh); err != nil {
-		return 0, nil, err
-	}
-	return claimAnswered, a, nil
-}
-
-// answerUsers reads the learners a kept answer names, by position, but
-// those erased since.
-func (tx *Tx) answerUsers(ctx context.Context, keyHash []byte) (map[int]lethe.LearnerID, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT i.seq, i.learner_id FROM idempotency_learners i
-		JOIN learners l ON l.tenant_id = i.tenant_id AND l.id = i.learner_id
-		WHERE i.tenant_id = $1 AND i.key_hash = $2 AND l.state <> 'deleted' AND l.anonymized_at IS NULL`,
-		string(tx.actor.TenantID), keyHash)
-	if err != nil {
-		return nil, fmt.Errorf("find idempotent answer's users: %w", err)
-	}
-	defer rows.Close()
-	out := map[int]lethe.LearnerID{}
-	for rows.Next() {
-		var seq int
-		var id string
-		if err := rows.Scan(&seq, &id); err != nil {
-			return nil, err
-		}
-		out[seq] = lethe.LearnerID(id)
-	}
-	return out, rows.Err()
-}
-
-// RenewKey implements lethe.IdempotencyService.
-func (s *BulkService) RenewKey(ctx context.Context, h *lethe.KeyHold) error {
-	return s.db.writeTx(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET created_at = $3
-			WHERE tenant_id = $1 AND key_hash = $2 AND status = 0 AND holder = $4`,
-			string(tx.actor.TenantID), tx.idempotencyKey(h.Key), ms(tx.now), h.Token)
-		if err != nil {
-			return fmt.Errorf("renew idempotency key: %w", err)
-		}
-		return nil
-	})
-}
-
-// ReleaseKey implements lethe.IdempotencyService.
-func (s *BulkService) ReleaseKey(ctx context.Context, h *lethe.KeyHold) error {
-	return s.db.writeTx(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key_hash = $2 AND status = 0 AND holder = $3`,
-			string(tx.actor.TenantID), tx.idempotencyKey(h.Key), h.Token)
-		if err != nil {
-			return fmt.Errorf("release idempotency key: %w", err)
-		}
-		return nil
-	})
-}
-
 // errHoldLost answers a holder whose key another call took over.
 var errHoldLost = lethe.FieldErrorf(lethe.EConflict, "Idempotency-Key", "taken_over",
 	"This call stopped renewing its Idempotency-Key for too long and another call with the key took it over; "+
 		"retry to read that call's answer.")
-
-// SaveAnswer implements lethe.IdempotencyService: the answer and the
-// learners it names, but those erased already (on PostgreSQL the learner
-// row is locked, so an erasure committing meanwhile is seen).
-func (s *BulkService) SaveAnswer(ctx context.Context, h *lethe.KeyHold, a lethe.StoredAnswer) (out *lethe.StoredAnswer, err error) {
-	if a.Status <= 0 {
-		return nil, fmt.Errorf("save idempotent answer: status %d", a.Status)
-	}
-	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		tenant, kh := string(tx.actor.TenantID), tx.idempotencyKey(h.Key)
-		res, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status = $3, answer = $4, created_at = $5, holder = NULL
-			WHERE tenant_id = $1 AND key_hash = $2 AND status = 0 AND holder = $6`, tenant, kh, a.Status, string(a.Answer), ms(tx.now), h.Token)
-		if err != nil {
-			return fmt.Errorf("save idempotent answer: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errHoldLost
-		}
-		lock := ""
-		if tx.db.Dialect() == "postgres" {
-			lock = " FOR SHARE"
-		}
-		for seq, id := range a.Users {
-			if id == "" {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_learners (tenant_id, key_hash, seq, learner_id)
-				SELECT tenant_id, $2, $3, id FROM learners WHERE tenant_id = $1 AND id = $4 AND state <> 'deleted'
-				AND anonymized_at IS NULL`+lock, tenant, kh, seq, string(id)); err != nil {
-				return fmt.Errorf("save idempotent answer's users: %w", err)
-			}
-		}
-		// Read back as a retry will: the learners erased already are left out.
-		out = &lethe.StoredAnswer{Status: a.Status, Answer: a.Answer}
-		out.Users, err = tx.answerUsers(ctx, kh)
-		return err
-	})
-	return out, err
-}
-
-// PurgeAnswers deletes, tenant by tenant, the answers older than
-// lethe.IdempotencyWindow (and keys held without renewal as long), with the
-// learners they name, 200 per transaction. serve runs it with the erasures
-// whose grace period ended. It returns how many went.
-func (s *BulkService) PurgeAnswers(ctx context.Context) (int, error) {
-	tenants, err := NewTenantService(s.db).FindTenants(ctx)
-	if err != nil {
-		return 0, err
-	}
-	total := 0
-	for _, t := range tenants {
-		actor := lethe.Actor{TenantID: t.ID, Source: lethe.SourcePolicy, Name: "idempotency-window"}
-		for more := true; more; {
-			err := s.db.rawWriteTx(ctx, actor, func(tx *Tx) error {
-				n, err := tx.purgeAnswers(ctx, 200)
-				more = n == 200
-				total += n
-				return err
-			})
-			if err != nil {
-				return total, err
-			}
-		}
-	}
-	return total, nil
-}
-
-// purgeAnswers deletes up to limit of the tenant's expired answers.
-func (tx *Tx) purgeAnswers(ctx context.Context, limit int) (int, error) {
-	tenant, before := string(tx.actor.TenantID), ms(tx.now.Add(-lethe.IdempotencyWindow))
-	keys, err := queryAll(ctx, tx, func(r rowScanner) (k []byte, err error) { return k, r.Scan(&k) }, `SELECT key_hash FROM idempotency_keys WHERE tenant_id = $1 AND created_at < $2
-		ORDER BY created_at LIMIT `+strconv.Itoa(limit), tenant, before)
-	if err != nil {
-		return 0, fmt.Errorf("find expired idempotency keys: %w", err)
-	}
-	for _, k := range keys {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_learners WHERE tenant_id = $1 AND key_hash = $2`, tenant, k); err != nil {
-			return 0, fmt.Errorf("purge idempotent answer: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key_hash = $2`, tenant, k); err != nil {
-			return 0, fmt.Errorf("purge idempotent answer: %w", err)
-		}
-	}
-	return len(keys), nil
-}
 
 // jobColumns are read by scanJob.
 const jobColumns = `id, kind, action, state, dry_run, end_date, rules, actions, total, processed, done, unchanged, skipped,
@@ -737,7 +222,7 @@ func (s *JobService) CancelJob(ctx context.Context, id string) (j *lethe.Job, er
 			j, err = tx.findJob(ctx, j.ID)
 			return err
 		}
-		if err := tx.audit(ctx, "job.cancelled", "", map[string]any{"job": j.ID}); err != nil {
+		if err := tx.appendTrail(ctx, "job.cancelled", "", map[string]any{"job": j.ID}); err != nil {
 			return err
 		}
 		j, err = tx.findJob(ctx, j.ID)
@@ -1137,7 +622,7 @@ func (s *JobService) queueJob(ctx context.Context, id string, nj lethe.NewJob, c
 		if j, err = tx.findJob(ctx, id); err != nil {
 			return err
 		}
-		return tx.audit(ctx, "job.created", "", map[string]any{"job": id, "action": string(nj.Action), "total": j.Total, "dryRun": nj.DryRun})
+		return tx.appendTrail(ctx, "job.created", "", map[string]any{"job": id, "action": string(nj.Action), "total": j.Total, "dryRun": nj.DryRun})
 	})
 	return j, err
 }
@@ -1256,7 +741,7 @@ func (s *JobService) ApplyJob(ctx context.Context, id string) (j *lethe.Job, err
 			string(tx.actor.TenantID), j.ID, string(tx.actor.Source), tx.actor.Name); err != nil {
 			return fmt.Errorf("apply job: %w", err)
 		}
-		if err := tx.audit(ctx, "job.applied", "", map[string]any{"job": j.ID, "total": j.Total}); err != nil {
+		if err := tx.appendTrail(ctx, "job.applied", "", map[string]any{"job": j.ID, "total": j.Total}); err != nil {
 			return err
 		}
 		j, err = tx.findJob(ctx, j.ID)
@@ -1430,7 +915,7 @@ func (s *JobService) runChunk(ctx context.Context, tenant lethe.TenantID, id str
 			if n, err := res.RowsAffected(); err != nil || n != 1 {
 				return err
 			}
-			return tx.audit(ctx, "job.finished", "", map[string]any{"job": j.ID})
+			return tx.appendTrail(ctx, "job.finished", "", map[string]any{"job": j.ID})
 		}
 		return nil
 	})

@@ -133,7 +133,7 @@ var Registry = []Table{
 	{Name: "erasures", Learner: "learner_id", Rows: KeepRows, Columns: concat(
 		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
 		cols(Keep, "erased_at", "source", "actor", "erased", "kept", "mode", "requested_at"),
-		// Where the tenant's audit trail stood: a seq and a hash.
+		// Where the tenant's trail stood: a seq and a hash.
 		cols(NotPersonal, "trail_seq", "trail_hash"))},
 	// A scheduled erasure goes when it runs, or with the account (purge).
 	{Name: "pending_erasures", Learner: "learner_id", Rows: DeleteRows, Erased: "pendingErasures", Columns: concat(
@@ -142,7 +142,7 @@ var Registry = []Table{
 	// tenant's tombstone window and then deleted: they name no one, and no
 	// learner; only a value the server is given again can match one.
 	{Name: "tombstones", Columns: concat(cols(NotPersonal, "tenant_id", "kind", "mode"), cols(Keep, "hash", "erased_at"))},
-	// The audit trail outlives erasure: its subject is a learner id, its
+	// The trail outlives erasure: its subject is a learner id, its
 	// actor a label, its detail fixed words and numbers.
 	{Name: "audit_trail", Columns: concat(cols(NotPersonal, "tenant_id", "seq", "prev_hash", "hash"),
 		cols(Keep, "at", "action", "source", "actor", "detail"), cols(Pseudonymize, "subject"))},

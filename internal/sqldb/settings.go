@@ -64,7 +64,7 @@ func (s *SettingsService) FindSettings(ctx context.Context) (out *lethe.Settings
 }
 
 // UpdateSettings implements lethe.SettingsService. The change is in the
-// audit trail.
+// trail.
 func (s *SettingsService) UpdateSettings(ctx context.Context, u lethe.SettingsUpdate) (out *lethe.Settings, err error) {
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
 		if out, err = tx.readSettings(ctx); err != nil {
@@ -104,7 +104,7 @@ func (s *SettingsService) UpdateSettings(ctx context.Context, u lethe.SettingsUp
 		if out.DormantAudit != nil {
 			every = out.DormantAudit.EveryDays
 		}
-		return tx.audit(ctx, "settings.updated", "", map[string]any{
+		return tx.appendTrail(ctx, "settings.updated", "", map[string]any{
 			"deletionMode": d.Mode, "graceDays": d.GraceDays, "tombstoneDays": d.TombstoneDays, "dormantAuditEveryDays": every})
 	})
 	return out, err

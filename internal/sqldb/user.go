@@ -445,7 +445,7 @@ func (tx *Tx) changeUser(ctx context.Context, u *lethe.User, f lethe.UserFields,
 		return err
 	}
 	if !dirty {
-		if err := tx.audit(ctx, "user.updated", string(u.ID), nil); err != nil {
+		if err := tx.appendTrail(ctx, "user.updated", string(u.ID), nil); err != nil {
 			return err
 		}
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/lethehq/lethe"
 )
 
-// The audit trail: who did what to whom, with the actor and subject as
+// The trail: who did what to whom, with the actor and subject as
 // internal ids and labels only, so it survives erasure. Entries are
 // appended in the transaction of the change they record, numbered per
 // tenant, and chained: each entry's hash covers the previous hash and the
@@ -24,8 +24,8 @@ import (
 // genesisHash is the "previous hash" of a tenant's first entry.
 var genesisHash = make([]byte, sha256.Size)
 
-// auditHash chains an entry to the previous hash.
-func auditHash(prev []byte, e *lethe.AuditEntry) []byte {
+// trailHash chains an entry to the previous hash.
+func trailHash(prev []byte, e *lethe.TrailEntry) []byte {
 	h := sha256.New()
 	h.Write(prev)
 	var n [8]byte
@@ -41,9 +41,9 @@ func auditHash(prev []byte, e *lethe.AuditEntry) []byte {
 	return h.Sum(nil)
 }
 
-// audit appends an entry to the tenant's trail. detail holds fixed words
+// appendTrail appends an entry to the tenant's trail. detail holds fixed words
 // and numbers only, never personal data.
-func (tx *Tx) audit(ctx context.Context, action, subject string, detail map[string]any) error {
+func (tx *Tx) appendTrail(ctx context.Context, action, subject string, detail map[string]any) error {
 	tenant := string(tx.actor.TenantID)
 	d := []byte("{}")
 	if len(detail) > 0 {
@@ -52,42 +52,42 @@ func (tx *Tx) audit(ctx context.Context, action, subject string, detail map[stri
 			return err
 		}
 	}
-	e := &lethe.AuditEntry{At: tx.now, Action: action, Source: tx.actor.Source, Actor: tx.actor.Name, Subject: subject, Detail: string(d)}
-	if tx.auditHead == nil {
+	e := &lethe.TrailEntry{At: tx.now, Action: action, Source: tx.actor.Source, Actor: tx.actor.Name, Subject: subject, Detail: string(d)}
+	if tx.trailHead == nil {
 		// The head row serialises appends of one tenant (a row lock on
 		// PostgreSQL; SQLite has one writer). Read once per transaction.
 		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 0, $2)
 			ON CONFLICT (tenant_id) DO NOTHING`, tenant, genesisHash); err != nil {
-			return fmt.Errorf("audit head: %w", err)
+			return fmt.Errorf("trail head: %w", err)
 		}
-		h := &auditHead{}
+		h := &trailHead{}
 		if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant_id = $1`+tx.db.dialect.lockRow,
 			tenant).Scan(&h.seq, &h.hash); err != nil {
-			return fmt.Errorf("audit head: %w", err)
+			return fmt.Errorf("trail head: %w", err)
 		}
-		tx.auditHead = h
+		tx.trailHead = h
 	}
-	e.Seq, e.PrevHash = tx.auditHead.seq+1, tx.auditHead.hash
-	e.Hash = auditHash(e.PrevHash, e)
+	e.Seq, e.PrevHash = tx.trailHead.seq+1, tx.trailHead.hash
+	e.Hash = trailHash(e.PrevHash, e)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_trail (tenant_id, seq, at, action, source, actor, subject, detail, prev_hash, hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, tenant, e.Seq, ms(e.At), e.Action, string(e.Source), e.Actor,
 		e.Subject, e.Detail, e.PrevHash, e.Hash); err != nil {
-		return fmt.Errorf("append audit entry: %w", err)
+		return fmt.Errorf("append trail entry: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant_id = $1`, tenant, e.Seq, e.Hash); err != nil {
-		return fmt.Errorf("audit head: %w", err)
+		return fmt.Errorf("trail head: %w", err)
 	}
-	tx.auditHead.seq, tx.auditHead.hash = e.Seq, e.Hash
+	tx.trailHead.seq, tx.trailHead.hash = e.Seq, e.Hash
 	return nil
 }
 
-// auditHead is a tenant's last audit entry, as this transaction knows it.
-type auditHead struct {
+// trailHead is a tenant's last trail entry, as this transaction knows it.
+type trailHead struct {
 	seq  int64
 	hash []byte
 }
 
-// TrailProblem is a break in a tenant's audit trail.
+// TrailProblem is a break in a tenant's trail.
 type TrailProblem struct {
 	TenantID lethe.TenantID
 	Seq      int64
@@ -98,7 +98,7 @@ func (p TrailProblem) String() string {
 	return "tenant " + string(p.TenantID) + ", entry " + strconv.FormatInt(p.Seq, 10) + ": " + p.Problem
 }
 
-// VerifyTrail checks the audit trail of every tenant: entries numbered from
+// VerifyTrail checks the trail of every tenant: entries numbered from
 // 1 without gaps, each hash the chain of the previous one and the entry,
 // and the last one the head. It returns how many entries it checked and
 // every break it found.
@@ -112,7 +112,7 @@ func (db *DB) VerifyTrail(ctx context.Context) (checked int, problems []TrailPro
 		hash := genesisHash
 		err := db.read.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant_id = $1`, string(t.ID)).Scan(&seq, &hash)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return checked, problems, fmt.Errorf("read audit head: %w", err)
+			return checked, problems, fmt.Errorf("read trail head: %w", err)
 		}
 		n, ps, err := db.verifyTenantTrail(ctx, t.ID, seq, hash)
 		if err != nil {
@@ -128,14 +128,14 @@ func (db *DB) verifyTenantTrail(ctx context.Context, tenant lethe.TenantID, head
 	rows, err := db.read.QueryContext(ctx, `SELECT seq, at, action, source, actor, subject, detail, prev_hash, hash
 		FROM audit_trail WHERE tenant_id = $1 ORDER BY seq`, string(tenant))
 	if err != nil {
-		return 0, nil, fmt.Errorf("read audit trail: %w", err)
+		return 0, nil, fmt.Errorf("read trail: %w", err)
 	}
 	defer rows.Close()
 	var problems []TrailProblem
 	add := func(seq int64, p string) { problems = append(problems, TrailProblem{tenant, seq, p}) }
 	prev, want, n := genesisHash, int64(1), 0
 	for rows.Next() {
-		var e lethe.AuditEntry
+		var e lethe.TrailEntry
 		var at int64
 		if err := rows.Scan(&e.Seq, &at, &e.Action, &e.Source, &e.Actor, &e.Subject, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
 			return n, nil, err
@@ -148,7 +148,7 @@ func (db *DB) verifyTenantTrail(ctx context.Context, tenant lethe.TenantID, head
 		switch {
 		case !bytes.Equal(e.PrevHash, prev):
 			add(e.Seq, "does not follow the entry before it (an entry was removed or inserted)")
-		case !bytes.Equal(e.Hash, auditHash(e.PrevHash, &e)):
+		case !bytes.Equal(e.Hash, trailHash(e.PrevHash, &e)):
 			add(e.Seq, "was changed after it was written")
 		}
 		prev, want = e.Hash, e.Seq+1
@@ -171,17 +171,17 @@ func (db *DB) verifyTenantTrail(ctx context.Context, tenant lethe.TenantID, head
 // hash, was cut or rewritten (CheckAnchors).
 
 // anchorErasure records, with the erasure of learner id, where the
-// tenant's trail stands: its head, which this transaction's audit entry of
+// tenant's trail stands: its head, which this transaction's trail entry of
 // the erasure has just become.
 func (tx *Tx) anchorErasure(ctx context.Context, id string) (*lethe.TrailPoint, error) {
 	tenant := string(tx.actor.TenantID)
 	p := &lethe.TrailPoint{Seq: 0, Hash: genesisHash}
-	if h := tx.auditHead; h != nil {
+	if h := tx.trailHead; h != nil {
 		p.Seq, p.Hash = h.seq, h.hash
 	} else {
 		err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant_id = $1`, tenant).Scan(&p.Seq, &p.Hash)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("audit head: %w", err)
+			return nil, fmt.Errorf("trail head: %w", err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE erasures SET trail_seq = $3, trail_hash = $4 WHERE tenant_id = $1 AND learner_id = $2`,
@@ -191,7 +191,7 @@ func (tx *Tx) anchorErasure(ctx context.Context, id string) (*lethe.TrailPoint, 
 	return p, nil
 }
 
-// TrailHead is where a tenant's audit trail stands.
+// TrailHead is where a tenant's trail stands.
 type TrailHead struct {
 	TenantID lethe.TenantID
 	lethe.TrailPoint
@@ -210,7 +210,7 @@ func (db *DB) TrailHeads(ctx context.Context) ([]TrailHead, error) {
 		h := TrailHead{TenantID: t.ID, TrailPoint: lethe.TrailPoint{Hash: genesisHash}}
 		err := db.read.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant_id = $1`, string(t.ID)).Scan(&h.Seq, &h.Hash)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("read audit head: %w", err)
+			return nil, fmt.Errorf("read trail head: %w", err)
 		}
 		out = append(out, h)
 	}
@@ -249,7 +249,7 @@ func (db *DB) CheckAnchors(ctx context.Context, anchors []TrailAnchor) ([]TrailP
 		hash := genesisHash
 		err := db.read.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant_id = $1`, string(a.TenantID)).Scan(&seq, &hash)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return problems, fmt.Errorf("read audit head: %w", err)
+			return problems, fmt.Errorf("read trail head: %w", err)
 		}
 		problems = append(problems, TrailProblem{a.TenantID, 0, "is anchored but no longer a tenant: its trail is checked all the same"})
 		_, ps, err := db.verifyTenantTrail(ctx, a.TenantID, seq, hash)
@@ -274,7 +274,7 @@ func (db *DB) CheckAnchors(ctx context.Context, anchors []TrailAnchor) ([]TrailP
 			problems = append(problems, TrailProblem{a.TenantID, a.Seq,
 				"the trail no longer reaches " + what + ": entries were removed"})
 		case err != nil:
-			return problems, fmt.Errorf("read audit trail: %w", err)
+			return problems, fmt.Errorf("read trail: %w", err)
 		case !bytes.Equal(hash, a.Hash):
 			problems = append(problems, TrailProblem{a.TenantID, a.Seq,
 				"differs from " + what + ": the trail was rewritten"})

@@ -1,0 +1,156 @@
+package rest
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"strings"
+
+	"github.com/lethehq/lethe"
+)
+
+// settingsJSON is a tenant's settings on the wire.
+type settingsJSON struct {
+	Deletion struct {
+		Mode          string `json:"mode"`
+		GraceDays     int    `json:"graceDays"`
+		TombstoneDays int    `json:"tombstoneDays"`
+	} `json:"deletion"`
+	Audits struct {
+		Dormant *scheduledAuditJSON `json:"dormant"`
+	} `json:"audits"`
+	UpdatedAt *string `json:"updatedAt"`
+}
+
+type scheduledAuditJSON struct {
+	EveryDays int        `json:"everyDays"`
+	Rules     *rulesJSON `json:"rules"`
+}
+
+func toSettingsJSON(s *lethe.Settings) settingsJSON {
+	var out settingsJSON
+	out.Deletion.Mode, out.Deletion.GraceDays, out.Deletion.TombstoneDays = s.Deletion.Mode, s.Deletion.GraceDays, s.Deletion.TombstoneDays
+	if a := s.DormantAudit; a != nil {
+		out.Audits.Dormant = &scheduledAuditJSON{EveryDays: a.EveryDays, Rules: toRulesJSON(&a.Rules)}
+	}
+	out.UpdatedAt = formatTimePtr(s.UpdatedAt)
+	return out
+}
+
+// GET /lethe/v1/settings
+func (h *Handler) getSettings(r *http.Request) (int, any, error) {
+	s, err := h.Settings.FindSettings(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toSettingsJSON(s), nil
+}
+
+// PATCH /lethe/v1/settings: {"deletion": {"mode", "graceDays", "tombstoneDays"}},
+// each optional.
+func (h *Handler) updateSettings(r *http.Request) (int, any, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	u, err := decodeSettingsUpdate(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	s, err := h.Settings.UpdateSettings(r.Context(), u)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toSettingsJSON(s), nil
+}
+
+func decodeSettingsUpdate(body []byte) (lethe.SettingsUpdate, error) {
+	var u lethe.SettingsUpdate
+	obj, err := decodeObject(body, true)
+	if err != nil {
+		return u, err
+	}
+	for k := range obj {
+		if k != "deletion" && k != "audits" {
+			return u, lethe.FieldErrorf(lethe.EInvalid, k, "unknown", "%s is not a setting", k)
+		}
+	}
+	if raw, ok := obj["audits"]; ok {
+		var audits map[string]json.RawMessage
+		if isNull(raw) || json.Unmarshal(raw, &audits) != nil {
+			return u, typeError("audits", "a JSON object")
+		}
+		for k, v := range audits {
+			if k != "dormant" {
+				return u, lethe.FieldErrorf(lethe.EInvalid, "audits."+k, "unknown", "audits.%s is not a setting", k)
+			}
+			var a *lethe.ScheduledAudit
+			if !isNull(v) {
+				var m map[string]json.RawMessage
+				if json.Unmarshal(v, &m) != nil {
+					return u, typeError("audits.dormant", "a JSON object or null")
+				}
+				a = &lethe.ScheduledAudit{}
+				for mk, mv := range m {
+					switch mk {
+					case "everyDays":
+						var f float64
+						if json.Unmarshal(mv, &f) != nil {
+							return u, typeError("audits.dormant.everyDays", "a number of days")
+						}
+						if f != math.Trunc(f) || math.Abs(f) > 1e9 {
+							return u, lethe.FieldErrorf(lethe.EInvalid, "audits.dormant.everyDays", "invalid", "audits.dormant.everyDays must be a whole number of days")
+						}
+						a.EveryDays = int(f)
+					case "rules":
+						rules, err := decodeDormant(mv)
+						if err != nil {
+							return u, prefixed(err, "audits.dormant.rules.")
+						}
+						a.Rules = rules
+					default:
+						return u, lethe.FieldErrorf(lethe.EInvalid, "audits.dormant."+mk, "unknown", "audits.dormant takes everyDays and rules")
+					}
+				}
+			}
+			u.DormantAudit = &a
+		}
+	}
+	raw, ok := obj["deletion"]
+	if !ok {
+		return u, nil
+	}
+	var del map[string]json.RawMessage
+	if isNull(raw) || json.Unmarshal(raw, &del) != nil {
+		return u, typeError("deletion", "a JSON object")
+	}
+	for k, v := range del {
+		field := "deletion." + k
+		switch k {
+		case "mode":
+			var s string
+			if json.Unmarshal(v, &s) != nil {
+				return u, typeError(field, "a string")
+			}
+			s = strings.TrimSpace(s)
+			u.DeletionMode = &s
+		case "graceDays", "tombstoneDays":
+			var f float64
+			if json.Unmarshal(v, &f) != nil || isNull(v) {
+				return u, typeError(field, "an integer")
+			}
+			if f != math.Trunc(f) || math.Abs(f) > 1e9 {
+				return u, lethe.FieldErrorf(lethe.EInvalid, field, "invalid", "%s must be a whole number of days", field)
+			}
+			n := int(f)
+			if k == "graceDays" {
+				u.GraceDays = &n
+			} else {
+				u.TombstoneDays = &n
+			}
+		default:
+			return u, lethe.FieldErrorf(lethe.EInvalid, field, "unknown", "%s is not a setting", field)
+		}
+	}
+	return u, nil
+}
