@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lethehq/lethe"
+	"github.com/lethehq/lethe/internal/jobs"
 	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/lethehq/lethe/internal/testdb"
 )
@@ -65,18 +66,13 @@ func TestPolicyLoop_PurgesIdempotentAnswers(t *testing.T) {
 	keep("fresh")
 
 	logs := &lockedBuffer{}
-	loopCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		policyLoop(loopCtx, sqldb.NewUserService(db), sqldb.NewJobService(db), bulk, time.Hour, slog.New(slog.NewJSONHandler(logs, nil)))
-	}()
+	loops := jobs.NewRunner(context.Background())
+	loops.Go(jobs.Policy(bulk, sqldb.NewUserService(db), sqldb.NewJobService(db), time.Hour, slog.New(slog.NewJSONHandler(logs, nil))))
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(logs.String(), "purged idempotent answers") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond) // poll interval
 	}
-	cancel()
-	<-done
+	loops.Stop()
 	if !strings.Contains(logs.String(), `"msg":"purged idempotent answers","answers":2`) {
 		t.Fatalf("the loop did not purge the two expired answers; log:\n%s", logs)
 	}

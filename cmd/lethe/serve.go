@@ -12,10 +12,10 @@ import (
 	"net/http/pprof"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/lethehq/lethe"
+	"github.com/lethehq/lethe/internal/jobs"
 	"github.com/lethehq/lethe/internal/rest"
 	"github.com/lethehq/lethe/internal/server"
 	"github.com/lethehq/lethe/internal/sqldb"
@@ -75,8 +75,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 		logger.Info("stopped")
 	}()
 	tenants, users, assignments := sqldb.NewTenantService(db), sqldb.NewUserService(db), sqldb.NewAssignmentService(db)
-	jobs, queued, bulk := sqldb.NewJobService(db), make(chan struct{}, 1), sqldb.NewBulkService(db)
-	jobs.MaxItems, jobs.Retention = *maxJobItems, *jobRetention
+	jobService, queued, bulk := sqldb.NewJobService(db), make(chan struct{}, 1), sqldb.NewBulkService(db)
+	jobService.MaxItems, jobService.Retention = *maxJobItems, *jobRetention
 	if *demo {
 		if err := setUpDemo(ctx, db, tenants, users); err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -94,7 +94,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 			Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
 			Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
 			Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(), Reports: sqldb.NewReportService(db),
-			Bulk: bulk, Jobs: jobs, JobsQueued: queued, MaxJobItems: *maxJobItems,
+			Bulk: bulk, Jobs: jobService, JobsQueued: queued, MaxJobItems: *maxJobItems,
 			Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 			Now: func() time.Time { return db.Now() },
 		},
@@ -112,18 +112,14 @@ func runServe(ctx context.Context, e env, args []string) error {
 	logger.Info("listening", "addr", ln.Addr().String(), "database", db.Dialect(), "schema_version", sqldb.SchemaVersion())
 	// The background loops end before the database closes (the deferred
 	// Close runs after this), whatever ended Serve.
-	loopCtx, stopLoops := context.WithCancel(ctx)
-	var loops sync.WaitGroup
-	defer func() {
-		stopLoops()
-		loops.Wait()
-	}()
+	loops := jobs.NewRunner(ctx)
+	defer loops.Stop()
 	if *rewrite > 0 && db.Dialect() == "postgres" {
-		loops.Go(func() { rewriteLoop(loopCtx, db, *rewrite, logger) })
+		loops.Go(jobs.Rewrite(db, *rewrite, logger))
 	}
-	loops.Go(func() { resumeLoop(loopCtx, assignments, time.Minute, logger) })
-	loops.Go(func() { policyLoop(loopCtx, users, jobs, bulk, time.Minute, logger) })
-	loops.Go(func() { jobLoop(loopCtx, jobs, queued, 5*time.Second, logger) })
+	loops.Go(jobs.Resume(assignments, time.Minute, logger))
+	loops.Go(jobs.Policy(bulk, users, jobService, time.Minute, logger))
+	loops.Go(jobs.DurableJobs(jobService, queued, 5*time.Second, logger))
 	return srv.Serve(ctx, ln)
 }
 
@@ -153,125 +149,6 @@ func servePprof(ctx context.Context, addr string, logger *slog.Logger) error {
 	}()
 	logger.Info("pprof listening", "addr", ln.Addr().String())
 	return nil
-}
-
-// resumeLoop finishes, at start and then every interval, the enrolments of
-// new assignments whose batches a stopped process left unfinished.
-func resumeLoop(ctx context.Context, assignments *sqldb.AssignmentService, every time.Duration, logger *slog.Logger) {
-	for {
-		n, err := assignments.ResumeEnrolments(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			logger.Error("resume enrolments", "error", err.Error())
-		case n > 0:
-			logger.Info("resumed enrolments", "assignments", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(every):
-		}
-	}
-}
-
-// policyLoop runs, at start and every interval, the erasures whose grace
-// period has ended and the dormant-account audits whose schedule is due
-// (they are rows in the database: any process may run them, and one that
-// was down runs them late, never not at all), and purges the idempotent
-// answers older than their window.
-func policyLoop(ctx context.Context, users *sqldb.UserService, jobs *sqldb.JobService, bulk *sqldb.BulkService, every time.Duration,
-	logger *slog.Logger) {
-	for {
-		n, err := bulk.PurgeAnswers(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			logger.Error("purge idempotent answers", "error", err.Error())
-		case n > 0:
-			logger.Info("purged idempotent answers", "answers", n)
-		}
-		n, err = users.RunDueErasures(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			logger.Error("run due erasures", "error", err.Error())
-		case n > 0:
-			logger.Info("ran due erasures", "erased", n)
-		}
-		n, err = jobs.RunScheduledAudits(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			logger.Error("run scheduled audits", "error", err.Error())
-		case n > 0:
-			logger.Info("ran scheduled audits", "previews", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(every):
-		}
-	}
-}
-
-// jobLoop runs durable jobs: at start (a job a crash interrupted resumes
-// where it stopped), when a request queues one, and every interval (jobs
-// queued through other processes). At start and then every minute it
-// removes the jobs finished longer ago than the retention, and those a
-// stopped process left half-written.
-func jobLoop(ctx context.Context, jobs *sqldb.JobService, queued <-chan struct{}, every time.Duration, logger *slog.Logger) {
-	var swept time.Time
-	for {
-		if time.Since(swept) >= time.Minute {
-			swept = time.Now()
-			n, err := jobs.SweepJobs(ctx)
-			switch {
-			case err != nil && ctx.Err() == nil:
-				logger.Error("remove expired jobs", "error", err.Error())
-			case n > 0:
-				logger.Info("removed expired jobs", "jobs", n)
-			}
-		}
-		n, err := jobs.RunJobs(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			logger.Error("run jobs", "error", err.Error())
-		case n > 0:
-			logger.Info("ran jobs", "items", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-queued:
-		case <-time.After(every):
-		}
-	}
-}
-
-// rewriteLoop rewrites the personal-data tables every interval when anyone
-// was erased since the last rewrite (by any process: the marks are in the
-// database), so no erased byte stays in free page space (see docs/deploy.md).
-func rewriteLoop(ctx context.Context, db *sqldb.DB, every time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		due, err := db.RewriteDue(ctx)
-		if err != nil {
-			logger.Error("rewrite personal data", "error", err.Error())
-			continue
-		}
-		if !due {
-			continue
-		}
-		start := time.Now()
-		if err := db.RewritePersonalData(ctx); err != nil {
-			logger.Error("rewrite personal data", "error", err.Error())
-			continue
-		}
-		logger.Info("rewrote personal data", "duration_ms", time.Since(start).Milliseconds())
-	}
 }
 
 // readSigningKey reads an Ed25519 key given as the base64 of a 32-byte seed
