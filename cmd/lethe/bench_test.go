@@ -18,6 +18,7 @@ import (
 
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/client"
+	"github.com/lethehq/lethe/internal/bench"
 	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/lethehq/lethe/internal/testdb"
 )
@@ -107,7 +108,7 @@ func benchUsers(t *testing.T, c *client.Client) (total, deleted int) {
 
 // mustBench runs lethe bench with args and decodes its --json report; the
 // run must succeed.
-func mustBench(t *testing.T, args ...string) (benchReport, string) {
+func mustBench(t *testing.T, args ...string) (bench.Report, string) {
 	t.Helper()
 	stdout, stderr, err := cli(t, append([]string{"bench", "--json"}, args...)...)
 	if err != nil {
@@ -116,9 +117,9 @@ func mustBench(t *testing.T, args ...string) (benchReport, string) {
 	return mustBenchReport(t, stdout), stderr
 }
 
-func mustBenchReport(t *testing.T, stdout string) benchReport {
+func mustBenchReport(t *testing.T, stdout string) bench.Report {
 	t.Helper()
-	var r benchReport
+	var r bench.Report
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
@@ -128,7 +129,7 @@ func mustBenchReport(t *testing.T, stdout string) benchReport {
 }
 
 // scenario returns the report's line for name.
-func (r benchReport) scenario(t *testing.T, name string) benchResult {
+func scenario(t *testing.T, r bench.Report, name string) bench.Result {
 	t.Helper()
 	for _, s := range r.Scenarios {
 		if s.Name == name {
@@ -136,11 +137,11 @@ func (r benchReport) scenario(t *testing.T, name string) benchResult {
 		}
 	}
 	t.Fatalf("the report has no %s line: %+v", name, r.Scenarios)
-	return benchResult{}
+	return bench.Result{}
 }
 
 // mustMeasured checks that a scenario ran, made requests and had no error.
-func mustMeasured(t *testing.T, s benchResult) {
+func mustMeasured(t *testing.T, s bench.Result) {
 	t.Helper()
 	if s.Skipped != "" || s.Operations == 0 || s.Errors != 0 || s.FirstError != nil || s.Seconds <= 0 || s.OpsPerSecond <= 0 {
 		t.Errorf("%s: %+v; want operations, no error", s.Name, s)
@@ -195,21 +196,21 @@ func TestRun_Bench(t *testing.T) {
 		if deleted != 1 {
 			t.Errorf("%d users erased after the default scenarios, want only the one erased before", deleted)
 		}
-		if created := r.scenario(t, "create-users").Operations; int64(total) != int64(data.users)+created {
+		if created := scenario(t, r, "create-users").Operations; int64(total) != int64(data.users)+created {
 			t.Errorf("%d users, want the %d made before plus the %d that create-users made", total, data.users, created)
 		}
-		if fs := r.scenario(t, "full-sync"); fs.Items == nil || *fs.Items != int64(total) || fs.ItemUnit != "users" ||
+		if fs := scenario(t, r, "full-sync"); fs.Items == nil || *fs.Items != int64(total) || fs.ItemUnit != "users" ||
 			fs.Operations != int64(total/200+1) || *fs.ItemsPerSecond <= 0 {
 			t.Errorf("full-sync = %+v, want %d users in %d pages", fs, total, total/200+1)
 		}
-		if in := r.scenario(t, "ingest"); in.Items == nil || *in.Items != in.Operations*1000 || in.ItemUnit != "activities" {
+		if in := scenario(t, r, "ingest"); in.Items == nil || *in.Items != in.Operations*1000 || in.ItemUnit != "activities" {
 			t.Errorf("ingest = %+v, want 1,000 activities stored per call", in)
 		}
 		if !strings.Contains(stderr, fmt.Sprintf("enrolments: assignment %s, %d enrolments", data.assignment, data.enrolled)) {
 			t.Errorf("enrolments did not pick the assignment with the most enrolments (%s, %d):\n%s", data.assignment, data.enrolled, stderr)
 		}
 		page, err := srv.Client.ListActivities(t.Context(), client.ActivityParams{PerPage: 1})
-		if err != nil || page.Pagination.TotalResults != 50+int(*r.scenario(t, "ingest").Items) {
+		if err != nil || page.Pagination.TotalResults != 50+int(*scenario(t, r, "ingest").Items) {
 			t.Errorf("activities after ingest: %+v, %v", page, err)
 		}
 
@@ -234,7 +235,7 @@ func TestRun_Bench(t *testing.T) {
 		srv := MustRunMain(t)
 		data := mustBenchData(t, srv, 30)
 		r, stderr := mustBench(t, append(benchRemote(srv), "--scenarios", "erasure-job", "--job-users", "20")...)
-		job := r.scenario(t, "erasure-job")
+		job := scenario(t, r, "erasure-job")
 		mustMeasured(t, job)
 		if len(r.Scenarios) != 1 || job.Operations != 1 || job.Items == nil || *job.Items != 20 || job.ItemUnit != "users" {
 			t.Errorf("erasure-job = %+v, want one job erasing 20 users", job)
@@ -250,7 +251,7 @@ func TestRun_Bench(t *testing.T) {
 		}
 
 		r, stderr2 := mustBench(t, append(benchRemote(srv), "--scenarios", "bulk-delete")...)
-		bulk := r.scenario(t, "bulk-delete")
+		bulk := scenario(t, r, "bulk-delete")
 		mustMeasured(t, bulk)
 		if bulk.Items == nil || *bulk.Items != int64(data.live-20) || bulk.Operations != 1 || bulk.ItemUnit != "users" {
 			t.Errorf("bulk-delete = %+v, want one call erasing the %d users left", bulk, data.live-20)
@@ -294,10 +295,10 @@ func TestRun_Bench(t *testing.T) {
 				t.Errorf("%s: server peak RSS %v, want a figure in bytes", s.Name, s.ServerPeakRSSBytes)
 			}
 		}
-		if fs := r.scenario(t, "full-sync"); fs.Items == nil || *fs.Items != 300 {
+		if fs := scenario(t, r, "full-sync"); fs.Items == nil || *fs.Items != 300 {
 			t.Errorf("full-sync = %+v, want the 300 seeded users", fs)
 		}
-		if job := r.scenario(t, "erasure-job"); job.Items == nil || *job.Items != 20 {
+		if job := scenario(t, r, "erasure-job"); job.Items == nil || *job.Items != 20 {
 			t.Errorf("erasure-job = %+v, want 20 users erased", job)
 		}
 		// bench stopped its server.
@@ -317,7 +318,7 @@ func TestRun_Bench(t *testing.T) {
 		if err == nil || isUsageError(err) {
 			t.Fatalf("bench on an unknown assignment = %v, want a runtime error (exit 1)", err)
 		}
-		s := mustBenchReport(t, stdout).scenario(t, "enrolments")
+		s := scenario(t, mustBenchReport(t, stdout), "enrolments")
 		if s.Errors != 1 || s.FirstError == nil || s.FirstError.Status != 404 || s.FirstError.Message == "" {
 			t.Errorf("enrolments of an unknown assignment = %+v, want one 404 error with its message", s)
 		}
@@ -368,32 +369,4 @@ func TestRun_Bench(t *testing.T) {
 			t.Errorf("bench from the environment against a closed port = %v, want a runtime error", err)
 		}
 	})
-}
-
-func TestBench_Percentiles(t *testing.T) {
-	t.Parallel()
-	samples := func(n int) []time.Duration {
-		var out []time.Duration
-		for i := n; i >= 1; i-- { // unsorted on purpose
-			out = append(out, time.Duration(i)*time.Millisecond)
-		}
-		return out
-	}
-	for _, tc := range []struct {
-		n    int
-		want benchLatency
-	}{
-		{1, benchLatency{P50: 1, P95: 1, P99: 1, Max: 1}},
-		{3, benchLatency{P50: 2, P95: 3, P99: 3, Max: 3}},
-		{20, benchLatency{P50: 10, P95: 19, P99: 20, Max: 20}},
-		{100, benchLatency{P50: 50, P95: 95, P99: 99, Max: 100}},
-		{1000, benchLatency{P50: 500, P95: 950, P99: 990, Max: 1000}},
-	} {
-		if got := percentiles(samples(tc.n)); got == nil || *got != tc.want {
-			t.Errorf("percentiles of 1..%d ms = %+v, want %+v", tc.n, got, tc.want)
-		}
-	}
-	if got := percentiles(nil); got != nil {
-		t.Errorf("percentiles of nothing = %+v, want nil", got)
-	}
 }

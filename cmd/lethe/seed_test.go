@@ -48,7 +48,7 @@ func TestRun_Seed(t *testing.T) {
 		for _, s := range r.Scenarios {
 			mustMeasured(t, s)
 		}
-		if fs := r.scenario(t, "full-sync"); fs.Items == nil || *fs.Items != 500 {
+		if fs := scenario(t, r, "full-sync"); fs.Items == nil || *fs.Items != 500 {
 			t.Errorf("full-sync = %+v, want the 500 seeded users", fs)
 		}
 		// A tenant with users is not seeded again.
