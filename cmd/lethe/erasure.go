@@ -12,31 +12,35 @@ import (
 	"strings"
 
 	"github.com/lethehq/lethe"
+	"github.com/spf13/cobra"
 )
 
-// runErasure: lethe erasure show USER_ID | verify --public-key KEY FILE.
-func runErasure(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		return usageError{"erasure: want show or verify"}
+func newErasureCmd(e env) *cobra.Command {
+	var r remote
+	show := &cobra.Command{
+		Use:   "show USER_ID",
+		Short: "Print the signed receipt of an erasure",
+		Long:  "Print the signed receipt of an erased user, as the server signed it: keep it, or check it with lethe erasure verify.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runErasureShow(cmd.Context(), e, r, args)
+		},
 	}
-	switch args[0] {
-	case "show":
-		return runErasureShow(ctx, e, args[1:])
-	case "verify":
-		return runErasureVerify(e, args[1:])
+	r = remoteFlags(show.Flags())
+	var key string
+	verify := &cobra.Command{
+		Use:   "verify --public-key KEY RECEIPT",
+		Short: "Check a receipt offline (exit 1: invalid)",
+		Long: `Check an erasure receipt offline against the server's public key (GET /lethe/v1/erasures/public-key):
+exit 0 when valid, 1 when invalid or changed. RECEIPT is a file, or - for standard input.`,
+		RunE: func(_ *cobra.Command, args []string) error { return runErasureVerify(e, key, args) },
 	}
-	return usageError{fmt.Sprintf("erasure: unknown subcommand %q", args[0])}
+	verify.Flags().StringVar(&key, "public-key", "", "the server's Ed25519 public key, base64 (required)")
+	return group("erasure", "Show and verify erasure receipts", show, verify)
 }
 
 // runErasureShow prints the signed receipt of an erased user, as the server
 // signed it: keep it, or check it with lethe erasure verify.
-func runErasureShow(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "erasure show")
-	r := remoteFlags(fs, e)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
+func runErasureShow(ctx context.Context, e env, r remote, pos []string) error {
 	if len(pos) != 1 {
 		return usageError{"erasure show: want one user id"}
 	}
@@ -60,17 +64,11 @@ func runErasureShow(ctx context.Context, e env, args []string) error {
 // runErasureVerify checks a receipt offline against the server's public key
 // (GET /lethe/v1/erasures/public-key): exit 0 when valid, 1 when invalid or
 // changed.
-func runErasureVerify(e env, args []string) error {
-	fs := newFlags(e, "erasure verify")
-	keyFlag := fs.String("public-key", "", "the server's Ed25519 public key, base64 (required)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if *keyFlag == "" || len(pos) != 1 {
+func runErasureVerify(e env, keyFlag string, pos []string) error {
+	if keyFlag == "" || len(pos) != 1 {
 		return usageError{"erasure verify: want --public-key KEY and one receipt file (- for standard input)"}
 	}
-	pub, err := base64.StdEncoding.DecodeString(strings.TrimSpace(*keyFlag))
+	pub, err := base64.StdEncoding.DecodeString(strings.TrimSpace(keyFlag))
 	if err != nil || len(pub) != ed25519.PublicKeySize {
 		return usageError{"erasure verify: --public-key must be the base64 of a 32-byte Ed25519 public key"}
 	}

@@ -19,52 +19,80 @@ import (
 	"github.com/lethehq/lethe/internal/rest"
 	"github.com/lethehq/lethe/internal/server"
 	"github.com/lethehq/lethe/internal/sqldb"
+	"github.com/spf13/cobra"
 )
+
+// serveOptions are the flags of lethe serve.
+type serveOptions struct {
+	addr, dsn, signingKey, pprofAddr string
+	pool, maxJobItems                int
+	rewrite, jobRetention            time.Duration
+	demo                             bool
+}
+
+func newServeCmd(e env) *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP server",
+		Long: `Run the HTTP server until SIGINT or SIGTERM, then let in-flight requests finish, stop the
+background work and close the database cleanly. Logs are JSON on standard error.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := noArgs("serve", args); err != nil {
+				return err
+			}
+			return runServe(cmd.Context(), e, o)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
+	bindEnv(fs, "addr", "LETHE_ADDR")
+	fs.StringVar(&o.dsn, "db", defaultDB, "database: a SQLite file path or a postgres:// URL")
+	bindEnv(fs, "db", "LETHE_DB")
+	fs.IntVar(&o.pool, "db-pool", 10, "PostgreSQL connection pool size")
+	fs.DurationVar(&o.rewrite, "rewrite-interval", 24*time.Hour,
+		"PostgreSQL: how often to rewrite the personal-data tables after erasures (VACUUM FULL); 0 disables")
+	fs.BoolVar(&o.demo, "demo", false, "create the demo tenant and sample users (idempotent)")
+	fs.StringVar(&o.signingKey, "signing-key", "",
+		"Ed25519 key that signs erasure receipts: a base64 seed or private key, or a file holding one; default: a key generated on first start and kept in the database")
+	bindEnv(fs, "signing-key", "LETHE_SIGNING_KEY")
+	fs.IntVar(&o.maxJobItems, "max-job-items", lethe.DefaultMaxJobItems,
+		"the most users a job (POST /lethe/v1/jobs) may name; its body may carry 64 bytes per user")
+	fs.DurationVar(&o.jobRetention, "job-retention", lethe.DefaultJobRetention,
+		"how long a finished job and its per-item results are kept; 0 keeps them")
+	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; off by default")
+	return cmd
+}
+
+// check returns the usage error of o, if any.
+func (o serveOptions) check() error {
+	switch {
+	case o.pool < 1:
+		return usageError{"serve: --db-pool must be at least 1"}
+	case o.maxJobItems < 1:
+		return usageError{"serve: --max-job-items must be at least 1"}
+	case o.jobRetention < 0:
+		return usageError{"serve: --job-retention must not be negative"}
+	}
+	return nil
+}
 
 // runServe runs the HTTP server until ctx ends (SIGINT or SIGTERM), then lets
 // in-flight requests finish and closes the database cleanly.
-func runServe(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "serve")
-	addr := fs.String("addr", envOr(e, "LETHE_ADDR", "127.0.0.1:8080"), "listen address (env LETHE_ADDR)")
-	dsn := fs.String("db", envOr(e, "LETHE_DB", defaultDB), "database: a SQLite file path or a postgres:// URL (env LETHE_DB)")
-	pool := fs.Int("db-pool", 10, "PostgreSQL connection pool size")
-	rewrite := fs.Duration("rewrite-interval", 24*time.Hour,
-		"PostgreSQL: how often to rewrite the personal-data tables after erasures (VACUUM FULL); 0 disables")
-	demo := fs.Bool("demo", false, "create the demo tenant and sample users (idempotent)")
-	signingKey := fs.String("signing-key", envOr(e, "LETHE_SIGNING_KEY", ""),
-		"Ed25519 key that signs erasure receipts: a base64 seed or private key, or a file holding one (env LETHE_SIGNING_KEY); default: a key generated on first start and kept in the database")
-	maxJobItems := fs.Int("max-job-items", lethe.DefaultMaxJobItems,
-		"the most users a job (POST /lethe/v1/jobs) may name; its body may carry 64 bytes per user")
-	jobRetention := fs.Duration("job-retention", lethe.DefaultJobRetention,
-		"how long a finished job and its per-item results are kept; 0 keeps them")
-	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; off by default")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+func runServe(ctx context.Context, e env, o serveOptions) error {
+	if err := o.check(); err != nil {
 		return err
 	}
-	if len(pos) != 0 {
-		return usageError{"serve: unexpected arguments"}
-	}
-	if *pool < 1 {
-		return usageError{"serve: --db-pool must be at least 1"}
-	}
-	if *maxJobItems < 1 {
-		return usageError{"serve: --max-job-items must be at least 1"}
-	}
-	if *jobRetention < 0 {
-		return usageError{"serve: --job-retention must not be negative"}
-	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
-
-	opts := []sqldb.Option{sqldb.WithMaxConns(*pool), sqldb.WithLogger(logger)}
-	if *signingKey != "" {
-		key, err := readSigningKey(*signingKey)
+	opts := []sqldb.Option{sqldb.WithMaxConns(o.pool), sqldb.WithLogger(logger)}
+	if o.signingKey != "" {
+		key, err := readSigningKey(o.signingKey)
 		if err != nil {
 			return usageError{"serve: --signing-key: " + err.Error()}
 		}
 		opts = append(opts, sqldb.WithSigningKey(key))
 	}
-	db, err := sqldb.Open(ctx, *dsn, opts...)
+	db, err := sqldb.Open(ctx, o.dsn, opts...)
 	if err != nil {
 		return err
 	}
@@ -74,38 +102,21 @@ func runServe(ctx context.Context, e env, args []string) error {
 		}
 		logger.Info("stopped")
 	}()
-	tenants, users, assignments := sqldb.NewTenantService(db), sqldb.NewUserService(db), sqldb.NewAssignmentService(db)
-	jobService, queued, bulk := sqldb.NewJobService(db), make(chan struct{}, 1), sqldb.NewBulkService(db)
-	jobService.MaxItems, jobService.Retention = *maxJobItems, *jobRetention
-	if *demo {
-		if err := setUpDemo(ctx, db, tenants, users); err != nil {
+	s := newServices(db, o)
+	if o.demo {
+		if err := setUpDemo(ctx, db, s.tenants, s.users); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		fmt.Fprintf(e.stdout, "Demo tenant ready.\n  tenant id: %s\n  api key:   %s\n  try: curl -u %s:%s http://%s/rest/v1/users\n",
-			demoTenantID, demoAPIKey, demoTenantID, demoAPIKey, *addr)
+			demoTenantID, demoAPIKey, demoTenantID, demoAPIKey, o.addr)
 	}
-
-	srv := server.New(server.Config{
-		Logger:  logger,
-		Tenants: tenants,
-		REST: &rest.Handler{
-			Users: users, Provisioning: sqldb.NewProvisioningService(db), Logger: logger,
-			Audiences: sqldb.NewAudienceService(db), Assignments: assignments,
-			Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
-			Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
-			Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(), Reports: sqldb.NewReportService(db),
-			Bulk: bulk, Jobs: jobService, JobsQueued: queued, MaxJobItems: *maxJobItems,
-			Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
-			Now: func() time.Time { return db.Now() },
-		},
-		Ready: db.Ping,
-	})
-	if *pprofAddr != "" {
-		if err := servePprof(ctx, *pprofAddr, logger); err != nil {
+	srv := server.New(server.Config{Logger: logger, Tenants: s.tenants, REST: s.rest(db, o, logger), Ready: db.Ping})
+	if o.pprofAddr != "" {
+		if err := servePprof(ctx, o.pprofAddr, logger); err != nil {
 			return err
 		}
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
@@ -114,13 +125,45 @@ func runServe(ctx context.Context, e env, args []string) error {
 	// Close runs after this), whatever ended Serve.
 	loops := jobs.NewRunner(ctx)
 	defer loops.Stop()
-	if *rewrite > 0 && db.Dialect() == "postgres" {
-		loops.Go(jobs.Rewrite(db, *rewrite, logger))
+	if o.rewrite > 0 && db.Dialect() == "postgres" {
+		loops.Go(jobs.Rewrite(db, o.rewrite, logger))
 	}
-	loops.Go(jobs.Resume(assignments, time.Minute, logger))
-	loops.Go(jobs.Policy(bulk, users, jobService, time.Minute, logger))
-	loops.Go(jobs.DurableJobs(jobService, queued, 5*time.Second, logger))
+	loops.Go(jobs.Resume(s.assignments, time.Minute, logger))
+	loops.Go(jobs.Policy(s.bulk, s.users, s.jobs, time.Minute, logger))
+	loops.Go(jobs.DurableJobs(s.jobs, s.queued, 5*time.Second, logger))
 	return srv.Serve(ctx, ln)
+}
+
+// services are the store's services that serve shares between the API and
+// the background loops.
+type services struct {
+	tenants     *sqldb.TenantService
+	users       *sqldb.UserService
+	assignments *sqldb.AssignmentService
+	jobs        *sqldb.JobService
+	bulk        *sqldb.BulkService
+	queued      chan struct{} // a request queued a job: the job loop runs at once
+}
+
+func newServices(db *sqldb.DB, o serveOptions) services {
+	s := services{tenants: sqldb.NewTenantService(db), users: sqldb.NewUserService(db), assignments: sqldb.NewAssignmentService(db),
+		jobs: sqldb.NewJobService(db), bulk: sqldb.NewBulkService(db), queued: make(chan struct{}, 1)}
+	s.jobs.MaxItems, s.jobs.Retention = o.maxJobItems, o.jobRetention
+	return s
+}
+
+// rest is the API handler over the store.
+func (s services) rest(db *sqldb.DB, o serveOptions, logger *slog.Logger) *rest.Handler {
+	return &rest.Handler{
+		Users: s.users, Provisioning: sqldb.NewProvisioningService(db), Logger: logger,
+		Audiences: sqldb.NewAudienceService(db), Assignments: s.assignments,
+		Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
+		Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
+		Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(), Reports: sqldb.NewReportService(db),
+		Bulk: s.bulk, Jobs: s.jobs, JobsQueued: s.queued, MaxJobItems: o.maxJobItems,
+		Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
+		Now: func() time.Time { return db.Now() },
+	}
 }
 
 // servePprof serves the Go runtime's profiles on their own listener, never

@@ -8,96 +8,132 @@ import (
 
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
+	"github.com/spf13/cobra"
 )
 
-// runTenant administers tenants directly on the database; it works while a
-// server runs on the same database.
-func runTenant(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		return usageError{"tenant: missing subcommand (create, list, rotate-key)"}
-	}
-	fs := newFlags(e, "tenant "+args[0])
-	dsn := fs.String("db", envOr(e, "LETHE_DB", defaultDB), "database: a SQLite file path or a postgres:// URL")
-	asJSON := fs.Bool("json", false, "print JSON")
-	var name, id *string
-	if args[0] == "create" {
-		name = fs.String("name", "", "the tenant's display name (required)")
-		id = fs.String("id", "", "the tenant id (default: generated)")
-	}
-	pos, err := parseFlags(fs, args[1:])
+// lethe tenant administers tenants directly on the database; it works while
+// a server runs on the same database.
+
+func newTenantCmd(e env) *cobra.Command {
+	return group("tenant", "Create, list and rotate the keys of tenants (on the database)",
+		newTenantCreateCmd(e), newTenantListCmd(e), newTenantRotateKeyCmd(e))
+}
+
+// tenantFlags are the flags every tenant subcommand takes.
+type tenantFlags struct {
+	dsn    *string
+	asJSON *bool
+}
+
+func addTenantFlags(cmd *cobra.Command) tenantFlags {
+	return tenantFlags{dsn: dbFlag(cmd.Flags()), asJSON: cmd.Flags().Bool("json", false, "print JSON")}
+}
+
+// open opens the database and its tenant service; the caller closes db.
+func (f tenantFlags) open(ctx context.Context) (*sqldb.DB, *sqldb.TenantService, error) {
+	db, err := sqldb.Open(ctx, *f.dsn)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	open := func() (*sqldb.DB, *sqldb.TenantService, error) {
-		db, err := sqldb.Open(ctx, *dsn)
-		if err != nil {
-			return nil, nil, err
-		}
-		return db, sqldb.NewTenantService(db), nil
-	}
-	switch args[0] {
-	case "create":
-		if *name == "" {
-			return usageError{"tenant create: --name is required"}
-		}
-		db, svc, err := open()
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		t, key, err := svc.CreateTenant(ctx, lethe.TenantID(*id), *name)
-		if err != nil {
-			return fmt.Errorf("tenant create: %s", lethe.ErrorMessage(err))
-		}
-		if *asJSON {
-			return json.NewEncoder(e.stdout).Encode(map[string]string{"tenantId": string(t.ID), "apiKey": key})
-		}
-		fmt.Fprintf(e.stdout, "tenant id: %s\napi key:   %s\n(the key is shown once; keep it safe)\n", t.ID, key)
-		return nil
-	case "list":
-		if len(pos) != 0 {
-			return usageError{"tenant list: unexpected arguments"}
-		}
-		db, svc, err := open()
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		ts, err := svc.FindTenants(ctx)
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			out := []map[string]string{}
-			for _, t := range ts {
-				out = append(out, map[string]string{"tenantId": string(t.ID), "name": t.Name, "createdAt": t.CreatedAt.Format("2006-01-02T15:04:05.000Z")})
+	return db, sqldb.NewTenantService(db), nil
+}
+
+func newTenantCreateCmd(e env) *cobra.Command {
+	var name, id string
+	var f tenantFlags
+	cmd := &cobra.Command{
+		Use:   "create --name NAME",
+		Short: "Create a tenant and print its API key",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if name == "" {
+				return usageError{"tenant create: --name is required"}
 			}
-			return json.NewEncoder(e.stdout).Encode(out)
-		}
-		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "TENANT ID\tNAME\tCREATED")
-		for _, t := range ts {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", t.ID, t.Name, t.CreatedAt.Format("2006-01-02 15:04:05Z"))
-		}
-		return tw.Flush()
-	case "rotate-key":
-		if len(pos) != 1 {
-			return usageError{"tenant rotate-key: give exactly one tenant id"}
-		}
-		db, svc, err := open()
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		key, err := svc.RotateTenantKey(ctx, lethe.TenantID(pos[0]))
-		if err != nil {
-			return fmt.Errorf("tenant rotate-key: %s", lethe.ErrorMessage(err))
-		}
-		if *asJSON {
-			return json.NewEncoder(e.stdout).Encode(map[string]string{"tenantId": pos[0], "apiKey": key})
-		}
-		fmt.Fprintf(e.stdout, "new api key: %s\n(running servers refuse the old key within a second)\n", key)
-		return nil
+			ctx := cmd.Context()
+			db, svc, err := f.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			t, key, err := svc.CreateTenant(ctx, lethe.TenantID(id), name)
+			if err != nil {
+				return fmt.Errorf("tenant create: %s", lethe.ErrorMessage(err))
+			}
+			if *f.asJSON {
+				return json.NewEncoder(e.stdout).Encode(map[string]string{"tenantId": string(t.ID), "apiKey": key})
+			}
+			fmt.Fprintf(e.stdout, "tenant id: %s\napi key:   %s\n(the key is shown once; keep it safe)\n", t.ID, key)
+			return nil
+		},
 	}
-	return usageError{fmt.Sprintf("tenant: unknown subcommand %q", args[0])}
+	f = addTenantFlags(cmd)
+	cmd.Flags().StringVar(&name, "name", "", "the tenant's display name (required)")
+	cmd.Flags().StringVar(&id, "id", "", "the tenant id (default: generated)")
+	return cmd
+}
+
+func newTenantListCmd(e env) *cobra.Command {
+	var f tenantFlags
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List tenants",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := noArgs("tenant list", args); err != nil {
+				return err
+			}
+			db, svc, err := f.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			ts, err := svc.FindTenants(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if *f.asJSON {
+				out := []map[string]string{}
+				for _, t := range ts {
+					out = append(out, map[string]string{"tenantId": string(t.ID), "name": t.Name, "createdAt": t.CreatedAt.Format("2006-01-02T15:04:05.000Z")})
+				}
+				return json.NewEncoder(e.stdout).Encode(out)
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TENANT ID\tNAME\tCREATED")
+			for _, t := range ts {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", t.ID, t.Name, t.CreatedAt.Format("2006-01-02 15:04:05Z"))
+			}
+			return tw.Flush()
+		},
+	}
+	f = addTenantFlags(cmd)
+	return cmd
+}
+
+func newTenantRotateKeyCmd(e env) *cobra.Command {
+	var f tenantFlags
+	cmd := &cobra.Command{
+		Use:   "rotate-key ID",
+		Short: "Replace a tenant's API key",
+		Long:  "Replace a tenant's API key and print the new one; running servers refuse the old key within a second.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError{"tenant rotate-key: give exactly one tenant id"}
+			}
+			db, svc, err := f.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			key, err := svc.RotateTenantKey(cmd.Context(), lethe.TenantID(args[0]))
+			if err != nil {
+				return fmt.Errorf("tenant rotate-key: %s", lethe.ErrorMessage(err))
+			}
+			if *f.asJSON {
+				return json.NewEncoder(e.stdout).Encode(map[string]string{"tenantId": args[0], "apiKey": key})
+			}
+			fmt.Fprintf(e.stdout, "new api key: %s\n(running servers refuse the old key within a second)\n", key)
+			return nil
+		},
+	}
+	f = addTenantFlags(cmd)
+	return cmd
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
+	"github.com/spf13/cobra"
 )
 
 // checkpointKind names a trail checkpoint among signed documents.
@@ -35,55 +35,64 @@ type trailHead struct {
 	Hash     string `json:"hash"` // hex
 }
 
-// anchorFlags collects the repeatable --anchor flag.
-type anchorFlags []string
+func newTrailCmd(e env) *cobra.Command {
+	verify := &cobra.Command{
+		Use:   "verify",
+		Short: "Check the trail and its anchors (exit 1: broken)",
+		Long: `Check every tenant's hash-chained trail, and that it still reaches each kept checkpoint or
+erasure receipt given with --anchor; exit 1 when an entry was changed, removed or inserted.`,
+	}
+	var anchors []string
+	verify.Flags().StringArrayVar(&anchors, "anchor", nil, "a signed trail checkpoint or erasure receipt the trail must still reach (repeatable)")
+	publicKey := verify.Flags().String("public-key", "", "the Ed25519 public key (base64) anchors were signed with; default: the signing key's")
+	checkpoint := &cobra.Command{Use: "checkpoint", Short: "Print a signed checkpoint of every tenant's trail head"}
+	for _, c := range []*cobra.Command{verify, checkpoint} {
+		dsn := dbFlag(c.Flags())
+		signingKey := c.Flags().String("signing-key", "",
+			"the Ed25519 key serve signs receipts with, when given to serve; default: the key kept in the database")
+		bindEnv(c.Flags(), "signing-key", "LETHE_SIGNING_KEY")
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			t := trailRun{name: cmd.Name(), dsn: *dsn, signingKey: *signingKey, anchors: anchors}
+			if cmd == verify {
+				t.publicKey = *publicKey
+			}
+			return t.run(cmd.Context(), e, args)
+		}
+	}
+	return group("trail", "Verify the trail and print checkpoints (on the database)", verify, checkpoint)
+}
 
-func (a *anchorFlags) String() string     { return strings.Join(*a, ",") }
-func (a *anchorFlags) Set(v string) error { *a = append(*a, v); return nil }
+// trailRun is one lethe trail verify or checkpoint.
+type trailRun struct {
+	name, dsn, signingKey, publicKey string
+	anchors                          []string
+}
 
-// runTrail: lethe trail verify [--db DB] [--anchor FILE]... checks every
+// run: lethe trail verify [--db DB] [--anchor FILE]... checks every
 // tenant's trail, and that it still reaches every anchor, and exits
 // non-zero when an entry was changed, removed or inserted; lethe trail
 // checkpoint [--db DB] prints a signed checkpoint of every tenant's head.
-func runTrail(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || (args[0] != "verify" && args[0] != "checkpoint") {
-		return usageError{"trail: want verify or checkpoint"}
-	}
-	cmd := args[0]
-	fs := newFlags(e, "trail "+cmd)
-	dsn := fs.String("db", envOr(e, "LETHE_DB", defaultDB), "database: a SQLite file path or a postgres:// URL (env LETHE_DB)")
-	signingKey := fs.String("signing-key", envOr(e, "LETHE_SIGNING_KEY", ""),
-		"the Ed25519 key serve signs receipts with, when given to serve (env LETHE_SIGNING_KEY); default: the key kept in the database")
-	var anchors anchorFlags
-	var publicKey *string
-	if cmd == "verify" {
-		fs.Var(&anchors, "anchor", "a signed trail checkpoint or erasure receipt the trail must still reach (repeatable)")
-		publicKey = fs.String("public-key", "", "the Ed25519 public key (base64) anchors were signed with; default: the signing key's")
-	}
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
+func (t trailRun) run(ctx context.Context, e env, args []string) error {
+	if err := noArgs("trail "+t.name, args); err != nil {
 		return err
 	}
-	if len(pos) != 0 {
-		return usageError{"trail " + cmd + ": unexpected arguments"}
-	}
 	var opts []sqldb.Option
-	if *signingKey != "" {
-		key, err := readSigningKey(*signingKey)
+	if t.signingKey != "" {
+		key, err := readSigningKey(t.signingKey)
 		if err != nil {
-			return usageError{"trail " + cmd + ": --signing-key: " + err.Error()}
+			return usageError{"trail " + t.name + ": --signing-key: " + err.Error()}
 		}
 		opts = append(opts, sqldb.WithSigningKey(key))
 	}
 	var pub ed25519.PublicKey
-	if publicKey != nil && *publicKey != "" {
-		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(*publicKey))
+	if t.publicKey != "" {
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(t.publicKey))
 		if err != nil || len(raw) != ed25519.PublicKeySize {
 			return usageError{"trail verify: --public-key must be the base64 of a 32-byte Ed25519 public key"}
 		}
 		pub = raw
 	}
-	db, err := sqldb.Open(ctx, *dsn, opts...)
+	db, err := sqldb.Open(ctx, t.dsn, opts...)
 	if err != nil {
 		return err
 	}
@@ -91,10 +100,10 @@ func runTrail(ctx context.Context, e env, args []string) error {
 	if pub == nil {
 		pub = db.SigningKey().Public().(ed25519.PublicKey)
 	}
-	if cmd == "checkpoint" {
+	if t.name == "checkpoint" {
 		return trailCheckpointCmd(ctx, e, db)
 	}
-	return trailVerify(ctx, e, db, pub, anchors)
+	return trailVerify(ctx, e, db, pub, t.anchors)
 }
 
 // trailCheckpointCmd prints a signed checkpoint of every tenant's head.
@@ -195,5 +204,3 @@ func readAnchors(file string, pub ed25519.PublicKey) ([]sqldb.TrailAnchor, error
 	}
 	return out, nil
 }
-
-var _ flag.Value = (*anchorFlags)(nil)

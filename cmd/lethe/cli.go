@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// The command-line conventions every subcommand shares: groups of
+// subcommands, flags bound to environment variables, and how an error is
+// reported (ADR 0023).
+
+// group is a command whose work is in its subcommands: alone, or with an
+// unknown subcommand, it is a usage error.
+func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short, Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{fmt.Sprintf("%s: missing subcommand (%s)", use, strings.Join(subNames(cmd), ", "))}
+			}
+			return unknownCommand(cmd, args[0])
+		}}
+	c.AddCommand(subs...)
+	return c
+}
+
+// unknownCommand is the usage error for a command name cmd does not have,
+// with the names it may have meant.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q", name)
+	if cmd.HasParent() {
+		msg = fmt.Sprintf("%s: unknown subcommand %q", cmd.Name(), name)
+	}
+	cmd.SuggestionsMinimumDistance = 2 // cobra's own default, which SuggestionsFor alone does not apply
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+	}
+	return usageError{msg}
+}
+
+func subNames(cmd *cobra.Command) []string {
+	var out []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			out = append(out, c.Name())
+		}
+	}
+	return out
+}
+
+// envAnnotation names, on a flag, the environment variable whose value it
+// takes when it is not given.
+const envAnnotation = "lethe_env"
+
+// bindEnv makes the environment variable name stand in for the flag when
+// it is not given, and shows it in the flag's help as [$NAME]. The default
+// shown stays the built-in one: the help never prints a value from the
+// environment (an API key, a signing key).
+func bindEnv(fs *pflag.FlagSet, flag, name string) {
+	f := fs.Lookup(flag)
+	f.Usage += " [$" + name + "]"
+	if err := fs.SetAnnotation(flag, envAnnotation, []string{name}); err != nil {
+		panic(err) // the flag was just looked up
+	}
+}
+
+// applyEnv sets every flag of cmd that was not given from its environment
+// variable, when that is set.
+func applyEnv(cmd *cobra.Command, getenv func(string) string) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		names := f.Annotations[envAnnotation]
+		if err != nil || f.Changed || len(names) == 0 {
+			return
+		}
+		if v := getenv(names[0]); v != "" {
+			if serr := f.Value.Set(v); serr != nil {
+				err = usageError{fmt.Sprintf("%s: $%s: %v", cmd.Name(), names[0], serr)}
+			}
+		}
+	})
+	return err
+}
+
+// reportError writes err to stderr once; a usage error gets the command's
+// usage line, its subcommands or flags, and a hint.
+func reportError(e env, cmd *cobra.Command, err error) {
+	fmt.Fprintln(e.stderr, "lethe:", err)
+	var u usageError
+	if !errors.As(err, &u) || cmd == nil {
+		return
+	}
+	if cmd.HasAvailableSubCommands() {
+		fmt.Fprintf(e.stderr, "Usage: %s COMMAND\nCommands: %s\n", cmd.CommandPath(), strings.Join(subNames(cmd), ", "))
+	} else {
+		fmt.Fprintf(e.stderr, "Usage: %s\n", cmd.UseLine())
+		var flags []string
+		cmd.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			if !f.Hidden && f.Name != "help" {
+				flags = append(flags, "--"+f.Name)
+			}
+		})
+		if len(flags) > 0 {
+			fmt.Fprintf(e.stderr, "Flags: %s\n", strings.Join(flags, ", "))
+		}
+	}
+	fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+}
+
+// noArgs is the usage error of a command given positional arguments it
+// does not take.
+func noArgs(name string, args []string) error {
+	if len(args) != 0 {
+		return usageError{name + ": unexpected arguments"}
+	}
+	return nil
+}

@@ -1,0 +1,220 @@
+package main
+
+// Tests of the command-line conventions every command shares: help, errors
+// and their hints, exit statuses, the version, environment variables and
+// shell completions.
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// commandPaths lists every command of the tree but the root, help and
+// cobra's hidden ones, as the arguments that name it.
+func commandPaths(t *testing.T) [][]string {
+	t.Helper()
+	var out [][]string
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		for _, sub := range c.Commands() {
+			if sub.Hidden || sub.Name() == "help" {
+				continue
+			}
+			p := append(append([]string{}, path...), sub.Name())
+			out = append(out, p)
+			walk(sub, p)
+		}
+	}
+	root := newRoot(env{getenv: noEnv, stdout: &strings.Builder{}, stderr: &strings.Builder{}})
+	root.InitDefaultCompletionCmd()
+	walk(root, nil)
+	if len(out) < 20 {
+		t.Fatalf("found %d commands, want every one: %v", len(out), out)
+	}
+	return out
+}
+
+func TestCLI_Help(t *testing.T) {
+	t.Parallel()
+	t.Run("OKEveryCommandToStdout", func(t *testing.T) {
+		t.Parallel()
+		for _, path := range append(commandPaths(t), nil) {
+			name := strings.TrimSpace("lethe " + strings.Join(path, " "))
+			for _, args := range [][]string{append(path, "--help"), append(path, "-h"), append([]string{"help"}, path...)} {
+				stdout, stderr, err := cli(t, args...)
+				if err != nil || stderr != "" || !strings.Contains(stdout, "Usage:") || !strings.Contains(stdout, name) {
+					t.Errorf("%q = %v, stderr %q, stdout:\n%s\nwant the help of %s on stdout", args, err, stderr, stdout, name)
+				}
+			}
+		}
+	})
+	t.Run("OKFlagsNameTheirEnvironment", func(t *testing.T) {
+		t.Parallel()
+		for _, c := range []struct {
+			cmd  []string
+			want []string
+		}{
+			{[]string{"serve"}, []string{"--addr string", "[$LETHE_ADDR]", "[$LETHE_DB]", "[$LETHE_SIGNING_KEY]"}},
+			{[]string{"migrate"}, []string{"[$LETHE_DB]"}},
+			{[]string{"tenant", "list"}, []string{"[$LETHE_DB]"}},
+			{[]string{"trail", "verify"}, []string{"[$LETHE_DB]", "[$LETHE_SIGNING_KEY]"}},
+			{[]string{"seed"}, []string{"[$LETHE_DB]"}},
+			{[]string{"jobs", "watch"}, []string{"[$LETHE_SERVER]", "[$LETHE_TENANT]", "[$LETHE_API_KEY]"}},
+			{[]string{"bench"}, []string{"[$LETHE_SERVER]", "[$LETHE_TENANT]", "[$LETHE_API_KEY]"}},
+		} {
+			stdout, _, err := cli(t, append(c.cmd, "--help")...)
+			for _, w := range c.want {
+				if err != nil || !strings.Contains(stdout, w) {
+					t.Errorf("%v --help = %v, lacks %q:\n%s", c.cmd, err, w, stdout)
+				}
+			}
+		}
+		// The help shows the built-in default, never a value from the
+		// environment (a key).
+		getenv := func(k string) string {
+			return map[string]string{"LETHE_API_KEY": "lethe_secretkey", "LETHE_DB": "/secret/path.db"}[k]
+		}
+		var out strings.Builder
+		if err := run(t.Context(), []string{"jobs", "watch", "--help"}, getenv, &out, &strings.Builder{}); err != nil ||
+			strings.Contains(out.String(), "secret") {
+			t.Errorf("help with the environment set = %v:\n%s", err, out.String())
+		}
+	})
+}
+
+func TestCLI_Errors(t *testing.T) {
+	t.Parallel()
+	t.Run("ErrUnknownFlagOnceWithHint", func(t *testing.T) {
+		t.Parallel()
+		for _, path := range commandPaths(t) {
+			if path[0] == "completion" {
+				continue // cobra's own: it takes no flags of ours
+			}
+			name := "lethe " + strings.Join(path, " ")
+			stdout, stderr, err := cli(t, append(path, "--bogus-flag")...)
+			if !isUsageError(err) || stdout != "" {
+				t.Errorf("%s --bogus-flag = %v, stdout %q; want a usage error", name, err, stdout)
+			}
+			if strings.Count(stderr, "bogus-flag") != 1 || !strings.HasPrefix(stderr, "lethe: unknown flag: --bogus-flag\n") ||
+				!strings.HasSuffix(stderr, "\nRun '"+name+" --help' for usage.\n") {
+				t.Errorf("%s --bogus-flag wrote to stderr:\n%s\nwant the error once and the hint", name, stderr)
+			}
+		}
+	})
+	t.Run("ErrUnknownCommandSuggests", func(t *testing.T) {
+		t.Parallel()
+		_, stderr, err := cli(t, "tenant", "lst")
+		if !isUsageError(err) || !strings.Contains(stderr, `unknown subcommand "lst" (did you mean list?)`) ||
+			!strings.Contains(stderr, "Commands: create, list, rotate-key\n") {
+			t.Errorf("tenant lst = %v, stderr:\n%s", err, stderr)
+		}
+	})
+	t.Run("ErrRuntimeNoHint", func(t *testing.T) {
+		t.Parallel()
+		_, stderr, err := cli(t, "migrate", "--db", t.TempDir()) // a directory is no database
+		if err == nil || isUsageError(err) || strings.Count(stderr, "lethe: ") != 1 || strings.Contains(stderr, "--help") {
+			t.Errorf("migrate on a directory = %v, stderr %q; want one error line and no usage hint", err, stderr)
+		}
+	})
+}
+
+// TestCLI_ExitStatus runs the binary (this test binary, as lethe: see
+// TestMain) for the exit statuses main gives.
+func TestCLI_ExitStatus(t *testing.T) {
+	t.Parallel()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"help", "serve"}, 0},
+		{[]string{"tenant", "--help"}, 0},
+		{[]string{"--version"}, 0},
+		{[]string{"serve", "--port", "80"}, 2},
+		{[]string{"frobnicate"}, 2},
+		{[]string{"jobs"}, 2},
+		{[]string{"migrate", "--db", t.TempDir()}, 1},
+	} {
+		cmd := exec.CommandContext(t.Context(), exe, c.args...)
+		cmd.Env = append(os.Environ(), "LETHE_TEST_AS_LETHE=1")
+		err := cmd.Run()
+		var exit *exec.ExitError
+		got := 0
+		if errors.As(err, &exit) {
+			got = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("lethe %q exited %d, want %d", c.args, got, c.want)
+		}
+	}
+}
+
+func TestCLI_Version(t *testing.T) {
+	t.Parallel()
+	t.Run("OKFlagAndCommandAgree", func(t *testing.T) {
+		t.Parallel()
+		for _, args := range [][]string{{"version"}, {"--version"}, {"-v"}} {
+			stdout, stderr, err := cli(t, args...)
+			if err != nil || stdout != "lethe "+version+"\n" || stderr != "" {
+				t.Errorf("%q = %q, %q, %v", args, stdout, stderr, err)
+			}
+		}
+	})
+	t.Run("OKFromBuildInfo", func(t *testing.T) {
+		t.Parallel()
+		for _, c := range []struct {
+			info *debug.BuildInfo
+			ok   bool
+			want string
+		}{
+			{nil, false, "dev"},
+			{&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, true, "dev"},
+			{&debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}}, true, "v1.2.3"},
+			{&debug.BuildInfo{Main: debug.Module{Version: "v1.2.4-0.20261206215423-35747a8abcde+dirty"}, Settings: []debug.BuildSetting{
+				{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "35747a8abcdef0123456789"},
+				{Key: "vcs.time", Value: "2026-12-06T21:54:23Z"}, {Key: "vcs.modified", Value: "true"}}}, true,
+				"v1.2.4-0.20261206215423-35747a8abcde+dirty (35747a8abcde, 2026-12-06T21:54:23Z, modified)"},
+			{&debug.BuildInfo{Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc"}, {Key: "vcs.modified", Value: "false"}}}, true,
+				"dev (abc)"},
+		} {
+			if got := buildVersion(c.info, c.ok); got != c.want {
+				t.Errorf("buildVersion(%+v) = %q, want %q", c.info, got, c.want)
+			}
+		}
+	})
+}
+
+func TestCLI_Completion(t *testing.T) {
+	t.Parallel()
+	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
+		t.Run("OK"+shell, func(t *testing.T) {
+			t.Parallel()
+			stdout, stderr, err := cli(t, "completion", shell)
+			if err != nil || stderr != "" || len(stdout) < 500 || !strings.Contains(stdout, "lethe") {
+				t.Errorf("completion %s = %v, stderr %q, %d bytes", shell, err, stderr, len(stdout))
+			}
+		})
+	}
+	t.Run("OKSubcommandsAndActions", func(t *testing.T) {
+		t.Parallel()
+		stdout, _, err := cli(t, "__complete", "users", "bulk", "")
+		if err != nil || !strings.Contains(stdout, "suspend\n") || !strings.Contains(stdout, "purge\n") {
+			t.Errorf("completing users bulk = %v:\n%s", err, stdout)
+		}
+		stdout, _, err = cli(t, "__complete", "ten")
+		if err != nil || !strings.Contains(stdout, "tenant") {
+			t.Errorf("completing ten = %v:\n%s", err, stdout)
+		}
+	})
+}
