@@ -26,10 +26,10 @@ rule. With --apply, apply the preview at once and follow the job to its end.`,
 	fs.StringVar(&o.created, "created-before", "", "with --never-logged-in: created more than this long ago, e.g. 90d, 26w, 18m, 2y (default 0d)")
 	fs.StringVar(&o.inactive, "inactive", "", "propose suspending users who last signed in more than this long ago, e.g. 180d")
 	fs.BoolVar(&o.ended, "end-date-passed", false, "propose suspending users whose end date has passed")
-	fs.StringArrayVar(&o.roles, "exclude-role", nil, "leave out a role (repeatable)")
-	fs.StringArrayVar(&o.audiences, "exclude-audience", nil, "leave out the members of an audience, id or reference (repeatable)")
+	fs.StringArrayVar(&o.roles, "exclude-role", nil, "leave out a `ROLE` (repeatable)")
+	fs.StringArrayVar(&o.audiences, "exclude-audience", nil, "leave out the members of an `AUDIENCE`, id or reference (repeatable)")
 	fs.BoolVar(&o.apply, "apply", false, "apply the preview at once and watch the job")
-	o.output = outputFlag(fs)
+	o.output = outputFlag(dormant)
 	return group("audit", "Dormant-account audits (against a server)", dormant)
 }
 

@@ -212,6 +212,10 @@ func TestCLI_Completion(t *testing.T) {
 		if err != nil || !strings.Contains(stdout, "suspend\n") || !strings.Contains(stdout, "purge\n") {
 			t.Errorf("completing users bulk = %v:\n%s", err, stdout)
 		}
+		stdout, _, err = cli(t, "__complete", "jobs", "watch", "--output", "")
+		if err != nil || !strings.HasPrefix(stdout, "json\ncsv\n") {
+			t.Errorf("completing jobs watch --output = %v:\n%s", err, stdout)
+		}
 		stdout, _, err = cli(t, "__complete", "ten")
 		if err != nil || !strings.Contains(stdout, "tenant") {
 			t.Errorf("completing ten = %v:\n%s", err, stdout)

@@ -18,7 +18,7 @@ func newJobsCmd(e env) *cobra.Command {
 		{"cancel ID", "Cancel a job and print it"},
 	} {
 		c := &cobra.Command{Use: s.use, Short: s.short}
-		r, output := remoteFlags(c.Flags()), outputFlag(c.Flags())
+		r, output := remoteFlags(c.Flags()), outputFlag(c)
 		c.RunE = func(cmd *cobra.Command, args []string) error {
 			return runJobs(cmd.Context(), e, cmd.Name(), r, *output, args)
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/lethehq/lethe"
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 )
 
 // What lethe users bulk, lethe jobs and lethe audit dormant share: they
@@ -19,9 +19,11 @@ import (
 // as asked; the output says which.
 var errPartial = errors.New("some users failed")
 
-// outputFlag is --output: "" (a human summary), json or csv.
-func outputFlag(fs *pflag.FlagSet) *string {
-	return fs.String("output", "", "machine-readable output: json or csv (default: a summary)")
+// outputFlag is --output of cmd: "" (a human summary), json or csv.
+func outputFlag(cmd *cobra.Command) *string {
+	p := cmd.Flags().String("output", "", "machine-readable output `FORMAT`: json or csv (default: a summary)")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"json", "csv"}, cobra.ShellCompDirectiveNoFileComp))
+	return p
 }
 
 func checkOutput(cmd, o string) error {

@@ -43,7 +43,7 @@ func newTrailCmd(e env) *cobra.Command {
 erasure receipt given with --anchor; exit 1 when an entry was changed, removed or inserted.`,
 	}
 	var anchors []string
-	verify.Flags().StringArrayVar(&anchors, "anchor", nil, "a signed trail checkpoint or erasure receipt the trail must still reach (repeatable)")
+	verify.Flags().StringArrayVar(&anchors, "anchor", nil, "a `FILE` holding a signed trail checkpoint or erasure receipt the trail must still reach (repeatable)")
 	publicKey := verify.Flags().String("public-key", "", "the Ed25519 public key (base64) anchors were signed with; default: the signing key's")
 	checkpoint := &cobra.Command{Use: "checkpoint", Short: "Print a signed checkpoint of every tenant's trail head"}
 	for _, c := range []*cobra.Command{verify, checkpoint} {

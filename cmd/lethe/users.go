@@ -31,7 +31,7 @@ that the command follows to its end. Exit 1 when some users failed.`,
 	fs.StringVar(&o.endDate, "end-date", "", "suspend: the end date, YYYY-MM-DD")
 	fs.BoolVar(&o.dry, "dry-run", false, "say what would happen; change nothing")
 	fs.StringVar(&o.key, "idempotency-key", "", "make a retry of this call answer its first answer (up to 1,000 users)")
-	o.output = outputFlag(fs)
+	o.output = outputFlag(bulk)
 	return group("users", "Act on many users at once (against a server)", bulk)
 }
 
