@@ -97,7 +97,17 @@ func runUsersBulk(ctx context.Context, e env, o bulkOptions, pos []string) error
 	if err != nil {
 		return err
 	}
-	switch *o.output {
+	printBulk(e, res, rows, *o.output)
+	if res.Summary[lethe.ItemFailed] > 0 {
+		return errPartial
+	}
+	return nil
+}
+
+// printBulk prints the answer of a bulk call: JSON, CSV (a line per row of
+// the input) or the rows that were not done and a summary.
+func printBulk(e env, res *client.BulkResult, rows []lethe.CSVUser, output string) {
+	switch output {
 	case "json":
 		writeJSONOut(e.stdout, res)
 	case "csv":
@@ -115,8 +125,4 @@ func runUsersBulk(ctx context.Context, e env, o bulkOptions, pos []string) error
 		}
 		fmt.Fprintf(e.stdout, "%s%s: %s\n", res.Action, dryNote(res.DryRun), summary(res.Summary))
 	}
-	if res.Summary[lethe.ItemFailed] > 0 {
-		return errPartial
-	}
-	return nil
 }
