@@ -16,15 +16,39 @@ import (
 // group is a command whose work is in its subcommands: alone, or with an
 // unknown subcommand, it is a usage error.
 func group(use, short string, subs ...*cobra.Command) *cobra.Command {
-	c := &cobra.Command{Use: use, Short: short, Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageError{fmt.Sprintf("%s: missing subcommand (%s)", use, strings.Join(subNames(cmd), ", "))}
-			}
-			return unknownCommand(cmd, args[0])
-		}}
+	c := &cobra.Command{Use: use, Short: short, Args: cobra.ArbitraryArgs, RunE: groupRunE}
 	c.AddCommand(subs...)
 	return c
+}
+
+func groupRunE(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return usageError{fmt.Sprintf("%s: missing subcommand (%s)", cmd.Name(), strings.Join(subNames(cmd), ", "))}
+	}
+	return unknownCommand(cmd, args[0])
+}
+
+// addCompletion adds cobra's completion command to root, made a group like
+// the others: alone or with an unknown shell, and with extra arguments, it
+// is a usage error.
+func addCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Args, c.RunE = cobra.ArbitraryArgs, groupRunE
+		for _, shell := range c.Commands() {
+			if check := shell.Args; check != nil {
+				shell.Args = func(cmd *cobra.Command, args []string) error {
+					if err := check(cmd, args); err != nil {
+						return usageError{"completion " + cmd.Name() + ": unexpected arguments"}
+					}
+					return nil
+				}
+			}
+		}
+	}
 }
 
 // unknownCommand is the usage error for a command name cmd does not have,
@@ -36,7 +60,11 @@ func unknownCommand(cmd *cobra.Command, name string) error {
 	}
 	cmd.SuggestionsMinimumDistance = 2 // cobra's own default, which SuggestionsFor alone does not apply
 	if s := cmd.SuggestionsFor(name); len(s) > 0 {
-		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+		alts := strings.Join(s, " or ")
+		if n := len(s); n > 2 {
+			alts = strings.Join(s[:n-1], ", ") + " or " + s[n-1]
+		}
+		msg += fmt.Sprintf(" (did you mean %s?)", alts)
 	}
 	return usageError{msg}
 }

@@ -32,7 +32,6 @@ func commandPaths(t *testing.T) [][]string {
 		}
 	}
 	root := newRoot(env{getenv: noEnv, stdout: &strings.Builder{}, stderr: &strings.Builder{}})
-	root.InitDefaultCompletionCmd()
 	walk(root, nil)
 	if len(out) < 20 {
 		t.Fatalf("found %d commands, want every one: %v", len(out), out)
@@ -93,9 +92,6 @@ func TestCLI_Errors(t *testing.T) {
 	t.Run("ErrUnknownFlagOnceWithHint", func(t *testing.T) {
 		t.Parallel()
 		for _, path := range commandPaths(t) {
-			if path[0] == "completion" {
-				continue // cobra's own: it takes no flags of ours
-			}
 			name := "lethe " + strings.Join(path, " ")
 			stdout, stderr, err := cli(t, append(path, "--bogus-flag")...)
 			if !isUsageError(err) || stdout != "" {
@@ -142,6 +138,9 @@ func TestCLI_ExitStatus(t *testing.T) {
 		{[]string{"serve", "--port", "80"}, 2},
 		{[]string{"frobnicate"}, 2},
 		{[]string{"jobs"}, 2},
+		{[]string{"completion"}, 2},
+		{[]string{"completion", "tcsh"}, 2},
+		{[]string{"completion", "bash", "extra"}, 2},
 		{[]string{"migrate", "--db", t.TempDir()}, 1},
 	} {
 		cmd := exec.CommandContext(t.Context(), exe, c.args...)
