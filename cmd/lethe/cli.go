@@ -146,3 +146,30 @@ func noArgs(name string, args []string) error {
 	}
 	return nil
 }
+
+// longFlags rewrites the single-dash long form Go's flag package accepted
+// (-db X, -db=X) to the GNU form cobra parses (--db X), for the flags the
+// named command has, so scripts written for earlier versions keep working.
+// Anything else, shorthands (-h, -v) and what follows "--" included, is
+// left as it is.
+func longFlags(root *cobra.Command, args []string) []string {
+	cmd, _, err := root.Find(args)
+	if err != nil {
+		return args
+	}
+	out := make([]string, len(args))
+	copy(out, args)
+	for i, a := range out {
+		if a == "--" {
+			break
+		}
+		if len(a) < 3 || a[0] != '-' || a[1] == '-' {
+			continue
+		}
+		name, _, _ := strings.Cut(a[1:], "=")
+		if len(name) > 1 && cmd.Flag(name) != nil {
+			out[i] = "-" + a
+		}
+	}
+	return out
+}

@@ -221,3 +221,27 @@ func TestCLI_Completion(t *testing.T) {
 		}
 	})
 }
+
+// TestCLI_SingleDashLongFlags: the -db X form of Go's flag package, which
+// earlier versions took, still names the long flag; shorthands and what
+// follows "--" are left alone.
+func TestCLI_SingleDashLongFlags(t *testing.T) {
+	t.Parallel()
+	root := newRoot(env{getenv: noEnv, stdout: &strings.Builder{}, stderr: &strings.Builder{}})
+	for _, c := range []struct{ in, want []string }{
+		{[]string{"serve", "-db", "x.db", "-addr=:0"}, []string{"serve", "--db", "x.db", "--addr=:0"}},
+		{[]string{"tenant", "list", "-db", "x.db"}, []string{"tenant", "list", "--db", "x.db"}},
+		{[]string{"serve", "-h"}, []string{"serve", "-h"}},
+		{[]string{"-v"}, []string{"-v"}},
+		{[]string{"serve", "-nosuch"}, []string{"serve", "-nosuch"}},
+		{[]string{"erasure", "verify", "--", "-db"}, []string{"erasure", "verify", "--", "-db"}},
+	} {
+		if got := longFlags(root, c.in); strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("longFlags(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	stdout, stderr, err := cli(t, "tenant", "list", "-db", t.TempDir()+"/lethe.db")
+	if err != nil {
+		t.Fatalf("tenant list -db: %v (stdout %q, stderr %q)", err, stdout, stderr)
+	}
+}

@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if args == nil {
 		args = []string{} // cobra would read os.Args
 	}
-	root.SetArgs(args)
+	root.SetArgs(longFlags(root, args))
 	cmd, err := root.ExecuteContextC(ctx)
 	if err != nil {
 		reportError(e, cmd, err)
