@@ -3,9 +3,10 @@
 //
 // The package holds entity types, their invariants, pure policy functions, the
 // service interfaces that adapters implement, and the one error type. It imports
-// only the standard library.
+// only the standard library, and golang.org/x/text/unicode/norm for emails in
+// NFC (ADR 0020).
 //
-// Dependency rules:
+// Dependency rules (docs/layout.md; internal/archtest checks them):
 //   - adapters under internal/ import this package, never each other;
 //   - internal/sqldb implements the services; internal/rest and internal/server
 //     consume them;

@@ -16,19 +16,27 @@ import (
 	"github.com/lethehq/lethe/internal/testdb"
 )
 
-// TestReadme_Tour runs every curl example of the README, in order, against
-// `lethe serve --demo` on each database, so the tour stays true verbatim. An
-// example answers 2xx unless its line ends in a "# NNN" comment, or the next
-// line shows the expected JSON body as a "# {...}" comment, which must then
-// match exactly.
+// TestReadme_Tour runs every curl example of the README, and then of the long
+// tour in docs/tour.md, in order, each file against its own fresh `lethe serve
+// --demo` on each database, so both stay true verbatim. An example answers 2xx
+// unless its line ends in a "# NNN" comment, or the next line shows the
+// expected JSON body as a "# {...}" comment, which must then match exactly.
 func TestReadme_Tour(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"README.md", "docs/tour.md"} {
+		t.Run(strings.TrimSuffix(strings.ReplaceAll(name, "/", "_"), ".md"), func(t *testing.T) {
+			text, err := os.ReadFile("../../" + name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runTour(t, string(text))
+		})
 	}
-	examples := readmeCurls(string(readme))
+}
+
+func runTour(t *testing.T, doc string) {
+	examples := readmeCurls(doc)
 	if len(examples) < 10 {
-		t.Fatalf("found %d curl examples in the README, want the whole tour", len(examples))
+		t.Fatalf("found %d curl examples, want the whole tour", len(examples))
 	}
 	srv := mustServe(t, testdb.DSN(t), "--demo")
 	for i, ex := range examples {
@@ -88,7 +96,7 @@ func (ex curlExample) request(url string) (*http.Request, error) {
 
 var statusComment = regexp.MustCompile(`#\s*(\d{3})\b`)
 
-// readmeCurls extracts the curl commands of the README's sh blocks.
+// readmeCurls extracts the curl commands of a Markdown file's sh blocks.
 func readmeCurls(readme string) []curlExample {
 	var out []curlExample
 	blocks := regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(readme, -1)

@@ -5,8 +5,9 @@ import (
 	"net/http"
 )
 
-// openAPI documents Lethe's own /lethe/v1 endpoints. The /rest endpoints
-// follow the vendor's reference and are listed for orientation.
+// openAPI documents every authenticated route: the vendor-compatible /rest
+// ones (docs/wire.md) and Lethe's own /lethe/v1. A server test checks that it
+// lists exactly the routes of rest.Handler.Routes.
 //
 //go:embed openapi.json
 var openAPI []byte

@@ -408,7 +408,19 @@ func TestServer_Health(t *testing.T) {
 		if doc["openapi"] == nil {
 			t.Fatalf("not an OpenAPI document: %.100s", res.Body)
 		}
-		// Every /lethe/v1 route is documented, and nothing else is.
+		// Every route is documented, /rest and /lethe/v1 alike, and nothing
+		// else is; every reference names a component of the document.
+		for _, ref := range openAPIRefs(doc) {
+			parts := strings.Split(strings.TrimPrefix(ref, "#/"), "/")
+			var node any = doc
+			for _, p := range parts {
+				m, _ := node.(map[string]any)
+				node = m[p]
+			}
+			if len(parts) != 3 || parts[0] != "components" || node == nil {
+				t.Errorf("/openapi.json refers to %s, which it does not define", ref)
+			}
+		}
 		paths := doc["paths"].(map[string]any)
 		documented := map[string]bool{}
 		for p, ops := range paths {
@@ -418,7 +430,7 @@ func TestServer_Health(t *testing.T) {
 		}
 		for _, rt := range (&rest.Handler{}).Routes() {
 			key := rt.Method + " " + rt.Pattern
-			if strings.HasPrefix(rt.Pattern, "/lethe/v1/") && !documented[key] {
+			if !documented[key] {
 				t.Errorf("route %s is not in /openapi.json", key)
 			}
 			delete(documented, key)
@@ -427,6 +439,25 @@ func TestServer_Health(t *testing.T) {
 			t.Errorf("/openapi.json documents %s, which is no route", key)
 		}
 	})
+}
+
+// openAPIRefs returns every "$ref" value in a decoded JSON document.
+func openAPIRefs(node any) []string {
+	var out []string
+	switch n := node.(type) {
+	case map[string]any:
+		for k, v := range n {
+			if s, ok := v.(string); ok && k == "$ref" {
+				out = append(out, s)
+			}
+			out = append(out, openAPIRefs(v)...)
+		}
+	case []any:
+		for _, v := range n {
+			out = append(out, openAPIRefs(v)...)
+		}
+	}
+	return out
 }
 
 func TestServer_Authenticate(t *testing.T) {
