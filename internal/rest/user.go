@@ -39,13 +39,26 @@ func decodeCreateUser(body []byte) (string, lethe.UserFields, error) {
 	return ref, f, err
 }
 
+// decodeUpdateUser reads the body of a v2 update (and of a reactivation).
+// null on a field every user must have reads as not sent: workflow tools
+// send every form field, untouched ones as null (ADR 0025). null on an
+// optional field still clears it.
 func decodeUpdateUser(body []byte) (lethe.UserFields, error) {
 	obj, err := decodeObject(body, true)
 	if err != nil {
 		return lethe.UserFields{}, err
 	}
+	for _, name := range requiredUserFields {
+		if raw, ok := obj[name]; ok && isNull(raw) {
+			delete(obj, name)
+		}
+	}
 	return decodeUserFields(obj)
 }
+
+// requiredUserFields are the members of a user that no update may clear
+// (email: unless the login method is ref, where "" clears it).
+var requiredUserFields = []string{"firstName", "lastName", "email", "role", "loginMethod", "sso"}
 
 // PATCH /rest/v2/users/ref/{ref}
 func (h *Handler) updateUser(r *http.Request) (int, any, error) {
