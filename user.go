@@ -81,6 +81,10 @@ type UserFields struct {
 	EndDate          *time.Time
 	SSO              *bool
 	AdditionalFields json.RawMessage
+	// NullEmail says an update sent email as null (Email is then nil): it
+	// clears the email where none is required (the login method after the
+	// change is ref) and is not given otherwise (ADR 0025).
+	NullEmail bool
 }
 
 // Apply writes the given fields onto p and l.
@@ -107,6 +111,9 @@ func (f *UserFields) Apply(p *Person, l *Learner) {
 	}
 	if f.Role != nil && *f.Role != "" {
 		l.Role = *f.Role
+	}
+	if f.Email == nil && f.NullEmail && l.LoginMethod == LoginRef {
+		p.Email = ""
 	}
 	if f.StartDate != nil {
 		p.StartDate = dateOrNil(*f.StartDate)

@@ -43,22 +43,27 @@ func decodeCreateUser(body []byte) (string, lethe.UserFields, error) {
 // decodeUpdateUser reads the body of a v2 update (and of a reactivation).
 // null on a field every user must have reads as not sent: workflow tools
 // send every form field, untouched ones as null (ADR 0025). null on an
-// optional field still clears it.
+// optional field still clears it; email is optional only with the login
+// method ref, which the store knows (lethe.UserFields.NullEmail).
 func decodeUpdateUser(body []byte) (lethe.UserFields, error) {
 	obj, err := decodeObject(body, true)
 	if err != nil {
 		return lethe.UserFields{}, err
 	}
+	nullEmail := false
 	for _, name := range requiredUserFields {
 		if raw, ok := obj[name]; ok && isNull(raw) {
 			delete(obj, name)
+			nullEmail = nullEmail || name == "email"
 		}
 	}
-	return decodeUserFields(obj)
+	f, err := decodeUserFields(obj)
+	f.NullEmail = nullEmail
+	return f, err
 }
 
-// requiredUserFields are the members of a user that no update may clear
-// (email: unless the login method is ref, where "" clears it).
+// requiredUserFields are the members every user has, which null on an
+// update does not clear.
 var requiredUserFields = []string{"firstName", "lastName", "email", "role", "loginMethod", "sso"}
 
 // PATCH /rest/v2/users/ref/{ref}

@@ -59,14 +59,29 @@ func TestUsers_UpdateNullRequired(t *testing.T) {
 			t.Errorf("active = %v", got["active"])
 		}
 	})
-	t.Run("OKEmailClearsWithLoginMethodRef", func(t *testing.T) {
+	// email is required unless the login method is ref: there null clears
+	// it, as "" does (ADR 0003, question 13).
+	t.Run("OKNullEmailClearsWithLoginMethodRef", func(t *testing.T) {
 		s.MustCreateUser(t, s.A, "bob", map[string]any{"email": "bob@example.com", "loginMethod": "ref"})
-		got := s.MustOK(t, s.A, http.StatusOK, "PATCH", "/rest/v2/users/ref/bob", `{"email":null,"firstName":null}`)
-		if got["email"] != "bob@example.com" || got["firstName"] != "First" {
-			t.Errorf("null email or firstName changed the user: %v", got)
+		got := s.MustOK(t, s.A, http.StatusOK, "PATCH", "/rest/v2/users/ref/bob", `{"email":null,"firstName":null,"loginMethod":null}`)
+		if got["email"] != nil || got["firstName"] != "First" || got["loginMethod"] != "ref" {
+			t.Errorf("null email of a ref login = %v, want cleared, the rest kept", got)
 		}
-		if got = s.MustOK(t, s.A, http.StatusOK, "PATCH", "/rest/v2/users/ref/bob", `{"email":""}`); got["email"] != nil {
+		s.MustCreateUser(t, s.A, "cy", map[string]any{"email": "cy@example.com"})
+		got = s.MustOK(t, s.A, http.StatusOK, "PATCH", "/rest/v2/users/ref/cy", `{"email":null,"loginMethod":"ref"}`)
+		if got["email"] != nil || got["loginMethod"] != "ref" {
+			t.Errorf("null email with a change to ref login = %v, want cleared", got)
+		}
+		s.MustCreateUser(t, s.A, "dee", map[string]any{"email": "dee@example.com", "loginMethod": "ref"})
+		if got = s.MustOK(t, s.A, http.StatusOK, "PATCH", "/rest/v2/users/ref/dee", `{"email":""}`); got["email"] != nil {
 			t.Errorf("email = %v after \"\", want null", got["email"])
+		}
+	})
+	t.Run("OKNullEmailKeptWithLoginMethodEmail", func(t *testing.T) {
+		s.MustCreateUser(t, s.A, "eve", map[string]any{"email": "eve@example.com", "loginMethod": "ref"})
+		got := s.MustOK(t, s.A, http.StatusOK, "PATCH", "/rest/v2/users/ref/eve", `{"email":null,"loginMethod":"email"}`)
+		if got["email"] != "eve@example.com" || got["loginMethod"] != "email" {
+			t.Errorf("null email with a change to email login = %v, want the email kept", got)
 		}
 	})
 	t.Run("ErrCreateStillNeedsThem", func(t *testing.T) {
