@@ -295,7 +295,8 @@ func (c *Client) GetUserByRef(ctx context.Context, ref string) (*BasicUser, erro
 type SearchParams struct {
 	// Page is the 1-based page number.
 	Page int
-	// PerPage is the page size, 1 to 1000.
+	// PerPage is the page size, 1 to 1000; the server reads a larger one as
+	// 1000 and says so in Pagination.PerPage.
 	PerPage int
 	// Statuses keeps users with one of these statuses.
 	Statuses []Status
