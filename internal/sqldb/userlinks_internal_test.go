@@ -81,7 +81,7 @@ func TestFindUserLinks_Statements(t *testing.T) {
 		statements int
 	}{{ids[:1], 1}, {ids, 1}, {append(ids, "another"), 2}, {nil, 0}} {
 		q := &countingQuerier{db: db.read}
-		got, err := findUserLinks(ctx, q, "acme", c.ids)
+		got, err := findUserLinks(ctx, q, db.dialect.memberLearners, "acme", c.ids)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +103,7 @@ func TestFindUserLinks_Statements(t *testing.T) {
 		}
 	}
 	// Another tenant sees none of them.
-	other, err := findUserLinks(ctx, &countingQuerier{db: db.read}, "other", users)
+	other, err := findUserLinks(ctx, &countingQuerier{db: db.read}, db.dialect.memberLearners, "other", users)
 	if err != nil || len(other) != 0 {
 		t.Errorf("other tenant: %v, %v", other, err)
 	}
