@@ -27,6 +27,25 @@ type Manager struct {
 	Name string
 }
 
+// UserLinks is what the full user resource shows of a user beyond its own
+// record: the audiences it is a member of, its skills and the tags it
+// follows (its interests). They describe the person and go with it, so an
+// erased user has none (ADR 0025).
+type UserLinks struct {
+	Audiences []string    // audience ids, ordered by id
+	Skills    []UserSkill // ordered by tag name, ignoring case
+	Interests []string    // tag names, ordered ignoring case
+}
+
+// UserSkill is a learner's level and target level in one skill (a tag); a
+// nil level was never given, -1 means "not assessed".
+type UserSkill struct {
+	TagID       string
+	TagName     string
+	Level       *int
+	TargetLevel *int
+}
+
 // Deleted reports whether the user has been erased.
 func (u *User) Deleted() bool { return u.State == StateDeleted }
 
@@ -62,6 +81,10 @@ type UserFields struct {
 	EndDate          *time.Time
 	SSO              *bool
 	AdditionalFields json.RawMessage
+	// NullEmail says an update sent email as null (Email is then nil): it
+	// clears the email where none is required (the login method after the
+	// change is ref) and is not given otherwise (ADR 0025).
+	NullEmail bool
 }
 
 // Apply writes the given fields onto p and l.
@@ -88,6 +111,9 @@ func (f *UserFields) Apply(p *Person, l *Learner) {
 	}
 	if f.Role != nil && *f.Role != "" {
 		l.Role = *f.Role
+	}
+	if f.Email == nil && f.NullEmail && l.LoginMethod == LoginRef {
+		p.Email = ""
 	}
 	if f.StartDate != nil {
 		p.StartDate = dateOrNil(*f.StartDate)
@@ -334,6 +360,10 @@ type UserService interface {
 	FindUser(ctx context.Context, key UserKey) (*User, error)
 	// FindUsers returns a page of users ordered by id, and the total count.
 	FindUsers(ctx context.Context, filter UserFilter) ([]*User, int, error)
+	// FindUserLinks returns the links of the given users (a page of them)
+	// in a constant number of statements, whatever their number. A user with
+	// no link, or an id that names no user, has no entry.
+	FindUserLinks(ctx context.Context, ids []LearnerID) (map[LearnerID]*UserLinks, error)
 	// FindStatusHistory returns the user's status changes, oldest first.
 	FindStatusHistory(ctx context.Context, id LearnerID) ([]*StatusChange, error)
 	// FindErasure returns the erasure record of an erased or anonymized

@@ -50,35 +50,49 @@ func Ptr[T any](v T) *T { return &v }
 // times it sends as null read as nil. For an erased user (Deleted set) every
 // personal field is empty.
 type User struct {
-	ID               string              `json:"id"`
-	Ref              string              `json:"ref"`
-	FirstName        string              `json:"firstName"`
-	LastName         string              `json:"lastName"`
-	Email            string              `json:"email"`
-	Role             Role                `json:"role"`
-	Status           Status              `json:"status"`
-	Positions        []Position          `json:"positions"`
-	AdditionalFields map[string]any      `json:"additionalFields"`
-	LanguageCode     string              `json:"languageCode"`
-	Deleted          bool                `json:"deleted"`
-	Compliance       float64             `json:"compliance"`
-	Level            int                 `json:"level"`
-	FirstLogin       *time.Time          `json:"firstLogin"`
-	LastLogin        *time.Time          `json:"lastLogin"`
-	Tags             map[string][]string `json:"tags"`
-	UsersFollowing   []string            `json:"usersFollowing"`
-	TagsFollowing    []string            `json:"tagsFollowing"`
-	CreatedAt        *time.Time          `json:"createdAt"`
-	UpdatedAt        *time.Time          `json:"updatedAt"`
-	HasPicture       bool                `json:"hasPicture"`
-	TimeZone         string              `json:"timeZone"`
-	Summary          string              `json:"summary"`
-	Relevancy        float64             `json:"relevancy"`
-	Rank             Rank                `json:"rank"`
-	AgreedTerms      *bool               `json:"agreedTerms"`
-	Onboarded        *bool               `json:"onboarded"`
-	Audiences        []string            `json:"audiences"`
-	SingleSignOn     bool                `json:"singleSignOn"`
+	ID               string         `json:"id"`
+	Ref              string         `json:"ref"`
+	FirstName        string         `json:"firstName"`
+	LastName         string         `json:"lastName"`
+	Email            string         `json:"email"`
+	Role             Role           `json:"role"`
+	Status           Status         `json:"status"`
+	Positions        []Position     `json:"positions"`
+	AdditionalFields map[string]any `json:"additionalFields"`
+	LanguageCode     string         `json:"languageCode"`
+	Deleted          bool           `json:"deleted"`
+	Compliance       float64        `json:"compliance"`
+	Level            int            `json:"level"`
+	FirstLogin       *time.Time     `json:"firstLogin"`
+	LastLogin        *time.Time     `json:"lastLogin"`
+	Tags             *UserTags      `json:"tags"`
+	UsersFollowing   []string       `json:"usersFollowing"`
+	TagsFollowing    []string       `json:"tagsFollowing"` // names of the tags the user follows, by name ignoring case
+	CreatedAt        *time.Time     `json:"createdAt"`
+	UpdatedAt        *time.Time     `json:"updatedAt"`
+	HasPicture       bool           `json:"hasPicture"`
+	TimeZone         string         `json:"timeZone"`
+	Summary          string         `json:"summary"`
+	Relevancy        float64        `json:"relevancy"`
+	Rank             Rank           `json:"rank"`
+	AgreedTerms      *bool          `json:"agreedTerms"`
+	Onboarded        *bool          `json:"onboarded"`
+	Audiences        []string       `json:"audiences"` // ids of the audiences the user is a member of, by id
+	SingleSignOn     bool           `json:"singleSignOn"`
+}
+
+// UserTags is the tags object of a User: the user's skills, by tag name
+// ignoring case. An erased user has none.
+type UserTags struct {
+	Skills []UserSkill `json:"skills"`
+}
+
+// UserSkill is a user's level and target level in one skill (a tag), in the
+// shape UpdateUserSkills sends: nil when never given, -1 for not assessed.
+type UserSkill struct {
+	TagName     string `json:"tagName"`
+	Level       *int   `json:"level"`
+	TargetLevel *int   `json:"targetLevel"`
 }
 
 // Rank is a user's gamification rank.
@@ -281,7 +295,8 @@ func (c *Client) GetUserByRef(ctx context.Context, ref string) (*BasicUser, erro
 type SearchParams struct {
 	// Page is the 1-based page number.
 	Page int
-	// PerPage is the page size, 1 to 1000.
+	// PerPage is the page size, 1 to 1000; the server reads a larger one as
+	// 1000 and says so in Pagination.PerPage.
 	PerPage int
 	// Statuses keeps users with one of these statuses.
 	Statuses []Status

@@ -583,9 +583,12 @@ func TestClient_SearchUsers(t *testing.T) {
 		_, err = c.SearchUsers(ctx, client.SearchParams{OmitStatuses: []client.Status{"active", "gone"}})
 		mustStatusError(t, err, http.StatusUnprocessableEntity, client.CodeInvalid, "omitStatuses", client.ProblemInvalid)
 	})
-	t.Run("ErrPerPageTooLarge", func(t *testing.T) {
-		_, err := c.SearchUsers(ctx, client.SearchParams{PerPage: 1001})
-		mustStatusError(t, err, http.StatusUnprocessableEntity, client.CodeInvalid, "perPage", "out_of_range")
+	t.Run("OKPerPageTooLargeReadsAsMax", func(t *testing.T) {
+		// Above the maximum reads as the maximum (ADR 0025).
+		p, err := c.SearchUsers(ctx, client.SearchParams{PerPage: 1001})
+		if err != nil || p.Pagination.PerPage != 1000 {
+			t.Fatalf("perPage 1001: %+v, %v; want perPage 1000", p, err)
+		}
 	})
 }
 
@@ -684,9 +687,23 @@ func TestClient_AllUsers(t *testing.T) {
 			t.Errorf("from page 3 walked %d users, want 50", n)
 		}
 	})
+	t.Run("OKPerPageAboveMax", func(t *testing.T) {
+		// Above the maximum reads as the maximum (ADR 0025): the walk still
+		// sees every user once.
+		var n int
+		for _, err := range srv.Client.AllUsers(ctx, client.SearchParams{PerPage: 5000}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		if n != 250 {
+			t.Errorf("perPage 5000 walked %d users, want 250", n)
+		}
+	})
 	t.Run("ErrInvalidParams", func(t *testing.T) {
 		var errs []error
-		for _, err := range srv.Client.AllUsers(ctx, client.SearchParams{PerPage: 5000}) {
+		for _, err := range srv.Client.AllUsers(ctx, client.SearchParams{Status: "retired"}) {
 			errs = append(errs, err)
 		}
 		if len(errs) != 1 || client.ErrorCode(errs[0]) != client.CodeInvalid {

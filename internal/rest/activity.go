@@ -201,82 +201,28 @@ func decodeActivityItems(n int, item func(i int) (map[string]json.RawMessage, bo
 }
 
 func decodeActivity(o map[string]json.RawMessage, prefix string) (lethe.NewActivity, error) {
+	f := activityFields{o: o, prefix: prefix}
 	var a lethe.NewActivity
-	str := func(name string, max int) (string, error) {
-		raw, ok := o[name]
-		if !ok || isNull(raw) {
-			return "", nil
-		}
-		s, ok := decodeString(raw)
-		if !ok {
-			return "", typeError(prefix+name, "a string")
-		}
-		s = strings.TrimSpace(s)
-		if strings.ContainsRune(s, 0) {
-			return "", lethe.FieldErrorf(lethe.EInvalid, prefix+name, "invalid", "%s%s must not contain NUL", prefix, name)
-		}
-		if utf8.RuneCountInString(s) > max {
-			return "", lethe.FieldErrorf(lethe.EInvalid, prefix+name, "too_long", "%s%s must have at most %d characters", prefix, name, max)
-		}
-		return s, nil
-	}
 	var err error
-	if a.ClientID, err = str("id", maxClientID); err != nil {
+	if a.ClientID, err = f.required("id", maxClientID); err != nil {
 		return a, err
-	}
-	if a.ClientID == "" {
-		return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"id", "required", "%sid is required", prefix)
 	}
 	if id, ok := lethe.ParseID(a.ClientID); ok {
 		a.ClientID = id
 	}
-	if a.Type, err = str("type", 50); err != nil {
+	if a.Type, err = f.activityType(); err != nil {
 		return a, err
 	}
-	a.Type = strings.ToLower(a.Type)
-	if a.Type == "" {
-		return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"type", "required", "%stype is required", prefix)
-	}
-	if !lethe.IsActivityType(a.Type) {
-		return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"type", "invalid", "%stype must be one of %s", prefix, strings.Join(lethe.ActivityTypes, ", "))
-	}
-	userID, err := str("userId", 24)
-	if err != nil {
+	if a.User, err = f.user(); err != nil {
 		return a, err
 	}
-	userRef, err := str("userRef", 500)
-	if err != nil {
+	if a.Date, err = f.date(); err != nil {
 		return a, err
 	}
-	switch {
-	case userID != "":
-		id, ok := lethe.ParseID(userID)
-		if !ok {
-			return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"userId", "invalid", "%suserId must be 24 hexadecimal characters", prefix)
-		}
-		a.User = lethe.ByID(lethe.LearnerID(id))
-	case userRef != "":
-		a.User = lethe.ByRef(userRef)
-	default:
-		return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"userId", "required", "%suserId or %suserRef is required", prefix, prefix)
-	}
-	date, err := str("date", 64)
-	if err != nil {
+	if a.ContextType, err = f.str("contextType", 50); err != nil {
 		return a, err
 	}
-	if date == "" {
-		return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"date", "required", "%sdate is required", prefix)
-	}
-	if a.Date, err = parseTime(date); err != nil {
-		return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"date", "invalid", "%sdate must be an ISO 8601 date-time", prefix)
-	}
-	if a.Date = a.Date.Truncate(time.Millisecond); a.Date.IsZero() {
-		return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"date", "invalid", "%sdate must be an ISO 8601 date-time", prefix)
-	}
-	if a.ContextType, err = str("contextType", 50); err != nil {
-		return a, err
-	}
-	if a.ContextID, err = str("contextId", 200); err != nil {
+	if a.ContextID, err = f.str("contextId", 200); err != nil {
 		return a, err
 	}
 	a.ContextID = lowerIDString(a.ContextID)
@@ -285,31 +231,123 @@ func decodeActivity(o map[string]json.RawMessage, prefix string) (lethe.NewActiv
 			return a, lethe.FieldErrorf(lethe.EInvalid, prefix+"contextId", "invalid", "%scontextId must be a content id of 24 hexadecimal characters", prefix)
 		}
 	}
-	if a.Name, err = str("name", 1000); err != nil {
+	if a.Name, err = f.str("name", 1000); err != nil {
 		return a, err
 	}
-	for _, m := range []struct {
-		name string
-		dst  *json.RawMessage
-	}{{"data", &a.Data}, {"with", &a.With}} {
-		raw, ok := o[m.name]
-		if !ok || isNull(raw) {
-			continue
-		}
-		// raw is valid JSON (the item was read): an object starts with {.
-		if raw = bytes.TrimSpace(raw); raw[0] != '{' || !utf8.Valid(raw) {
-			return a, typeError(prefix+m.name, "a JSON object")
-		}
-		compact := new(bytes.Buffer)
-		if err := json.Compact(compact, raw); err != nil {
-			return a, typeError(prefix+m.name, "a JSON object")
-		}
-		if compact.Len() > 16<<10 {
-			return a, lethe.FieldErrorf(lethe.EInvalid, prefix+m.name, "too_long", "%s%s must be at most 16 KiB", prefix, m.name)
-		}
-		*m.dst = compact.Bytes()
+	if a.Data, err = f.object("data"); err != nil {
+		return a, err
 	}
-	return a, nil
+	a.With, err = f.object("with")
+	return a, err
+}
+
+// activityFields reads the members of one ingested activity; prefix names
+// the item in errors.
+type activityFields struct {
+	o      map[string]json.RawMessage
+	prefix string
+}
+
+// str reads a text member of at most max characters, trimmed; null or
+// absent reads as "".
+func (f activityFields) str(name string, max int) (string, error) {
+	raw, ok := f.o[name]
+	if !ok || isNull(raw) {
+		return "", nil
+	}
+	s, ok := decodeString(raw)
+	if !ok {
+		return "", typeError(f.prefix+name, "a string")
+	}
+	s = strings.TrimSpace(s)
+	if strings.ContainsRune(s, 0) {
+		return "", lethe.FieldErrorf(lethe.EInvalid, f.prefix+name, "invalid", "%s%s must not contain NUL", f.prefix, name)
+	}
+	if utf8.RuneCountInString(s) > max {
+		return "", lethe.FieldErrorf(lethe.EInvalid, f.prefix+name, "too_long", "%s%s must have at most %d characters", f.prefix, name, max)
+	}
+	return s, nil
+}
+
+// required is str for a member that must not be empty.
+func (f activityFields) required(name string, max int) (string, error) {
+	s, err := f.str(name, max)
+	if err == nil && s == "" {
+		err = lethe.FieldErrorf(lethe.EInvalid, f.prefix+name, "required", "%s%s is required", f.prefix, name)
+	}
+	return s, err
+}
+
+// activityType reads the type, lower-cased: one of lethe.ActivityTypes.
+func (f activityFields) activityType() (string, error) {
+	t, err := f.str("type", 50)
+	if err != nil {
+		return "", err
+	}
+	if t = strings.ToLower(t); t == "" {
+		return t, lethe.FieldErrorf(lethe.EInvalid, f.prefix+"type", "required", "%stype is required", f.prefix)
+	}
+	if !lethe.IsActivityType(t) {
+		return t, lethe.FieldErrorf(lethe.EInvalid, f.prefix+"type", "invalid", "%stype must be one of %s", f.prefix, strings.Join(lethe.ActivityTypes, ", "))
+	}
+	return t, nil
+}
+
+// user reads userId, or else userRef.
+func (f activityFields) user() (lethe.UserKey, error) {
+	userID, err := f.str("userId", 24)
+	if err != nil {
+		return lethe.UserKey{}, err
+	}
+	userRef, err := f.str("userRef", 500)
+	if err != nil {
+		return lethe.UserKey{}, err
+	}
+	switch {
+	case userID != "":
+		id, ok := lethe.ParseID(userID)
+		if !ok {
+			return lethe.UserKey{}, lethe.FieldErrorf(lethe.EInvalid, f.prefix+"userId", "invalid", "%suserId must be 24 hexadecimal characters", f.prefix)
+		}
+		return lethe.ByID(lethe.LearnerID(id)), nil
+	case userRef != "":
+		return lethe.ByRef(userRef), nil
+	}
+	return lethe.UserKey{}, lethe.FieldErrorf(lethe.EInvalid, f.prefix+"userId", "required", "%suserId or %suserRef is required", f.prefix, f.prefix)
+}
+
+// date reads the required date, to the millisecond.
+func (f activityFields) date() (time.Time, error) {
+	date, err := f.required("date", 64)
+	if err != nil {
+		return time.Time{}, err
+	}
+	t, err := parseTime(date)
+	if t = t.Truncate(time.Millisecond); err != nil || t.IsZero() {
+		return t, lethe.FieldErrorf(lethe.EInvalid, f.prefix+"date", "invalid", "%sdate must be an ISO 8601 date-time", f.prefix)
+	}
+	return t, nil
+}
+
+// object reads a JSON object member of at most 16 KiB, compacted; null or
+// absent reads as nil.
+func (f activityFields) object(name string) (json.RawMessage, error) {
+	raw, ok := f.o[name]
+	if !ok || isNull(raw) {
+		return nil, nil
+	}
+	// raw is valid JSON (the item was read): an object starts with {.
+	if raw = bytes.TrimSpace(raw); raw[0] != '{' || !utf8.Valid(raw) {
+		return nil, typeError(f.prefix+name, "a JSON object")
+	}
+	compact := new(bytes.Buffer)
+	if err := json.Compact(compact, raw); err != nil {
+		return nil, typeError(f.prefix+name, "a JSON object")
+	}
+	if compact.Len() > 16<<10 {
+		return nil, lethe.FieldErrorf(lethe.EInvalid, f.prefix+name, "too_long", "%s%s must be at most 16 KiB", f.prefix, name)
+	}
+	return compact.Bytes(), nil
 }
 
 // MaxActivityBodyBytes is the largest ingestion body: a full batch with

@@ -151,7 +151,7 @@ func decodeDeleteAssignment(body []byte) (string, error) {
 	return strings.TrimSpace(*s), nil
 }
 
-// assignmentList is the parsed query of GET /rest/v1/assignments.
+// parseAssignmentList reads the query of GET /rest/v1/assignments.
 func parseAssignmentList(q map[string][]string) (lethe.AssignmentFilter, error) {
 	var f lethe.AssignmentFilter
 	p, err := parsePaging(q, 100, 100)

@@ -45,7 +45,7 @@ type memberJSON struct {
 	Email     *string `json:"email"`
 }
 
-// managerJSON is the vendor's Manager (§6.5).
+// audienceManagerJSON is the vendor's Manager (§6.5).
 type audienceManagerJSON struct {
 	memberJSON
 	Permissions lethe.ManagerPermissions `json:"permissions"`

@@ -53,56 +53,9 @@ func decodeBulk(body []byte) (lethe.BulkRequest, []identifierJSON, error) {
 	if r.Action, err = decodeAction(obj); err != nil {
 		return r, nil, err
 	}
-	raw, ok := obj["identifiers"]
-	if !ok || isNull(raw) {
-		return r, nil, lethe.FieldErrorf(lethe.EInvalid, "identifiers", "required", "identifiers is required")
-	}
-	var items []json.RawMessage
-	if json.Unmarshal(raw, &items) != nil {
-		return r, nil, typeError("identifiers", "an array of objects")
-	}
-	switch {
-	case len(items) == 0:
-		return r, nil, lethe.FieldErrorf(lethe.EInvalid, "identifiers", "required", "identifiers must name at least one user")
-	case len(items) > lethe.MaxBulkIdentifiers:
-		return r, nil, lethe.FieldErrorf(lethe.EInvalid, "identifiers", "too_many",
-			"identifiers must have at most %d items; use POST /lethe/v1/jobs for more", lethe.MaxBulkIdentifiers)
-	}
-	sent := make([]identifierJSON, len(items))
-	r.Identifiers = make([]lethe.Identifier, len(items))
-	for i, item := range items {
-		field := "identifiers[" + strconv.Itoa(i) + "]"
-		var m map[string]json.RawMessage
-		if json.Unmarshal(item, &m) != nil || m == nil {
-			return r, nil, typeError(field, "an object with one of id, ref or email")
-		}
-		if len(m) != 1 {
-			return r, nil, lethe.FieldErrorf(lethe.EInvalid, field, "invalid", "%s must have exactly one of id, ref or email", field)
-		}
-		for k, v := range m {
-			var s string
-			if json.Unmarshal(v, &s) != nil {
-				return r, nil, typeError(field+"."+k, "a string")
-			}
-			s = strings.TrimSpace(s)
-			if s == "" || len(s) > lethe.MaxRefLength || strings.IndexFunc(s, unicode.IsControl) >= 0 {
-				return r, nil, lethe.FieldErrorf(lethe.EInvalid, field+"."+k, "invalid", "%s.%s must be 1 to %d characters of text", field, k, lethe.MaxRefLength)
-			}
-			switch k {
-			case "id":
-				id, ok := lethe.ParseID(s)
-				if !ok {
-					id = "invalid" // names nobody: a per-item failure, like an unknown id
-				}
-				r.Identifiers[i].ID, sent[i].ID = lethe.LearnerID(id), s
-			case "ref":
-				r.Identifiers[i].Ref, sent[i].Ref = s, s
-			case "email":
-				r.Identifiers[i].Email, sent[i].Email = s, s
-			default:
-				return r, nil, lethe.FieldErrorf(lethe.EInvalid, field, "invalid", "%s must have exactly one of id, ref or email", field)
-			}
-		}
+	var sent []identifierJSON
+	if r.Identifiers, sent, err = decodeIdentifiers(obj); err != nil {
+		return r, nil, err
 	}
 	if r.EndDate, err = optDate(obj, "endDate"); err != nil {
 		return r, nil, err
@@ -119,6 +72,64 @@ func decodeBulk(body []byte) (lethe.BulkRequest, []identifierJSON, error) {
 	}
 	r.DryRun = dry != nil && *dry
 	return r, sent, nil
+}
+
+// decodeIdentifiers reads the identifiers of a bulk request: 1 to
+// lethe.MaxBulkIdentifiers objects of one id, ref or email each. It returns
+// them as read and as sent.
+func decodeIdentifiers(obj map[string]json.RawMessage) ([]lethe.Identifier, []identifierJSON, error) {
+	raw, ok := obj["identifiers"]
+	if !ok || isNull(raw) {
+		return nil, nil, lethe.FieldErrorf(lethe.EInvalid, "identifiers", "required", "identifiers is required")
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(raw, &items) != nil {
+		return nil, nil, typeError("identifiers", "an array of objects")
+	}
+	switch {
+	case len(items) == 0:
+		return nil, nil, lethe.FieldErrorf(lethe.EInvalid, "identifiers", "required", "identifiers must name at least one user")
+	case len(items) > lethe.MaxBulkIdentifiers:
+		return nil, nil, lethe.FieldErrorf(lethe.EInvalid, "identifiers", "too_many",
+			"identifiers must have at most %d items; use POST /lethe/v1/jobs for more", lethe.MaxBulkIdentifiers)
+	}
+	sent := make([]identifierJSON, len(items))
+	out := make([]lethe.Identifier, len(items))
+	for i, item := range items {
+		field := "identifiers[" + strconv.Itoa(i) + "]"
+		var m map[string]json.RawMessage
+		if json.Unmarshal(item, &m) != nil || m == nil {
+			return nil, nil, typeError(field, "an object with one of id, ref or email")
+		}
+		if len(m) != 1 {
+			return nil, nil, lethe.FieldErrorf(lethe.EInvalid, field, "invalid", "%s must have exactly one of id, ref or email", field)
+		}
+		for k, v := range m {
+			var s string
+			if json.Unmarshal(v, &s) != nil {
+				return nil, nil, typeError(field+"."+k, "a string")
+			}
+			s = strings.TrimSpace(s)
+			if s == "" || len(s) > lethe.MaxRefLength || strings.IndexFunc(s, unicode.IsControl) >= 0 {
+				return nil, nil, lethe.FieldErrorf(lethe.EInvalid, field+"."+k, "invalid", "%s.%s must be 1 to %d characters of text", field, k, lethe.MaxRefLength)
+			}
+			switch k {
+			case "id":
+				id, ok := lethe.ParseID(s)
+				if !ok {
+					id = "invalid" // names nobody: a per-item failure, like an unknown id
+				}
+				out[i].ID, sent[i].ID = lethe.LearnerID(id), s
+			case "ref":
+				out[i].Ref, sent[i].Ref = s, s
+			case "email":
+				out[i].Email, sent[i].Email = s, s
+			default:
+				return nil, nil, lethe.FieldErrorf(lethe.EInvalid, field, "invalid", "%s must have exactly one of id, ref or email", field)
+			}
+		}
+	}
+	return out, sent, nil
 }
 
 func decodeAction(obj map[string]json.RawMessage) (lethe.BulkAction, error) {

@@ -133,7 +133,7 @@ func BenchmarkEncodeUserPage(b *testing.B) {
 	encode := func(w http.ResponseWriter) {
 		out := make([]userJSON, len(users))
 		for i, u := range users {
-			out[i] = toUserJSON(u, now)
+			out[i] = toUserJSON(u, nil, now)
 		}
 		writeJSON(w, http.StatusOK, newPage(out, 1_000_000, paging{page: 1, perPage: 100}))
 	}

@@ -267,42 +267,47 @@ type paging struct{ page, perPage int }
 func (p paging) offset() int { return (p.page - 1) * p.perPage }
 
 // parsePaging reads page and perPage (and its legacy alias limit; perPage
-// wins when both are given).
+// wins when both are given). A perPage or limit above max reads as max
+// (ADR 0025): the vendor's connectors send 1000 whatever a list's maximum;
+// what is not an integer, or is below 1, is refused.
 func parsePaging(q map[string][]string, def, max int) (paging, error) {
 	p := paging{page: 1, perPage: def}
-	intParam := func(name string, min, max int) (int, bool, error) {
-		v := strings.TrimSpace(first(q, name))
-		if v == "" {
-			return 0, false, nil
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil && !errors.Is(err, strconv.ErrRange) {
-			return 0, false, lethe.FieldErrorf(lethe.EBadRequest, name, "type", "%s must be an integer", name)
-		}
-		// An integer too large for int is out of range, like any other.
-		if err != nil || n < min || n > max {
-			return 0, false, lethe.FieldErrorf(lethe.EInvalid, name, "out_of_range", "%s must be between %d and %d", name, min, max)
-		}
-		return n, true, nil
-	}
-	n, ok, err := intParam("page", 1, 1_000_000_000/max)
+	n, ok, err := intParam(q, "page", 1, 1_000_000_000/max, false)
 	if err != nil {
 		return p, err
 	} else if ok {
 		p.page = n
 	}
-	if n, ok, err = intParam("perPage", 1, max); err != nil {
-		return p, err
-	} else if ok {
-		p.perPage = n
-		return p, nil
-	}
-	if n, ok, err = intParam("limit", 1, max); err != nil {
-		return p, err
-	} else if ok {
-		p.perPage = n
+	for _, name := range []string{"perPage", "limit"} {
+		if n, ok, err = intParam(q, name, 1, max, true); err != nil {
+			return p, err
+		} else if ok {
+			p.perPage = n
+			return p, nil
+		}
 	}
 	return p, nil
+}
+
+// intParam reads an integer query parameter in [min, max]; with clamp set,
+// a value above max (even one too large for int) reads as max.
+func intParam(q map[string][]string, name string, min, max int, clamp bool) (int, bool, error) {
+	v := strings.TrimSpace(first(q, name))
+	if v == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false, lethe.FieldErrorf(lethe.EBadRequest, name, "type", "%s must be an integer", name)
+	}
+	if clamp && (n > max || (err != nil && n > 0)) {
+		return max, true, nil
+	}
+	// An integer too large for int is out of range, like any other.
+	if err != nil || n < min || n > max {
+		return 0, false, lethe.FieldErrorf(lethe.EInvalid, name, "out_of_range", "%s must be between %d and %d", name, min, max)
+	}
+	return n, true, nil
 }
 
 func first(q map[string][]string, name string) string {

@@ -418,9 +418,9 @@ func TestPaging_Parse(t *testing.T) {
 		field string
 	}{
 		{"perPage=0", lethe.EInvalid, "perPage"},
-		{"perPage=1001", lethe.EInvalid, "perPage"},
-		{"perPage=99999999999999999999", lethe.EInvalid, "perPage"},
 		{"perPage=-99999999999999999999", lethe.EInvalid, "perPage"},
+		{"perPage=-1", lethe.EInvalid, "perPage"},
+		{"limit=0", lethe.EInvalid, "limit"},
 		{"perPage=abc", lethe.EBadRequest, "perPage"},
 		{"page=0", lethe.EInvalid, "page"},
 		{"limit=x", lethe.EBadRequest, "limit"},
@@ -434,6 +434,25 @@ func TestPaging_Parse(t *testing.T) {
 				t.Fatalf("parsePaging(%s) = %v, want %s about %s", c.query, err, c.code, c.field)
 			}
 		})
+	}
+}
+
+// TestPaging_Clamp pins that a perPage or limit above the maximum reads as
+// the maximum, on every list (ADR 0025).
+func TestPaging_Clamp(t *testing.T) {
+	for _, c := range []struct {
+		query string
+		max   int
+		want  int
+	}{
+		{"perPage=1001", 1000, 1000}, {"perPage=1000", 100, 100}, {"limit=101", 100, 100},
+		{"perPage=99999999999999999999", 100, 100}, {"perPage=5000&limit=7", 1000, 1000}, {"perPage=100", 100, 100},
+	} {
+		q, _ := url.ParseQuery(c.query)
+		p, err := parsePaging(q, 20, c.max)
+		if err != nil || p.perPage != c.want || p.page != 1 {
+			t.Errorf("parsePaging(%s, max %d) = %+v, %v; want perPage %d", c.query, c.max, p, err, c.want)
+		}
 	}
 }
 

@@ -67,7 +67,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 func (h *Handler) now() time.Time { return h.Now().UTC() }
 
-// userKeyFromID reads an {id} path value as a learner id. A malformed id is a
+// userIDFromPath reads an {id} path value as a learner id. A malformed id is a
 // 404: no user can have it.
 func userIDFromPath(r *http.Request, name string) (lethe.LearnerID, error) {
 	id, ok := lethe.ParseID(r.PathValue(name))

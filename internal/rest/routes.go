@@ -21,6 +21,9 @@ func (h *Handler) Routes() []Route {
 	return routes
 }
 
+// routes is the route table, one line per route.
+//
+//lethe:long a table: one composite literal
 func (h *Handler) routes() []Route {
 	return []Route{
 		// Vendor-compatible: users (§5.1).

@@ -76,53 +76,77 @@ func decodeSettingsUpdate(body []byte) (lethe.SettingsUpdate, error) {
 		}
 	}
 	if raw, ok := obj["audits"]; ok {
-		var audits map[string]json.RawMessage
-		if isNull(raw) || json.Unmarshal(raw, &audits) != nil {
-			return u, typeError("audits", "a JSON object")
-		}
-		for k, v := range audits {
-			if k != "dormant" {
-				return u, lethe.FieldErrorf(lethe.EInvalid, "audits."+k, "unknown", "audits.%s is not a setting", k)
-			}
-			var a *lethe.ScheduledAudit
-			if !isNull(v) {
-				var m map[string]json.RawMessage
-				if json.Unmarshal(v, &m) != nil {
-					return u, typeError("audits.dormant", "a JSON object or null")
-				}
-				a = &lethe.ScheduledAudit{}
-				for mk, mv := range m {
-					switch mk {
-					case "everyDays":
-						var f float64
-						if json.Unmarshal(mv, &f) != nil {
-							return u, typeError("audits.dormant.everyDays", "a number of days")
-						}
-						if f != math.Trunc(f) || math.Abs(f) > 1e9 {
-							return u, lethe.FieldErrorf(lethe.EInvalid, "audits.dormant.everyDays", "invalid", "audits.dormant.everyDays must be a whole number of days")
-						}
-						a.EveryDays = int(f)
-					case "rules":
-						rules, err := decodeDormant(mv)
-						if err != nil {
-							return u, prefixed(err, "audits.dormant.rules.")
-						}
-						a.Rules = rules
-					default:
-						return u, lethe.FieldErrorf(lethe.EInvalid, "audits.dormant."+mk, "unknown", "audits.dormant takes everyDays and rules")
-					}
-				}
-			}
-			u.DormantAudit = &a
+		if err := decodeAuditsUpdate(raw, &u); err != nil {
+			return u, err
 		}
 	}
-	raw, ok := obj["deletion"]
-	if !ok {
-		return u, nil
+	if raw, ok := obj["deletion"]; ok {
+		if err := decodeDeletionUpdate(raw, &u); err != nil {
+			return u, err
+		}
 	}
+	return u, nil
+}
+
+// decodeAuditsUpdate reads the audits member of a settings change into u.
+func decodeAuditsUpdate(raw json.RawMessage, u *lethe.SettingsUpdate) error {
+	var audits map[string]json.RawMessage
+	if isNull(raw) || json.Unmarshal(raw, &audits) != nil {
+		return typeError("audits", "a JSON object")
+	}
+	for k, v := range audits {
+		if k != "dormant" {
+			return lethe.FieldErrorf(lethe.EInvalid, "audits."+k, "unknown", "audits.%s is not a setting", k)
+		}
+		a, err := decodeScheduledAudit(v)
+		if err != nil {
+			return err
+		}
+		u.DormantAudit = &a
+	}
+	return nil
+}
+
+// decodeScheduledAudit reads audits.dormant: {everyDays, rules} or null
+// (nil: no scheduled audit).
+func decodeScheduledAudit(v json.RawMessage) (*lethe.ScheduledAudit, error) {
+	if isNull(v) {
+		return nil, nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(v, &m) != nil {
+		return nil, typeError("audits.dormant", "a JSON object or null")
+	}
+	a := &lethe.ScheduledAudit{}
+	for mk, mv := range m {
+		switch mk {
+		case "everyDays":
+			var f float64
+			if json.Unmarshal(mv, &f) != nil {
+				return nil, typeError("audits.dormant.everyDays", "a number of days")
+			}
+			if f != math.Trunc(f) || math.Abs(f) > 1e9 {
+				return nil, lethe.FieldErrorf(lethe.EInvalid, "audits.dormant.everyDays", "invalid", "audits.dormant.everyDays must be a whole number of days")
+			}
+			a.EveryDays = int(f)
+		case "rules":
+			rules, err := decodeDormant(mv)
+			if err != nil {
+				return nil, prefixed(err, "audits.dormant.rules.")
+			}
+			a.Rules = rules
+		default:
+			return nil, lethe.FieldErrorf(lethe.EInvalid, "audits.dormant."+mk, "unknown", "audits.dormant takes everyDays and rules")
+		}
+	}
+	return a, nil
+}
+
+// decodeDeletionUpdate reads the deletion member of a settings change into u.
+func decodeDeletionUpdate(raw json.RawMessage, u *lethe.SettingsUpdate) error {
 	var del map[string]json.RawMessage
 	if isNull(raw) || json.Unmarshal(raw, &del) != nil {
-		return u, typeError("deletion", "a JSON object")
+		return typeError("deletion", "a JSON object")
 	}
 	for k, v := range del {
 		field := "deletion." + k
@@ -130,17 +154,17 @@ func decodeSettingsUpdate(body []byte) (lethe.SettingsUpdate, error) {
 		case "mode":
 			var s string
 			if json.Unmarshal(v, &s) != nil {
-				return u, typeError(field, "a string")
+				return typeError(field, "a string")
 			}
 			s = strings.TrimSpace(s)
 			u.DeletionMode = &s
 		case "graceDays", "tombstoneDays":
 			var f float64
 			if json.Unmarshal(v, &f) != nil || isNull(v) {
-				return u, typeError(field, "an integer")
+				return typeError(field, "an integer")
 			}
 			if f != math.Trunc(f) || math.Abs(f) > 1e9 {
-				return u, lethe.FieldErrorf(lethe.EInvalid, field, "invalid", "%s must be a whole number of days", field)
+				return lethe.FieldErrorf(lethe.EInvalid, field, "invalid", "%s must be a whole number of days", field)
 			}
 			n := int(f)
 			if k == "graceDays" {
@@ -149,8 +173,8 @@ func decodeSettingsUpdate(body []byte) (lethe.SettingsUpdate, error) {
 				u.TombstoneDays = &n
 			}
 		default:
-			return u, lethe.FieldErrorf(lethe.EInvalid, field, "unknown", "%s is not a setting", field)
+			return lethe.FieldErrorf(lethe.EInvalid, field, "unknown", "%s is not a setting", field)
 		}
 	}
-	return u, nil
+	return nil
 }

@@ -176,7 +176,7 @@ func decodeUpdateSkills(body []byte) ([]lethe.SkillUpdate, error) {
 	return out, nil
 }
 
-// optInt reads an integer member (null reads as absent); name is the field
+// optIntAt reads an integer member (null reads as absent); name is the field
 // named in errors.
 func optIntAt(obj map[string]json.RawMessage, field, name string) (*int, error) {
 	raw, ok := obj[field]

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -39,13 +40,31 @@ func decodeCreateUser(body []byte) (string, lethe.UserFields, error) {
 	return ref, f, err
 }
 
+// decodeUpdateUser reads the body of a v2 update (and of a reactivation).
+// null on a field every user must have reads as not sent: workflow tools
+// send every form field, untouched ones as null (ADR 0025). null on an
+// optional field still clears it; email is optional only with the login
+// method ref, which the store knows (lethe.UserFields.NullEmail).
 func decodeUpdateUser(body []byte) (lethe.UserFields, error) {
 	obj, err := decodeObject(body, true)
 	if err != nil {
 		return lethe.UserFields{}, err
 	}
-	return decodeUserFields(obj)
+	nullEmail := false
+	for _, name := range requiredUserFields {
+		if raw, ok := obj[name]; ok && isNull(raw) {
+			delete(obj, name)
+			nullEmail = nullEmail || name == "email"
+		}
+	}
+	f, err := decodeUserFields(obj)
+	f.NullEmail = nullEmail
+	return f, err
 }
+
+// requiredUserFields are the members every user has, which null on an
+// update does not clear.
+var requiredUserFields = []string{"firstName", "lastName", "email", "role", "loginMethod", "sso"}
 
 // PATCH /rest/v2/users/ref/{ref}
 func (h *Handler) updateUser(r *http.Request) (int, any, error) {
@@ -186,12 +205,40 @@ func (h *Handler) searchUsers(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	links, err := h.userLinks(r.Context(), users...)
+	if err != nil {
+		return 0, nil, err
+	}
 	now := h.now()
 	out := make([]userJSON, len(users))
 	for i, u := range users {
-		out[i] = toUserJSON(u, now)
+		out[i] = toUserJSON(u, links[u.ID], now)
 	}
 	return http.StatusOK, newPage(out, total, s.paging), nil
+}
+
+// userLinks loads the audiences, skills and interests of the users that are
+// not erased, in one call whatever their number.
+func (h *Handler) userLinks(ctx context.Context, users ...*lethe.User) (map[lethe.LearnerID]*lethe.UserLinks, error) {
+	ids := make([]lethe.LearnerID, 0, len(users))
+	for _, u := range users {
+		if !u.Deleted() {
+			ids = append(ids, u.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return h.Users.FindUserLinks(ctx, ids)
+}
+
+// fullUser answers the full User of u, with its links.
+func (h *Handler) fullUser(ctx context.Context, u *lethe.User) (int, any, error) {
+	links, err := h.userLinks(ctx, u)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toUserJSON(u, links[u.ID], h.now()), nil
 }
 
 // GET /rest/v1/user/{id}: erased users answer with deleted true and no
@@ -205,7 +252,7 @@ func (h *Handler) getUser(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, toUserJSON(u, h.now()), nil
+	return h.fullUser(r.Context(), u)
 }
 
 // GET /rest/v1/users/ref/{ref}
@@ -255,7 +302,7 @@ func (h *Handler) recordLogin(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, toUserJSON(u, h.now()), nil
+	return h.fullUser(r.Context(), u)
 }
 
 // GET /lethe/v1/users/{id}/status-history
@@ -280,25 +327,37 @@ func (h *Handler) statusHistory(r *http.Request) (int, any, error) {
 // BasicUser fields and more.
 type userJSON struct {
 	basicUserJSON
-	Deleted        bool                `json:"deleted"`
-	Compliance     int                 `json:"compliance"`
-	Level          int                 `json:"level"`
-	FirstLogin     *string             `json:"firstLogin"`
-	LastLogin      *string             `json:"lastLogin"`
-	Tags           map[string][]string `json:"tags"`
-	UsersFollowing []string            `json:"usersFollowing"`
-	TagsFollowing  []string            `json:"tagsFollowing"`
-	CreatedAt      *string             `json:"createdAt"`
-	UpdatedAt      *string             `json:"updatedAt"`
-	HasPicture     bool                `json:"hasPicture"`
-	TimeZone       *string             `json:"timeZone"`
-	Summary        *string             `json:"summary"`
-	Relevancy      int                 `json:"relevancy"`
-	Rank           rankJSON            `json:"rank"`
-	AgreedTerms    *bool               `json:"agreedTerms"`
-	Onboarded      *bool               `json:"onboarded"`
-	Audiences      []string            `json:"audiences"`
-	SingleSignOn   bool                `json:"singleSignOn"`
+	Deleted        bool         `json:"deleted"`
+	Compliance     int          `json:"compliance"`
+	Level          int          `json:"level"`
+	FirstLogin     *string      `json:"firstLogin"`
+	LastLogin      *string      `json:"lastLogin"`
+	Tags           userTagsJSON `json:"tags"`
+	UsersFollowing []string     `json:"usersFollowing"`
+	TagsFollowing  []string     `json:"tagsFollowing"`
+	CreatedAt      *string      `json:"createdAt"`
+	UpdatedAt      *string      `json:"updatedAt"`
+	HasPicture     bool         `json:"hasPicture"`
+	TimeZone       *string      `json:"timeZone"`
+	Summary        *string      `json:"summary"`
+	Relevancy      int          `json:"relevancy"`
+	Rank           rankJSON     `json:"rank"`
+	AgreedTerms    *bool        `json:"agreedTerms"`
+	Onboarded      *bool        `json:"onboarded"`
+	Audiences      []string     `json:"audiences"`
+	SingleSignOn   bool         `json:"singleSignOn"`
+}
+
+// userTagsJSON is the tags object of a full User: the user's skills, in
+// the shape the skills update takes.
+type userTagsJSON struct {
+	Skills []userSkillJSON `json:"skills"`
+}
+
+type userSkillJSON struct {
+	TagName     string `json:"tagName"`
+	Level       *int   `json:"level"`
+	TargetLevel *int   `json:"targetLevel"`
 }
 
 type rankJSON struct {
@@ -400,13 +459,15 @@ func positions(u *lethe.User, now time.Time) []positionJSON {
 	return []positionJSON{pos}
 }
 
-func toUserJSON(u *lethe.User, now time.Time) userJSON {
+// toUserJSON is u as a full User; links may be nil (none), and are not shown
+// for an erased user.
+func toUserJSON(u *lethe.User, links *lethe.UserLinks, now time.Time) userJSON {
 	out := userJSON{
 		basicUserJSON: basicUserJSON{
 			ID: string(u.ID), Status: string(lethe.StatusAt(&u.Learner, now)), Positions: positions(u, now),
 			AdditionalFields: additional(u.Person), Role: strPtr(string(u.Role)),
 		},
-		Deleted: u.Deleted(), Tags: map[string][]string{"skills": {}}, UsersFollowing: []string{}, TagsFollowing: []string{},
+		Deleted: u.Deleted(), Tags: userTagsJSON{Skills: []userSkillJSON{}}, UsersFollowing: []string{}, TagsFollowing: []string{},
 		CreatedAt: formatTimePtr(&u.CreatedAt), UpdatedAt: formatTimePtr(&u.UpdatedAt), Audiences: []string{},
 	}
 	if p := u.Person; p != nil {
@@ -415,11 +476,18 @@ func toUserJSON(u *lethe.User, now time.Time) userJSON {
 		out.FirstLogin, out.LastLogin = formatTimePtr(u.FirstLoginAt), formatTimePtr(u.LastLoginAt)
 		out.SingleSignOn = u.SSO
 	}
+	if links != nil && !u.Deleted() {
+		out.Audiences = append(out.Audiences, links.Audiences...)
+		out.TagsFollowing = append(out.TagsFollowing, links.Interests...)
+		for _, sk := range links.Skills {
+			out.Tags.Skills = append(out.Tags.Skills, userSkillJSON{TagName: sk.TagName, Level: sk.Level, TargetLevel: sk.TargetLevel})
+		}
+	}
 	return out
 }
 
 func toBasicUserJSON(u *lethe.User, now time.Time) basicUserJSON {
-	return toUserJSON(u, now).basicUserJSON
+	return toUserJSON(u, nil, now).basicUserJSON
 }
 
 func toLifecycleJSON(u *lethe.User) lifecycleJSON {

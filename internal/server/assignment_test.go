@@ -161,7 +161,13 @@ func TestAssignments_UpdateDeleteList(t *testing.T) {
 		if got := s.MustArray(t, s.A, "GET", "/rest/v1/assignments?perPage=1&page=2", ""); len(got) != 1 || got[0].(map[string]any)["id"] != id2 {
 			t.Errorf("page 2: %v", got)
 		}
-		for q, field := range map[string]string{"perPage=101": "perPage", "limit=101": "limit", "updatedSince=x": "updatedSince"} {
+		// Above the maximum of 100 reads as 100 (ADR 0025).
+		for _, q := range []string{"perPage=101", "limit=101", "perPage=1000", "perPage=99999999999999999999"} {
+			if got := s.MustArray(t, s.A, "GET", "/rest/v1/assignments?"+q, ""); len(got) != 2 {
+				t.Errorf("%s: %d assignments, want 2", q, len(got))
+			}
+		}
+		for q, field := range map[string]string{"perPage=0": "perPage", "limit=0": "limit", "perPage=-1": "perPage", "updatedSince=x": "updatedSince"} {
 			MustError(t, s.Do(t, s.A, "GET", "/rest/v1/assignments?"+q, ""), http.StatusUnprocessableEntity, "invalid", field)
 		}
 	})

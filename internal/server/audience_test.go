@@ -154,7 +154,10 @@ func TestAudiences_List(t *testing.T) {
 	if n := len(none["results"].([]any)); n != 0 {
 		t.Errorf("apiControlled=false: %d results, want 0", n)
 	}
-	for q, field := range map[string]string{"perPage=0": "perPage", "perPage=1001": "perPage", "apiControlled=yes": "apiControlled",
+	if p := s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/audiences?perPage=1001", "")["pagination"].(map[string]any); p["perPage"] != 1000.0 {
+		t.Errorf("perPage=1001 reads as %v, want 1000", p["perPage"])
+	}
+	for q, field := range map[string]string{"perPage=0": "perPage", "apiControlled=yes": "apiControlled",
 		"updatedSince=soon": "updatedSince", "page=0": "page"} {
 		MustError(t, s.Do(t, s.A, "GET", "/rest/v1/audiences?"+q, ""), http.StatusUnprocessableEntity, "invalid", field)
 	}
@@ -247,7 +250,10 @@ func TestAudiences_Members(t *testing.T) {
 			MustError(t, s.Do(t, s.A, m, "/rest/v1/audiences/nope/members", `["ada"]`), http.StatusNotFound, "not_found")
 		}
 		MustError(t, s.Do(t, s.A, "GET", "/rest/v1/audiences/nope/members", ""), http.StatusNotFound, "not_found")
-		MustError(t, s.Do(t, s.A, "GET", path+"?perPage=1001", ""), http.StatusUnprocessableEntity, "invalid", "perPage")
+		if p := s.MustOK(t, s.A, http.StatusOK, "GET", path+"?perPage=1001", "")["pagination"].(map[string]any); p["perPage"] != 1000.0 {
+			t.Errorf("members perPage=1001 reads as %v, want 1000", p["perPage"])
+		}
+		MustError(t, s.Do(t, s.A, "GET", path+"?perPage=0", ""), http.StatusUnprocessableEntity, "invalid", "perPage")
 	})
 	t.Run("OKHundred", func(t *testing.T) {
 		var refs []string

@@ -59,13 +59,13 @@ func TestCompletions(t *testing.T) {
 			"": 4, "?contentId=" + contentA: 2, "?userId=" + ada: 2, "?isRPL=false": 4, "?isRPL=true": 0,
 			"?completedDateRangeStart=2025-03-01": 3, "?completedDateRangeEnd=2025-02-01": 1,
 			"?completedDateRangeStart=2025-03-01T10:00:00Z&completedDateRangeEnd=2025-03-01T10:00:00Z": 1,
-			"?perPage=3&page=2": 1, "?perPage=1000": 4,
+			"?perPage=3&page=2": 1, "?perPage=1000": 4, "?perPage=1001": 4, "?limit=5000": 4,
 		} {
 			if got := ids(q); got != want {
 				t.Errorf("%s: %d completions, want %d", q, got, want)
 			}
 		}
-		for q, field := range map[string]string{"perPage=1001": "perPage", "isRPL=maybe": "isRPL", "completedDateRangeStart=x": "completedDateRangeStart"} {
+		for q, field := range map[string]string{"perPage=0": "perPage", "isRPL=maybe": "isRPL", "completedDateRangeStart=x": "completedDateRangeStart"} {
 			MustError(t, s.Do(t, s.A, "GET", path+"?"+q, ""), http.StatusUnprocessableEntity, "invalid", field)
 		}
 	})

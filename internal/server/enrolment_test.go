@@ -127,7 +127,7 @@ func TestEnrolments_ListFilters(t *testing.T) {
 	if got := users("?perPage=2&page=2"); len(got) != 1 {
 		t.Errorf("page 2: %v", got)
 	}
-	for q, field := range map[string]string{"status=late": "status", "updatedAtTo=2025-01-01": "updatedAtTo", "perPage=101": "perPage",
+	for q, field := range map[string]string{"status=late": "status", "updatedAtTo=2025-01-01": "updatedAtTo", "perPage=0": "perPage",
 		"updatedAtFrom=x": "updatedAtFrom"} {
 		MustError(t, s.Do(t, s.A, "GET", path+"?"+q, ""), http.StatusUnprocessableEntity, "invalid", field)
 	}

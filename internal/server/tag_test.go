@@ -98,7 +98,10 @@ func TestTags(t *testing.T) {
 		page = s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/tags?updatedSince=2100-01-01", "")
 		MustDiff(t, "none", []any{}, page["results"])
 		MustError(t, s.Do(t, s.A, "GET", "/rest/v1/tags?updatedSince=yesterday", ""), http.StatusUnprocessableEntity, "invalid", "updatedSince")
-		MustError(t, s.Do(t, s.A, "GET", "/rest/v1/tags?perPage=1001", ""), http.StatusUnprocessableEntity, "invalid", "perPage")
+		if p := s.MustOK(t, s.A, http.StatusOK, "GET", "/rest/v1/tags?perPage=1001", "")["pagination"].(map[string]any); p["perPage"] != 1000.0 {
+			t.Errorf("perPage=1001 reads as %v, want 1000", p["perPage"])
+		}
+		MustError(t, s.Do(t, s.A, "GET", "/rest/v1/tags?perPage=0", ""), http.StatusUnprocessableEntity, "invalid", "perPage")
 	})
 	t.Run("OKSkillLevels", func(t *testing.T) {
 		MustDiff(t, "empty", []any{}, s.MustArray(t, s.A, "GET", "/rest/v1/skills/levels", ""))

@@ -799,6 +799,9 @@ func TestUsers_Search(t *testing.T) {
 		{"OKLimitAlias", "limit=3", all[:3], [4]float64{5, 2, 1, 3}},
 		{"OKPerPageWinsOverLimit", "perPage=4&limit=1", all[:4], [4]float64{5, 2, 1, 4}},
 		{"OKMaxPerPage", "perPage=1000", all, [4]float64{5, 1, 1, 1000}},
+		{"OKPerPageAboveMaxClamps", "perPage=1001", all, [4]float64{5, 1, 1, 1000}},
+		{"OKPerPageHugeClamps", "perPage=99999999999999999999", all, [4]float64{5, 1, 1, 1000}},
+		{"OKLimitAboveMaxClamps", "limit=5000", all, [4]float64{5, 1, 1, 1000}},
 		{"OKMinPerPage", "perPage=1&page=5", all[4:], [4]float64{5, 5, 5, 1}},
 		{"OKFilteredPaging", "omitStatuses=inactive&perPage=2&page=2", []string{"u-expired"}, [4]float64{3, 2, 2, 2}},
 		{"OKEmptyValuesAreDefaults", "perPage=&page=&limit=", all, [4]float64{5, 1, 1, 100}},
@@ -817,9 +820,8 @@ func TestUsers_Search(t *testing.T) {
 		status             int
 	}{
 		{"ErrPerPageZero", "perPage=0", "perPage", http.StatusUnprocessableEntity},
-		{"ErrPerPageTooBig", "perPage=1001", "perPage", http.StatusUnprocessableEntity},
 		{"ErrPerPageNegative", "perPage=-5", "perPage", http.StatusUnprocessableEntity},
-		{"ErrPerPageHuge", "perPage=99999999999999999999", "perPage", http.StatusUnprocessableEntity},
+		{"ErrPerPageHugeNegative", "perPage=-99999999999999999999", "perPage", http.StatusUnprocessableEntity},
 		{"ErrPerPageText", "perPage=abc", "perPage", http.StatusBadRequest},
 		{"ErrPerPageFraction", "perPage=2.5", "perPage", http.StatusBadRequest},
 		{"ErrLimitZero", "limit=0", "limit", http.StatusUnprocessableEntity},

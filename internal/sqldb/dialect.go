@@ -53,6 +53,11 @@ type dialect struct {
 	// items by learner (a CSV job's duplicates), which SQLite would
 	// otherwise answer from job_items_pending, reading every pending item.
 	learnerItems string
+	// memberLearners follows audience_members in a look-up by learner
+	// (the links of a page of users): SQLite, without statistics, would read
+	// every membership of the tenant through the primary key, which covers
+	// the query, rather than seek the learner index.
+	memberLearners string
 	// rowSeq numbers the rows of a table t in a query, uniquely and in a
 	// stable order (%[1]s is the table's alias): SQLite's rowid, with no
 	// sort; elsewhere ROW_NUMBER over the id column %[2]s.
@@ -114,6 +119,8 @@ var sqliteDialect = dialect{
 	learnerItems: " INDEXED BY job_items_learner",
 	rowSeq:       "%[1]s.rowid",
 	steerPlans:   true,
+
+	memberLearners: " INDEXED BY audience_members_learner",
 	isUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {
