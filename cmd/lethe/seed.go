@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/lethehq/lethe"
+	"github.com/lethehq/lethe/internal/seed"
 	"github.com/lethehq/lethe/internal/sqldb"
 )
 
 // runSeed fills a tenant with a synthetic organisation, directly on the
-// database (sqldb.DB.Seed), for benchmarks and trials. It creates the
+// database (seed.Organisation), for benchmarks and trials. It creates the
 // tenant when it does not exist, and prints its API key then.
 func runSeed(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "seed")
@@ -19,7 +20,7 @@ func runSeed(ctx context.Context, e env, args []string) error {
 	tenant := fs.String("tenant", "", "the tenant to fill (created when missing; required)")
 	users := fs.Int("users", 0, "how many users (required, 1 to 10,000,000)")
 	records := fs.Int("records-per-user", 20, "learning records per user: enrolments, completions, CPD and activities (0 to 255)")
-	seed := fs.Uint64("seed", 1, "the same seed gives the same organisation")
+	seedN := fs.Uint64("seed", 1, "the same seed gives the same organisation")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseFlags(fs, args)
 	switch {
@@ -57,7 +58,7 @@ func runSeed(ctx context.Context, e env, args []string) error {
 			}
 		}
 	}
-	c, err := db.Seed(actx, sqldb.SeedOptions{Users: *users, RecordsPerUser: *records, Seed: *seed, Progress: progress})
+	c, err := seed.Organisation(actx, db, seed.Options{Users: *users, RecordsPerUser: *records, Seed: *seedN, Progress: progress})
 	if err != nil {
 		return fmt.Errorf("seed: %s", lethe.ErrorMessage(err))
 	}
@@ -66,7 +67,7 @@ func runSeed(ctx context.Context, e env, args []string) error {
 		out := struct {
 			TenantID string `json:"tenantId"`
 			APIKey   string `json:"apiKey,omitempty"`
-			sqldb.SeedCounts
+			seed.Counts
 			Records int     `json:"records"`
 			Seconds float64 `json:"seconds"`
 		}{*tenant, key, c, c.Records(), took.Seconds()}

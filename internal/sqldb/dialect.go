@@ -80,6 +80,15 @@ type dialect struct {
 	// file (PostgreSQL's VACUUM FULL), for the bytes a plain VACUUM leaves in
 	// free page space; "" when there is nothing to do.
 	rewriteTables string
+	// pipelineLoads builds the rows of a bulk load in a goroutine beside the
+	// one that inserts them (pipeline): SQLite inserts in the calling
+	// process, so building rows on the other core is a gain; PostgreSQL's
+	// server inserts in a process of its own, where it gained nothing.
+	pipelineLoads bool
+	// checksKeysInLoads: foreign keys stay on during a bulk load, so a
+	// child's rows wait for their parent's (LoadTable.After). SQLite turns
+	// them off for a load (bulkLoadMode).
+	checksKeysInLoads bool
 }
 
 // options are the tunables of Open.
@@ -106,14 +115,15 @@ func WithSigningKey(key ed25519.PrivateKey) Option { return func(o *options) { o
 func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
 
 var sqliteDialect = dialect{
-	name:         "sqlite",
-	open:         openSQLite,
-	forUpdate:    "", // write transactions are immediate: the whole database is locked
-	scanAll:      " NOT INDEXED",
-	pendingItems: " INDEXED BY job_items_pending",
-	learnerItems: " INDEXED BY job_items_learner",
-	rowSeq:       "%[1]s.rowid",
-	steerPlans:   true,
+	name:          "sqlite",
+	open:          openSQLite,
+	forUpdate:     "", // write transactions are immediate: the whole database is locked
+	scanAll:       " NOT INDEXED",
+	pendingItems:  " INDEXED BY job_items_pending",
+	learnerItems:  " INDEXED BY job_items_learner",
+	rowSeq:        "%[1]s.rowid",
+	steerPlans:    true,
+	pipelineLoads: true,
 	isUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {
@@ -160,8 +170,9 @@ var postgresDialect = dialect{
 	// INDEX_CLEANUP ON: by default (AUTO) a VACUUM skips the indexes when
 	// under 2% of a table's pages hold dead rows, which leaves one erased
 	// person's email and ref as live index entries in a large table.
-	scrubTables:   "VACUUM (INDEX_CLEANUP ON) ",
-	rewriteTables: "VACUUM FULL ",
+	scrubTables:       "VACUUM (INDEX_CLEANUP ON) ",
+	rewriteTables:     "VACUUM FULL ",
+	checksKeysInLoads: true,
 }
 
 // dialectFor picks the dialect of a --db value: a postgres:// or

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethehq/lethe/internal/seed"
+
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/lethehq/lethe/internal/testdb"
@@ -31,7 +33,7 @@ func BenchmarkReportService(b *testing.B) {
 	MustCreateContent(b, ctx, db, "c00000000000000000000001")
 	n := benchReportUsers()
 	began := time.Now()
-	if err := db.SeedUsers(ctx, n, 1); err != nil {
+	if err := seed.Users(ctx, db, n, 1); err != nil {
 		b.Fatal(err)
 	}
 	aud := benchAudience(b, db, ctx)

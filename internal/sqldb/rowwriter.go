@@ -131,26 +131,42 @@ func (w *rowWriter) close() {
 	}
 }
 
+// pipe makes w hand the rows of each statement to the writing goroutine
+// of a pipeline through queue.
+func (w *rowWriter) pipe(queue chan<- queuedRows) {
+	w.queue, w.spare = queue, make(chan []any, pipelineDepth)
+}
+
 // pipeline runs produce, which adds rows to ws (and flushes them), in a
 // goroutine of its own, while the calling goroutine writes the rows in the
-// order they were queued: building rows (ids, keyed hashes, sealed text)
-// takes one core while SQLite inserts on the other. It returns the first
-// error of either side; after one, neither writes more.
-//
-// On PostgreSQL, whose server inserts in a process of its own, produce runs
-// in the calling goroutine and each statement is sent as it fills: there
-// the pipeline gained nothing (a 100k seed took 27–28 s either way) and
-// cost the client a third more CPU, collecting the queue's garbage.
+// order they were queued, where the dialect pipelines loads; elsewhere it
+// runs produce in line, each statement sent as it fills.
 func pipeline(ctx context.Context, ws []*rowWriter, produce func(ctx context.Context) error) error {
-	if len(ws) == 0 || ws[0].tx.db.dialect.name != "sqlite" {
+	if len(ws) == 0 || !ws[0].tx.db.dialect.pipelineLoads {
 		return produce(ctx)
 	}
+	err := runPipeline(ctx, func(queue chan<- queuedRows) {
+		for _, w := range ws {
+			w.pipe(queue)
+		}
+	}, produce)
+	for _, w := range ws {
+		w.queue, w.spare = nil, nil
+	}
+	return err
+}
+
+// runPipeline runs produce in a goroutine of its own, after attach has
+// given the writers it adds rows to the queue, and writes the rows queued,
+// in order, in the calling goroutine: building rows (ids, keyed hashes,
+// sealed text) takes one core while SQLite inserts on the other
+// (docs/adr/0014). It returns the first error of either side; after one,
+// neither writes more.
+func runPipeline(ctx context.Context, attach func(queue chan<- queuedRows), produce func(ctx context.Context) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	queue := make(chan queuedRows, pipelineDepth)
-	for _, w := range ws {
-		w.queue, w.spare = queue, make(chan []any, pipelineDepth)
-	}
+	attach(queue)
 	produced := make(chan error, 1)
 	go func() {
 		defer close(queue)
@@ -173,12 +189,94 @@ func pipeline(ctx context.Context, ws []*rowWriter, produce func(ctx context.Con
 	if perr := <-produced; err == nil {
 		err = perr
 	}
-	for _, w := range ws {
-		w.queue, w.spare = nil, nil
-	}
 	return err
 }
 
 // pipelineDepth is how many statements' rows a pipeline holds at most
 // between its two goroutines.
 const pipelineDepth = 64
+
+// bulkInsert inserts rows through one statement per batch of rows. SQLite
+// binds long parameter lists slowly, so it gets batches of one row through a
+// prepared statement; PostgreSQL gets hundreds of rows per statement.
+type bulkInsert struct {
+	tx    *Tx
+	head  string // INSERT INTO t (a, b, …) VALUES
+	tail  string // e.g. ON CONFLICT DO NOTHING
+	cols  int
+	batch int
+	rows  int
+	args  []any
+	stmt  *sql.Stmt
+}
+
+func (tx *Tx) bulk(head string, cols int) *bulkInsert {
+	batch := 1
+	if tx.db.dialect.name == "postgres" {
+		batch = 500
+	}
+	return &bulkInsert{tx: tx, head: head, cols: cols, batch: batch}
+}
+
+func (b *bulkInsert) add(vals ...any) {
+	b.args = append(b.args, vals...)
+	b.rows++
+}
+
+func (b *bulkInsert) flush(ctx context.Context) error {
+	if b.rows == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(b.head)
+	for r := 0; r < b.rows; r++ {
+		if r > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteByte('(')
+		for c := 0; c < b.cols; c++ {
+			if c > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("$" + strconv.Itoa(r*b.cols+c+1))
+		}
+		q.WriteByte(')')
+	}
+	q.WriteString(b.tail)
+	var err error
+	if b.rows == 1 { // one prepared statement serves every single-row flush
+		if b.stmt == nil {
+			if b.stmt, err = b.tx.PrepareContext(ctx, q.String()); err != nil {
+				return err
+			}
+		}
+		_, err = b.stmt.ExecContext(ctx, b.args...)
+	} else {
+		_, err = b.tx.ExecContext(ctx, q.String(), b.args...)
+	}
+	b.rows, b.args = 0, b.args[:0]
+	return err
+}
+
+func (b *bulkInsert) close() {
+	if b.stmt != nil {
+		b.stmt.Close()
+	}
+}
+
+// flushRows writes the rows pending in each writer, in order (a parent's
+// before its children's).
+func flushRows(ctx context.Context, ws []*rowWriter) error {
+	for _, w := range ws {
+		if err := w.flush(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func closeRows(ws []*rowWriter) {
+	for _, w := range ws {
+		w.close()
+	}
+}
