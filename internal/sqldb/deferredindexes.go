@@ -21,7 +21,7 @@ var seedTables = []string{"learners", "people", "status_history", "audience_memb
 // written in random order, 481 s with none). A seed that does not reach the end
 // leaves them listed, and Open builds them (buildDeferredIndexes).
 func (db *DB) deferIndexes(ctx context.Context) (bool, error) {
-	if db.dialect.name != "sqlite" {
+	if !db.dialect.defersIndexes {
 		return false, nil
 	}
 	// Every row of the seed's tables hangs off a learner: no tenant with a
@@ -102,8 +102,8 @@ const (
 // in a transaction that also strikes it off the list, and tells progress
 // (when set) before the first and after each.
 func (db *DB) buildDeferredIndexes(ctx context.Context, progress func(done, total int)) (err error) {
-	if db.dialect.name != "sqlite" {
-		return nil // only SQLite seeds defer indexes
+	if !db.dialect.defersIndexes {
+		return nil
 	}
 	indexes, err := queryAll(ctx, db.write, scanIndex, `SELECT name, sql FROM deferred_indexes ORDER BY name`)
 	if err != nil {
@@ -157,7 +157,7 @@ func (db *DB) buildDeferredIndexes(ctx context.Context, progress func(done, tota
 // their primary keys; it gets seedCacheKiB, which loaded 1M users as fast
 // (109 against 114 s) with a third of the peak RSS (0.8 against 2.3 GiB).
 func (db *DB) bulkLoadMode(ctx context.Context, indexesDeferred bool) (restore func() error, err error) {
-	if db.dialect.name == "postgres" {
+	if !db.dialect.tunesLoads {
 		return func() error { return nil }, nil
 	}
 	cache := indexedSeedCacheKiB

@@ -28,7 +28,9 @@ import (
 // dialect holds everything that differs between the databases Lethe runs on.
 // The SQL text of queries is the same on both.
 type dialect struct {
-	name string // also the migrations folder
+	name string // what DB.Dialect says
+	// migrations is the folder of the dialect's migrations (migrations/).
+	migrations string
 	// open returns the pools of a database.
 	open func(ctx context.Context, dsn string, o options) (pools, error)
 	// steerPlans: the dialect's planner needs telling when a status filter
@@ -57,6 +59,23 @@ type dialect struct {
 	// stable order (%[1]s is the table's alias): SQLite's rowid, with no
 	// sort; elsewhere ROW_NUMBER over the id column %[2]s.
 	rowSeq string
+	// lockAudience locks the audience row (alias a) a write transaction
+	// reads, so membership changes of one audience run one at a time;
+	// shareLock keeps the rows a SELECT reads from changing until commit.
+	// SQLite needs neither: its write transactions lock the database.
+	lockAudience, shareLock string
+	// advisoryLock takes a lock named by its one parameter for the rest of
+	// the transaction ("" where write transactions run one at a time).
+	advisoryLock string
+	// cachesTxStmts: each statement is prepared once per transaction
+	// (Tx.stmt), where parsing costs more than running most statements
+	// (SQLite); PostgreSQL's driver keeps its own statement cache.
+	cachesTxStmts bool
+	// defersIndexes: a bulk load into an empty database may drop the
+	// secondary indexes of the learners' tables and build them at the end,
+	// from a sort (deferredindexes.go, docs/adr/0013); tunesLoads: a load
+	// sets pragmas of the write connection (bulkLoadMode).
+	defersIndexes, tunesLoads bool
 	// lockRow locks the row a single-table SELECT reads ("" on SQLite);
 	// skipLocked does too, skipping rows another transaction has locked.
 	lockRow, skipLocked string
@@ -89,6 +108,15 @@ type dialect struct {
 	// child's rows wait for their parent's (LoadTable.After). SQLite turns
 	// them off for a load (bulkLoadMode).
 	checksKeysInLoads bool
+	// rowsPerInsert is how many rows a multi-row INSERT takes (rowWriter),
+	// plain and with RETURNING: long parameter lists bind slowly on SQLite,
+	// single rows pay a statement each; 50 and 25 measured best there
+	// (docs/PERFORMANCE.md). PostgreSQL takes 500, a round trip each.
+	rowsPerInsert struct{ plain, returning int }
+	// numberedParams: the statements a rowWriter builds number their
+	// parameters ($1, $2, …); SQLite's take "?", which its driver binds
+	// without looking up a name per parameter.
+	numberedParams bool
 }
 
 // options are the tunables of Open.
@@ -116,6 +144,10 @@ func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
 
 var sqliteDialect = dialect{
 	name:          "sqlite",
+	migrations:    "sqlite",
+	cachesTxStmts: true,
+	defersIndexes: true,
+	tunesLoads:    true,
 	open:          openSQLite,
 	forUpdate:     "", // write transactions are immediate: the whole database is locked
 	scanAll:       " NOT INDEXED",
@@ -124,6 +156,7 @@ var sqliteDialect = dialect{
 	rowSeq:        "%[1]s.rowid",
 	steerPlans:    true,
 	pipelineLoads: true,
+	rowsPerInsert: struct{ plain, returning int }{50, 25},
 	isUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {
@@ -140,6 +173,10 @@ var sqliteDialect = dialect{
 
 var postgresDialect = dialect{
 	name:           "postgres",
+	migrations:     "postgres",
+	lockAudience:   " FOR UPDATE OF a",
+	shareLock:      " FOR SHARE",
+	advisoryLock:   `SELECT pg_advisory_xact_lock(hashtext($1))`,
 	open:           openPostgres,
 	forUpdate:      " FOR UPDATE OF l",
 	lockRow:        " FOR UPDATE",
@@ -173,6 +210,8 @@ var postgresDialect = dialect{
 	scrubTables:       "VACUUM (INDEX_CLEANUP ON) ",
 	rewriteTables:     "VACUUM FULL ",
 	checksKeysInLoads: true,
+	rowsPerInsert:     struct{ plain, returning int }{500, 500},
+	numberedParams:    true,
 }
 
 // dialectFor picks the dialect of a --db value: a postgres:// or

@@ -581,14 +581,12 @@ func (s *JobService) prepareSelection(ctx context.Context, job string, action le
 func (s *JobService) writeItems(ctx context.Context, job string, action lethe.BulkAction, items []jobItem) error {
 	err := s.db.writeTx(ctx, func(tx *Tx) error {
 		tenant := string(tx.actor.TenantID)
-		ins := tx.bulk(`INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action, outcome, reason) VALUES `, 8)
+		ins := tx.rows(`INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action, outcome, reason) VALUES `, 8)
 		defer ins.close()
 		for _, it := range items {
-			ins.add(tenant, job, it.seq, it.line, nullStr(string(it.learner)), string(action), nullStr(it.outcome), nullStr(it.reason))
-			if ins.rows >= ins.batch {
-				if err := ins.flush(ctx); err != nil {
-					return fmt.Errorf("insert job items: %w", err)
-				}
+			err := ins.add(ctx, tenant, job, it.seq, it.line, nullStr(string(it.learner)), string(action), nullStr(it.outcome), nullStr(it.reason))
+			if err != nil {
+				return fmt.Errorf("insert job items: %w", err)
 			}
 		}
 		if err := ins.flush(ctx); err != nil {

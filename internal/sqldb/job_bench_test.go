@@ -14,7 +14,7 @@ import (
 	"github.com/lethehq/lethe/internal/testdb"
 )
 
-// seedHistory seeds n users (SeedUsers) and gives each live one about
+// seedHistory seeds n users (seed.Users) and gives each live one about
 // perUser activities; it returns the live users' ids.
 func seedHistory(tb testing.TB, ctx context.Context, db *sqldb.DB, n, perUser int) []lethe.LearnerID {
 	tb.Helper()

@@ -19,7 +19,7 @@ func benchReportUsers() int {
 }
 
 // BenchmarkReportService measures both reports on a tenant of
-// benchReportUsers seeded users (DB.SeedUsers: 10% suspended and 5% erased,
+// benchReportUsers seeded users (seed.Users: 10% suspended and 5% erased,
 // each with its status history), an audience of every active user (about
 // 85%; DB.SeedMembers), an assignment of that audience (one enrolment each),
 // and completions by one user in twenty who is a member, half of them after

@@ -7,14 +7,21 @@ import (
 	"strings"
 )
 
-// rowWriter inserts rows through one multi-row INSERT prepared for the
-// transaction, many rows a statement: "?" parameters on SQLite, which binds
-// them faster than numbered ones, "$n" on PostgreSQL.
+// rowWriter is the one writer of multi-row INSERTs, on every path that
+// writes many rows (ingestion, enrolments, job items, data keys, bulk
+// loads): rows are queued and written many a statement, each full
+// statement through one statement prepared for the transaction; "?"
+// parameters on SQLite, which binds them faster than numbered ones, "$n"
+// on PostgreSQL (docs/adr/0022). How many rows a statement takes is the
+// dialect's (rowsPerInsert).
 type rowWriter struct {
 	tx   *Tx
 	head string // INSERT INTO t (a, b, …) VALUES
+	tail string // after the rows: ON CONFLICT …, RETURNING …
 	cols int
 	per  int // rows per statement
+	// scan, with RETURNING, reads each row a statement returns.
+	scan func(*sql.Rows) error
 	args []any
 	stmt *sql.Stmt
 	// after is a writer whose rows must be written first (foreign keys).
@@ -31,17 +38,37 @@ type queuedRows struct {
 	args []any
 }
 
-func (tx *Tx) rows(head string, cols int) *rowWriter {
-	per := 50
-	if tx.db.dialect.name == "postgres" {
-		per = 500
+// rowOption changes what a rowWriter's statements say.
+type rowOption func(*rowWriter)
+
+// onConflict follows the rows of each statement with clause (an ON
+// CONFLICT clause).
+func onConflict(clause string) rowOption { return func(w *rowWriter) { w.tail = clause + w.tail } }
+
+// returning makes each statement return columns, read by scan row by row;
+// the statements take the dialect's rows per RETURNING insert.
+func returning(columns string, scan func(*sql.Rows) error) rowOption {
+	return func(w *rowWriter) {
+		w.tail += " RETURNING " + columns
+		w.scan, w.per = scan, w.tx.db.dialect.rowsPerInsert.returning
 	}
-	return &rowWriter{tx: tx, head: head, cols: cols, per: per, args: make([]any, 0, per*cols)}
+}
+
+// rows returns a writer of rows of cols values into head (INSERT INTO t
+// (a, b, …) VALUES ).
+func (tx *Tx) rows(head string, cols int, opts ...rowOption) *rowWriter {
+	w := &rowWriter{tx: tx, head: head, cols: cols, per: tx.db.dialect.rowsPerInsert.plain}
+	for _, o := range opts {
+		o(w)
+	}
+	w.args = make([]any, 0, w.per*cols)
+	return w
 }
 
 func (w *rowWriter) statement(rows int) string {
 	var q strings.Builder
 	q.WriteString(w.head)
+	numbered := w.tx.db.dialect.numberedParams
 	for r := range rows {
 		if r > 0 {
 			q.WriteString(", ")
@@ -51,7 +78,7 @@ func (w *rowWriter) statement(rows int) string {
 			if c > 0 {
 				q.WriteString(", ")
 			}
-			if w.tx.db.dialect.name == "postgres" {
+			if numbered {
 				q.WriteString("$" + strconv.Itoa(r*w.cols+c+1))
 			} else {
 				q.WriteByte('?')
@@ -59,6 +86,7 @@ func (w *rowWriter) statement(rows int) string {
 		}
 		q.WriteByte(')')
 	}
+	q.WriteString(w.tail)
 	return q.String()
 }
 
@@ -112,8 +140,7 @@ func (w *rowWriter) write(ctx context.Context) error {
 // fill one, through a statement of their own when fewer.
 func (w *rowWriter) exec(ctx context.Context, args []any) error {
 	if len(args) < w.per*w.cols {
-		_, err := w.tx.Tx.ExecContext(ctx, w.statement(len(args)/w.cols), args...)
-		return err
+		return w.run(ctx, nil, w.statement(len(args)/w.cols), args)
 	}
 	if w.stmt == nil {
 		var err error
@@ -121,8 +148,37 @@ func (w *rowWriter) exec(ctx context.Context, args []any) error {
 			return err
 		}
 	}
-	_, err := w.stmt.ExecContext(ctx, args...)
-	return err
+	return w.run(ctx, w.stmt, "", args)
+}
+
+// run runs the statement st, or else the text q, and reads what it returns.
+func (w *rowWriter) run(ctx context.Context, st *sql.Stmt, q string, args []any) error {
+	if w.scan == nil {
+		var err error
+		if st != nil {
+			_, err = st.ExecContext(ctx, args...)
+		} else {
+			_, err = w.tx.Tx.ExecContext(ctx, q, args...)
+		}
+		return err
+	}
+	var rs *sql.Rows
+	var err error
+	if st != nil {
+		rs, err = st.QueryContext(ctx, args...)
+	} else {
+		rs, err = w.tx.Tx.QueryContext(ctx, q, args...)
+	}
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		if err := w.scan(rs); err != nil {
+			return err
+		}
+	}
+	return rs.Err()
 }
 
 func (w *rowWriter) close() {
@@ -195,74 +251,6 @@ func runPipeline(ctx context.Context, attach func(queue chan<- queuedRows), prod
 // pipelineDepth is how many statements' rows a pipeline holds at most
 // between its two goroutines.
 const pipelineDepth = 64
-
-// bulkInsert inserts rows through one statement per batch of rows. SQLite
-// binds long parameter lists slowly, so it gets batches of one row through a
-// prepared statement; PostgreSQL gets hundreds of rows per statement.
-type bulkInsert struct {
-	tx    *Tx
-	head  string // INSERT INTO t (a, b, …) VALUES
-	tail  string // e.g. ON CONFLICT DO NOTHING
-	cols  int
-	batch int
-	rows  int
-	args  []any
-	stmt  *sql.Stmt
-}
-
-func (tx *Tx) bulk(head string, cols int) *bulkInsert {
-	batch := 1
-	if tx.db.dialect.name == "postgres" {
-		batch = 500
-	}
-	return &bulkInsert{tx: tx, head: head, cols: cols, batch: batch}
-}
-
-func (b *bulkInsert) add(vals ...any) {
-	b.args = append(b.args, vals...)
-	b.rows++
-}
-
-func (b *bulkInsert) flush(ctx context.Context) error {
-	if b.rows == 0 {
-		return nil
-	}
-	var q strings.Builder
-	q.WriteString(b.head)
-	for r := 0; r < b.rows; r++ {
-		if r > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteByte('(')
-		for c := 0; c < b.cols; c++ {
-			if c > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("$" + strconv.Itoa(r*b.cols+c+1))
-		}
-		q.WriteByte(')')
-	}
-	q.WriteString(b.tail)
-	var err error
-	if b.rows == 1 { // one prepared statement serves every single-row flush
-		if b.stmt == nil {
-			if b.stmt, err = b.tx.PrepareContext(ctx, q.String()); err != nil {
-				return err
-			}
-		}
-		_, err = b.stmt.ExecContext(ctx, b.args...)
-	} else {
-		_, err = b.tx.ExecContext(ctx, q.String(), b.args...)
-	}
-	b.rows, b.args = 0, b.args[:0]
-	return err
-}
-
-func (b *bulkInsert) close() {
-	if b.stmt != nil {
-		b.stmt.Close()
-	}
-}
 
 // flushRows writes the rows pending in each writer, in order (a parent's
 // before its children's).

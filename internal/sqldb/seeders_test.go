@@ -11,7 +11,7 @@ import (
 
 // SeedActivities fills the tenant of the actor in ctx with n synthetic
 // activities of learners, spread evenly over span before now, directly and
-// quickly (as SeedUsers), for benchmarks. Client ids are "seed-<seed>-<i>".
+// quickly (as seed.Users), for benchmarks. Client ids are "seed-<seed>-<i>".
 func (db *DB) SeedActivities(ctx context.Context, n int, learners []lethe.LearnerID, span time.Duration, seed uint64) error {
 	actor, err := lethe.ActorFrom(ctx)
 	if err != nil {
@@ -27,7 +27,7 @@ func (db *DB) SeedActivities(ctx context.Context, n int, learners []lethe.Learne
 	types := []string{"viewed", "viewed", "viewed", "started", "progressed", "completed", "liked", "loggedin", "searched"}
 	for done := 0; done < n; {
 		err := db.rawWriteTx(ctx, actor, func(tx *Tx) error {
-			ins := tx.bulk(`INSERT INTO activities (tenant_id, id, client_id, learner_id, type, date, context_type,
+			ins := tx.rows(`INSERT INTO activities (tenant_id, id, client_id, learner_id, type, date, context_type,
 				context_id, sealed, created_at) VALUES `, 10)
 			defer ins.close()
 			tenant := string(tx.actor.TenantID)
@@ -44,12 +44,9 @@ func (db *DB) SeedActivities(ctx context.Context, n int, learners []lethe.Learne
 				if err != nil {
 					return err
 				}
-				ins.add(tenant, id, tx.activityKey(fmt.Sprintf("seed-%d-%d", seed, done)), string(learner),
-					types[rng.IntN(len(types))], ms(at), "content", content, sealed, ms(at))
-				if ins.rows >= ins.batch {
-					if err := ins.flush(ctx); err != nil {
-						return err
-					}
+				if err := ins.add(ctx, tenant, id, tx.activityKey(fmt.Sprintf("seed-%d-%d", seed, done)), string(learner),
+					types[rng.IntN(len(types))], ms(at), "content", content, sealed, ms(at)); err != nil {
+					return err
 				}
 			}
 			return ins.flush(ctx)
@@ -80,7 +77,7 @@ func (db *DB) SeedCPDEntries(ctx context.Context, n, perLearner int, seed uint64
 	total := n * perLearner
 	for done := 0; done < total; {
 		err := db.rawWriteTx(ctx, actor, func(tx *Tx) error {
-			ins := tx.bulk(`INSERT INTO cpd_entries (tenant_id, id, learner_id, category_id, activity_type, activity_name,
+			ins := tx.rows(`INSERT INTO cpd_entries (tenant_id, id, learner_id, category_id, activity_type, activity_name,
 				entry_date, duration_minutes, is_verified, created_at, sealed) VALUES `, 11)
 			defer ins.close()
 			tenant := string(tx.actor.TenantID)
@@ -96,12 +93,9 @@ func (db *DB) SeedCPDEntries(ctx context.Context, n, perLearner int, seed uint64
 				if err != nil {
 					return err
 				}
-				ins.add(tenant, id, string(learner), nil, lethe.CPDActivityManual,
-					"", date, 15+rng.IntN(226), false, date, sealed)
-				if ins.rows == ins.batch {
-					if err := ins.flush(ctx); err != nil {
-						return err
-					}
+				if err := ins.add(ctx, tenant, id, string(learner), nil, lethe.CPDActivityManual,
+					"", date, 15+rng.IntN(226), false, date, sealed); err != nil {
+					return err
 				}
 			}
 			return ins.flush(ctx)
