@@ -474,8 +474,7 @@ func (s *AssignmentService) UpdateAssignment(ctx context.Context, id string, f l
 	return a, err
 }
 
-// archiveAssignments archives the live assignments that cond selects
-// (parameters from $3) and their enrolments.
+// archiveAssignment archives assignment a and its enrolments.
 func (tx *Tx) archiveAssignment(ctx context.Context, a *lethe.Assignment) error {
 	if _, err := tx.markEnrolments(ctx, lethe.EventArchived, "e.assignment_id = $3", a.ID); err != nil {
 		return err

@@ -8,33 +8,32 @@ import (
 	"strings"
 )
 
-// seedTables are the tables a seed fills.
-var seedTables = []string{"learners", "people", "status_history", "audience_members", "learner_keys", "enrolments",
+// learnerTables are the tables of learners' data, whose indexes a load may
+// defer: every row of them hangs off a learner.
+var learnerTables = []string{"learners", "people", "status_history", "audience_members", "learner_keys", "enrolments",
 	"enrolment_history", "completions", "cpd_entries", "activities"}
 
-// deferIndexes drops the secondary indexes of the seed's tables when the
-// database is SQLite and every one of those tables is empty (no tenant has
-// data yet), and lists them in deferred_indexes, in one transaction; it
+// deferIndexes drops the secondary indexes of learnerTables when the
+// dialect defers indexes and every one of those tables is empty (no tenant
+// has data yet), and lists them in deferred_indexes, in one transaction; it
 // reports whether it did. Building an index once at the end, from a sort,
-// costs less than keeping it up to date entry by entry (docs/PERFORMANCE.md:
-// 1M users took 413 s with every index deferred, 446 s with only the four
-// written in random order, 481 s with none). A seed that does not reach the end
-// leaves them listed, and Open builds them (buildDeferredIndexes).
+// costs less than keeping it up to date entry by entry (timings in
+// docs/adr/0013). A load that does not reach Loader.Finish leaves them
+// listed, and Open builds them (buildDeferredIndexes).
 func (db *DB) deferIndexes(ctx context.Context) (bool, error) {
 	if !db.dialect.defersIndexes {
 		return false, nil
 	}
-	// Every row of the seed's tables hangs off a learner: no tenant with a
-	// learner means the tables are empty.
+	// No tenant with a learner means the tables are empty.
 	tenants, err := NewTenantService(db).FindTenants(ctx)
 	if err != nil {
-		return false, fmt.Errorf("seed: %w", err)
+		return false, fmt.Errorf("defer indexes: %w", err)
 	}
 	for _, t := range tenants {
 		var filled int
 		if err := db.write.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM learners WHERE tenant_id = $1 LIMIT 1) x`,
 			string(t.ID)).Scan(&filled); err != nil {
-			return false, fmt.Errorf("seed: %w", err)
+			return false, fmt.Errorf("defer indexes: %w", err)
 		}
 		if filled > 0 {
 			return false, nil // another tenant's data: its reads keep their indexes
@@ -42,29 +41,29 @@ func (db *DB) deferIndexes(ctx context.Context) (bool, error) {
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("seed: defer indexes: %w", err)
+		return false, fmt.Errorf("defer indexes: %w", err)
 	}
 	defer tx.Rollback()
-	marks := make([]string, len(seedTables))
-	args := make([]any, len(seedTables))
-	for i, t := range seedTables {
+	marks := make([]string, len(learnerTables))
+	args := make([]any, len(learnerTables))
+	for i, t := range learnerTables {
 		marks[i], args[i] = "$"+strconv.Itoa(i+1), t
 	}
 	indexes, err := queryAll(ctx, tx, scanIndex, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
 		AND tbl_name IN (`+strings.Join(marks, ", ")+`) ORDER BY name`, args...)
 	if err != nil {
-		return false, fmt.Errorf("seed: defer indexes: %w", err)
+		return false, fmt.Errorf("defer indexes: %w", err)
 	}
 	for _, ix := range indexes {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO deferred_indexes (name, sql) VALUES ($1, $2)`, ix.name, ix.sql); err != nil {
-			return false, fmt.Errorf("seed: defer index %s: %w", ix.name, err)
+			return false, fmt.Errorf("defer index %s: %w", ix.name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `DROP INDEX `+ix.name); err != nil {
-			return false, fmt.Errorf("seed: defer index %s: %w", ix.name, err)
+			return false, fmt.Errorf("defer index %s: %w", ix.name, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("seed: defer indexes: %w", err)
+		return false, fmt.Errorf("defer indexes: %w", err)
 	}
 	return len(indexes) > 0, nil
 }
@@ -83,18 +82,16 @@ func scanIndex(r rowScanner) (ix namedIndex, err error) {
 // several cores; it uses no threads while temporary files are kept in
 // memory, which the write connection otherwise asks for (temp_store, so
 // that no file ever holds a copy of a person's row). The indexes deferred
-// hold only the seed's synthetic rows: deferIndexes defers none when any
+// hold only the load's rows: deferIndexes defers none when any
 // tenant has a learner, and Open builds the rest before anything else
-// writes. At 1M users activities_learner took 18–20 s with the seed's
-// 1 GiB cache in memory and no threads, 11–12 s with 64 MiB, sort files and
-// 2 threads, 10.3–10.5 s with 4 (docs/PERFORMANCE.md).
+// writes (timings in docs/adr/0014).
 //
-// The seed's page cache is seedCacheKiB for the index builds and for a
-// load without indexes, which only appends; a load that keeps the indexes
-// up gets indexedSeedCacheKiB (bulkLoadMode).
+// The page cache is loadCacheKiB for the index builds and for a load
+// without indexes, which only appends; a load that keeps the indexes up
+// gets indexedLoadCacheKiB (bulkLoadMode).
 const (
-	seedCacheKiB        = 64 << 10
-	indexedSeedCacheKiB = 1 << 20
+	loadCacheKiB        = 64 << 10
+	indexedLoadCacheKiB = 1 << 20
 	indexSortThreads    = 4
 )
 
@@ -112,7 +109,7 @@ func (db *DB) buildDeferredIndexes(ctx context.Context, progress func(done, tota
 	if len(indexes) == 0 {
 		return nil
 	}
-	restore, err := db.writerPragmas(ctx, "cache_size", strconv.Itoa(-seedCacheKiB), "threads", strconv.Itoa(indexSortThreads),
+	restore, err := db.writerPragmas(ctx, "cache_size", strconv.Itoa(-loadCacheKiB), "threads", strconv.Itoa(indexSortThreads),
 		"temp_store", "FILE")
 	if err != nil {
 		return fmt.Errorf("build deferred indexes: %w", err)
@@ -149,20 +146,20 @@ func (db *DB) buildDeferredIndexes(ctx context.Context, progress func(done, tota
 	return nil
 }
 
-// bulkLoadMode readies the SQLite write connection for a seed and returns
-// what puts it back: foreign keys off (a seed writes consistent rows; each
-// check is one more lookup), and a page cache of 1 GiB while the seed keeps
-// its indexes up (they do not fit the writer's 32 MiB, and a miss costs a
-// read). A seed whose indexes are deferred only appends, to its tables and
-// their primary keys; it gets seedCacheKiB, which loaded 1M users as fast
-// (109 against 114 s) with a third of the peak RSS (0.8 against 2.3 GiB).
+// bulkLoadMode readies the SQLite write connection for a load and returns
+// what puts it back: foreign keys off (a load writes consistent rows; each
+// check is one more lookup), and a page cache of 1 GiB while the load keeps
+// the indexes up (they do not fit the writer's 32 MiB, and a miss costs a
+// read). A load whose indexes are deferred only appends, to its tables and
+// their primary keys; loadCacheKiB serves it as fast with a third of the
+// peak RSS (docs/adr/0014).
 func (db *DB) bulkLoadMode(ctx context.Context, indexesDeferred bool) (restore func() error, err error) {
 	if !db.dialect.tunesLoads {
 		return func() error { return nil }, nil
 	}
-	cache := indexedSeedCacheKiB
+	cache := indexedLoadCacheKiB
 	if indexesDeferred {
-		cache = seedCacheKiB
+		cache = loadCacheKiB
 	}
 	return db.writerPragmas(ctx, "cache_size", strconv.Itoa(-cache), "foreign_keys", "0")
 }

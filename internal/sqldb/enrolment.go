@@ -340,7 +340,7 @@ func (s *EnrolmentService) FindEnrolments(ctx context.Context, f lethe.Enrolment
 		}
 		// The page's ids are picked first, so an enrolment skipped by the
 		// offset costs an index step (an index-only one without filters),
-		// not a read of its row (PostgreSQL: 300 ms for page 300 of 50,000).
+		// not a read of its row (docs/PERFORMANCE.md, issue 8).
 		page := pageClause(&args, f.Limit, f.Offset)
 		rows, err := tx.QueryContext(ctx, `SELECT `+enrolmentColumns+enrolmentFrom+` WHERE e.tenant_id = $1 AND e.id IN
 			(SELECT e.id`+enrolmentFrom+where+` ORDER BY e.id`+page+`) ORDER BY e.id`, args...)

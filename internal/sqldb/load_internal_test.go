@@ -112,10 +112,10 @@ func TestLoad_DefersIndexes(t *testing.T) {
 	if !dropped {
 		t.Error("the indexes were kept while the load wrote")
 	}
-	if loading["cache_size"] != strconv.Itoa(-seedCacheKiB) || loading["foreign_keys"] != "0" {
-		t.Errorf("pragmas while loading without indexes: %v, want a cache of %d KiB and foreign keys off", loading, seedCacheKiB)
+	if loading["cache_size"] != strconv.Itoa(-loadCacheKiB) || loading["foreign_keys"] != "0" {
+		t.Errorf("pragmas while loading without indexes: %v, want a cache of %d KiB and foreign keys off", loading, loadCacheKiB)
 	}
-	want := map[string]string{"cache_size": strconv.Itoa(-seedCacheKiB), "threads": strconv.Itoa(indexSortThreads),
+	want := map[string]string{"cache_size": strconv.Itoa(-loadCacheKiB), "threads": strconv.Itoa(indexSortThreads),
 		"temp_store": "1", "foreign_keys": "0"}
 	if !maps.Equal(building, want) {
 		t.Errorf("pragmas while building indexes: %v, want %v", building, want)
