@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethehq/lethe/internal/seed"
+
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/client"
 	"github.com/lethehq/lethe/internal/bench"
@@ -277,7 +279,7 @@ func TestRun_Bench(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx := lethe.WithActor(t.Context(), lethe.Actor{TenantID: lethe.TenantID(tenant), Source: lethe.SourceCLI, Name: "seed"})
-		if err := db.SeedUsers(ctx, 300, 1); err != nil {
+		if err := seed.Users(ctx, db, 300, 1); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.Close(); err != nil {

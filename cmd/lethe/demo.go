@@ -366,7 +366,7 @@ func (d *demo) compliance() error {
 			if err := assign(0, "650000000000000000000b07", "DEPT-PEOPLE", "650000000000000000000c03", 30, 365); err != nil {
 				return err
 			}
-			return d.db.SeedSchedule(d.ctx, "650000000000000000000b07", d.now.Add(14*lethe.Day))
+			return sqldb.NewAssignmentService(d.db).Schedule(d.ctx, "650000000000000000000b07", d.now.Add(14*lethe.Day))
 		},
 		// The README's assignment: Ada and Alan complete fire safety now.
 		func() error { return assign(0, demoAssignmentID, "SAFETY", demoContentID, 30, 365) },

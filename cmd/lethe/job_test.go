@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethehq/lethe/internal/seed"
+
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/rest"
 	"github.com/lethehq/lethe/internal/sqldb"
@@ -96,7 +98,7 @@ func TestJobs_SurviveACrash(t *testing.T) {
 		}
 		defer db.Close()
 		ctx := lethe.WithActor(context.Background(), lethe.Actor{TenantID: lethe.TenantID(tenant), Source: lethe.SourceCLI, Name: "seed"})
-		if err := db.SeedUsers(ctx, users, 3); err != nil {
+		if err := seed.Users(ctx, db, users, 3); err != nil {
 			t.Fatal(err)
 		}
 	}()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lethehq/lethe"
+	"github.com/lethehq/lethe/internal/seed"
 	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/spf13/cobra"
 )
@@ -46,7 +47,7 @@ is not seeded again.`,
 }
 
 // runSeed fills a tenant with a synthetic organisation, directly on the
-// database (sqldb.DB.Seed), for benchmarks and trials. It creates the
+// database (seed.Organisation), for benchmarks and trials. It creates the
 // tenant when it does not exist, and prints its API key then.
 func runSeed(ctx context.Context, e env, o seedOptions) error {
 	switch {
@@ -72,7 +73,7 @@ func runSeed(ctx context.Context, e env, o seedOptions) error {
 	}
 	actx := lethe.WithActor(ctx, lethe.Actor{TenantID: lethe.TenantID(o.tenant), Source: lethe.SourceCLI, Name: "seed"})
 	start := time.Now()
-	c, err := db.Seed(actx, sqldb.SeedOptions{Users: o.users, RecordsPerUser: o.records, Seed: o.seed, Progress: seedProgress(e, o.asJSON, start)})
+	c, err := seed.Organisation(actx, db, seed.Options{Users: o.users, RecordsPerUser: o.records, Seed: o.seed, Progress: seedProgress(e, o.asJSON, start)})
 	if err != nil {
 		return fmt.Errorf("seed: %s", lethe.ErrorMessage(err))
 	}
@@ -81,7 +82,7 @@ func runSeed(ctx context.Context, e env, o seedOptions) error {
 		out := struct {
 			TenantID string `json:"tenantId"`
 			APIKey   string `json:"apiKey,omitempty"`
-			sqldb.SeedCounts
+			seed.Counts
 			Records int     `json:"records"`
 			Seconds float64 `json:"seconds"`
 		}{o.tenant, key, c, c.Records(), took.Seconds()}

@@ -20,20 +20,6 @@ import (
 // "//lethe:long <why>".
 const maxLines = 80
 
-// longAllowed lists today's functions over maxLines in packages being
-// shortened on other branches, as "package-dir Func" or "package-dir
-// Recv.Method". The test fails when an entry is no longer over the limit or
-// no longer exists, so each is removed as its branch lands; nothing is added.
-var longAllowed = []string{
-	"internal/sqldb ActivityService.IngestActivities",
-	"internal/sqldb DB.seedStructure",
-	"internal/sqldb JobService.CreateJob",
-	"internal/sqldb JobService.runChunk",
-	"internal/sqldb Tx.applyEvent",
-	"internal/sqldb Tx.reportEnrolments",
-	"internal/sqldb orgSeeder.seedActivities",
-}
-
 // domainExtra lists the only non-standard packages the domain may import:
 // Unicode normalization of emails (ADR 0020, docs/layout.md).
 var domainExtra = []string{"golang.org/x/text/unicode/norm"}
@@ -236,21 +222,12 @@ func funcName(fd *ast.FuncDecl) string {
 	return fd.Name.Name
 }
 
-// lengthViolations compares the long functions with the allowlist: a long
-// function not on it fails, and so does an entry that is no longer long.
-func lengthViolations(files []file, allowed []string) []string {
+// lengthViolations lists the functions over maxLines that are neither
+// tables nor marked //lethe:long with a reason.
+func lengthViolations(files []file) []string {
 	var out []string
-	long := map[string]bool{}
 	for _, lf := range longFuncs(files) {
-		long[lf.key] = true
-		if !slices.Contains(allowed, lf.key) {
-			out = append(out, fmt.Sprintf("%s: %s is %d lines (limit %d): split it, or give its doc comment a line //lethe:long <why>", lf.pos, lf.key, lf.lines, maxLines))
-		}
-	}
-	for _, key := range allowed {
-		if !long[key] {
-			out = append(out, fmt.Sprintf("allowlist entry %q is no longer a function over %d lines: remove it from longAllowed", key, maxLines))
-		}
+		out = append(out, fmt.Sprintf("%s: %s is %d lines (limit %d): split it, or give its doc comment a line //lethe:long <why>", lf.pos, lf.key, lf.lines, maxLines))
 	}
 	return out
 }
@@ -264,7 +241,7 @@ func TestArch_Repository(t *testing.T) {
 	for _, msg := range importViolations(module, files) {
 		t.Error(msg)
 	}
-	for _, msg := range lengthViolations(files, longAllowed) {
+	for _, msg := range lengthViolations(files) {
 		t.Error(msg)
 	}
 }
@@ -299,7 +276,7 @@ func TestArch_Fixture(t *testing.T) {
 	write("internal/sqldb/testdata/bad.go", "package bad\n\nimport \"net/http\"\n"+long)
 
 	module, files := loadRepo(t, root)
-	got := append(importViolations(module, files), lengthViolations(files, []string{"internal/sqldb Short", "internal/sqldb Gone"})...)
+	got := append(importViolations(module, files), lengthViolations(files)...)
 	want := []string{
 		`dom.go imports "example.com/dep": the domain (root package) uses the standard library only`,
 		`dom.go imports "example.com/m/internal/x": the domain (root package) uses the standard library only`,
@@ -310,8 +287,6 @@ func TestArch_Fixture(t *testing.T) {
 		`internal/sqldb/db.go imports "example.com/m/internal/rest": the store knows no transport and nothing built on it`,
 		`internal/sqldb/long.go:3: internal/sqldb Long is 81 lines (limit 80): split it, or give its doc comment a line //lethe:long <why>`,
 		`internal/sqldb/long.go:172: internal/sqldb Bare is 81 lines (limit 80): split it, or give its doc comment a line //lethe:long <why>`,
-		`allowlist entry "internal/sqldb Short" is no longer a function over 80 lines: remove it from longAllowed`,
-		`allowlist entry "internal/sqldb Gone" is no longer a function over 80 lines: remove it from longAllowed`,
 	}
 	slices.Sort(got)
 	slices.Sort(want)

@@ -154,215 +154,180 @@ func (tx *Tx) lockBatchUsers(ctx context.Context, batch []lethe.NewActivity) (ma
 // IngestActivities implements lethe.ActivityService: one transaction for
 // the batch, all or nothing. Every item is checked first; the new ones are
 // then inserted with ON CONFLICT DO NOTHING RETURNING, so the unique key on
-// (tenant_id, client_id) says which were new (no lookup whose plan depends
-// on statistics), and only those have side effects.
+// (tenant_id, date, client_id) says which were new (no lookup whose plan
+// depends on statistics), and only those have side effects.
 func (s *ActivityService) IngestActivities(ctx context.Context, batch []lethe.NewActivity) (res lethe.IngestResult, err error) {
 	if len(batch) > lethe.MaxActivityBatch {
 		return res, lethe.FieldErrorf(lethe.EInvalid, "activities", "too_many", "activities must have at most %d items", lethe.MaxActivityBatch)
 	}
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
 		res = lethe.IngestResult{Received: len(batch)}
-		tenant := string(tx.actor.TenantID)
-		type item struct {
-			a    lethe.NewActivity
-			u    *lethe.User
-			id   string
-			key  string // activityKey of the client id
-			done bool   // stored by an earlier call
-		}
-		items := make([]item, 0, len(batch))
-		inBatch := map[string]bool{}
-		users, err := tx.lockBatchUsers(ctx, batch)
+		items, err := tx.checkActivities(ctx, batch)
 		if err != nil {
 			return err
 		}
-		for i, a := range batch {
-			field := "activities[" + strconv.Itoa(i) + "]."
-			if inBatch[a.ClientID] {
-				continue // the same id twice in one batch: the first counts
-			}
-			inBatch[a.ClientID] = true
-			it := item{a: a, key: tx.activityKey(a.ClientID)}
-			u := users[a.User]
-			if u == nil || u.State == lethe.StateDeleted {
-				// A replay of an item stored before its user was erased
-				// is a duplicate, not an error.
-				stored, err := tx.activityIngested(ctx, it.key, a.Date)
-				if err != nil {
-					return err
-				}
-				if stored {
-					it.done = true
-					items = append(items, it)
-					continue
-				}
-				name := "userId"
-				if a.User.ID == "" {
-					name = "userRef"
-				}
-				return lethe.FieldErrorf(lethe.EInvalid, field+name, "not_found", "%s%s names no live user", field, name)
-			}
-			it.u = u
-			if a.Date.After(tx.now.Add(lethe.MaxCompletionSkew)) {
-				return lethe.FieldErrorf(lethe.EInvalid, field+"date", "future", "%sdate must not be in the future", field)
-			}
-			if a.Type == "completed" && a.ContextType == "content" {
-				if err := tx.requireContent(ctx, field+"contextId", a.ContextID); err != nil {
-					if lethe.ErrorCode(err) == lethe.ENotFound {
-						return lethe.FieldErrorf(lethe.EInvalid, field+"contextId", "not_found", "%scontextId names no content", field)
-					}
-					return err
-				}
-			}
-			var isHex bool
-			if it.id, isHex = lethe.ParseID(a.ClientID); !isHex {
-				it.id = lethe.NewID(tx.now)
-			}
-			items = append(items, it)
-		}
-		// Free text is sealed under each learner's data key.
-		learners := make([]lethe.LearnerID, 0, len(items))
-		for _, it := range items {
-			if !it.done {
-				learners = append(learners, it.u.ID)
-			}
-		}
-		ring, err := tx.keyring(ctx, learners)
+		stored, err := tx.insertActivities(ctx, items)
 		if err != nil {
 			return err
-		}
-		// Insert; the RETURNING rows are the new ones.
-		const head = `INSERT INTO activities (tenant_id, id, client_id, learner_id, type, date, context_type,
-			context_id, sealed, created_at) VALUES `
-		const cols = 10
-		const tail = ` ON CONFLICT DO NOTHING RETURNING client_id`
-		stored := map[string]bool{}
-		rowsPer, sqlite := activityRowsSQLite, tx.db.dialect.name == "sqlite"
-		if !sqlite {
-			rowsPer = 500
-		}
-		var q strings.Builder
-		var full *sql.Stmt
-		defer func() {
-			if full != nil {
-				full.Close()
-			}
-		}()
-		for start := 0; start < len(items); {
-			args, rows := make([]any, 0, rowsPer*cols), 0
-			q.Reset()
-			q.WriteString(head)
-			for ; start < len(items) && rows < rowsPer; start++ {
-				it := items[start]
-				if it.done {
-					continue
-				}
-				if rows > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteByte('(')
-				for c := 1; c <= cols; c++ {
-					if c > 1 {
-						q.WriteString(", ")
-					}
-					if sqlite {
-						q.WriteByte('?') // positional: the SQLite driver binds these without looking up a name
-					} else {
-						q.WriteString("$" + strconv.Itoa(rows*cols+c))
-					}
-				}
-				q.WriteByte(')')
-				a := it.a
-				sealed, err := ring.seal(it.u.ID, sealAAD(tenant, "activities", it.id),
-					&sealedText{Name: a.Name, Data: a.Data, With: a.With})
-				if err != nil {
-					return fmt.Errorf("seal activity: %w", err)
-				}
-				args = append(args, tenant, it.id, it.key, string(it.u.ID), a.Type, ms(a.Date),
-					nullStr(a.ContextType), nullStr(a.ContextID), sealed, ms(tx.now))
-				rows++
-			}
-			if rows == 0 {
-				break
-			}
-			q.WriteString(tail)
-			var rs *sql.Rows
-			var err error
-			if rows == rowsPer {
-				// Every full statement has the same text: parse it once
-				// (SQLite spends more on parsing than on inserting).
-				if full == nil {
-					if full, err = tx.PrepareContext(ctx, q.String()); err != nil {
-						return fmt.Errorf("insert activities: %w", err)
-					}
-				}
-				rs, err = full.QueryContext(ctx, args...)
-			} else {
-				rs, err = tx.QueryContext(ctx, q.String(), args...)
-			}
-			if err != nil {
-				return fmt.Errorf("insert activities: %w", err)
-			}
-			var ids []string
-			for rs.Next() {
-				var id string
-				if err := rs.Scan(&id); err != nil {
-					rs.Close()
-					return fmt.Errorf("insert activities: %w", err)
-				}
-				ids = append(ids, id)
-			}
-			rs.Close()
-			if err := rs.Err(); err != nil {
-				return fmt.Errorf("insert activities: %w", err)
-			}
-			for _, id := range ids {
-				stored[id] = true
-			}
 		}
 		res.Stored = len(stored)
 		res.Duplicates = res.Received - res.Stored
-		// Side effects of the new activities only: logins of one user make
-		// one update (earliest and latest); completions in batch order.
-		type loginSpan struct {
-			u           *lethe.User
-			first, last time.Time
-		}
-		logins := map[lethe.LearnerID]*loginSpan{}
-		var loginOrder []lethe.LearnerID
-		for _, it := range items {
-			if it.done || !stored[it.key] {
-				continue
-			}
-			switch a := it.a; {
-			case a.Type == "loggedin":
-				if l, ok := logins[it.u.ID]; !ok {
-					logins[it.u.ID] = &loginSpan{it.u, a.Date, a.Date}
-					loginOrder = append(loginOrder, it.u.ID)
-				} else {
-					l.first, l.last = minTime(l.first, a.Date), maxTime(l.last, a.Date)
-				}
-			case a.Type == "completed" && a.ContextType == "content":
-				if _, _, err := tx.createCompletion(ctx, it.u.ID, a.ContextID, a.Date); err != nil {
-					return err
-				}
-			}
-		}
-		for _, id := range loginOrder {
-			l := logins[id]
-			if err := tx.recordActivityLogin(ctx, l.u, l.first, l.last); err != nil {
-				return err
-			}
-		}
-		return nil
+		return tx.activityEffects(ctx, items, stored)
 	})
 	return res, err
 }
 
-// activityRowsSQLite is how many rows one insert statement takes on
-// SQLite: long parameter lists bind slowly there, single rows pay a
-// statement each; 25 measured best (docs/PERFORMANCE.md).
-const activityRowsSQLite = 25
+// ingestItem is an item of a batch, checked.
+type ingestItem struct {
+	a    lethe.NewActivity
+	u    *lethe.User
+	id   string
+	key  string // activityKey of the client id
+	done bool   // stored by an earlier call
+}
+
+// checkActivities checks every item of a batch, in order, and returns the
+// items to store: the first of each client id, and those stored before
+// their user was erased marked done.
+func (tx *Tx) checkActivities(ctx context.Context, batch []lethe.NewActivity) ([]ingestItem, error) {
+	users, err := tx.lockBatchUsers(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]ingestItem, 0, len(batch))
+	inBatch := map[string]bool{}
+	for i, a := range batch {
+		if inBatch[a.ClientID] {
+			continue // the same id twice in one batch: the first counts
+		}
+		inBatch[a.ClientID] = true
+		it, err := tx.checkActivity(ctx, "activities["+strconv.Itoa(i)+"].", a, users[a.User])
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+// checkActivity checks item a of user u (nil when its key names no one);
+// field prefixes the names of its fields in errors.
+func (tx *Tx) checkActivity(ctx context.Context, field string, a lethe.NewActivity, u *lethe.User) (ingestItem, error) {
+	it := ingestItem{a: a, key: tx.activityKey(a.ClientID)}
+	if u == nil || u.State == lethe.StateDeleted {
+		// A replay of an item stored before its user was erased is a
+		// duplicate, not an error.
+		stored, err := tx.activityIngested(ctx, it.key, a.Date)
+		if err != nil || stored {
+			it.done = true
+			return it, err
+		}
+		name := "userId"
+		if a.User.ID == "" {
+			name = "userRef"
+		}
+		return it, lethe.FieldErrorf(lethe.EInvalid, field+name, "not_found", "%s%s names no live user", field, name)
+	}
+	it.u = u
+	if a.Date.After(tx.now.Add(lethe.MaxCompletionSkew)) {
+		return it, lethe.FieldErrorf(lethe.EInvalid, field+"date", "future", "%sdate must not be in the future", field)
+	}
+	if a.Type == "completed" && a.ContextType == "content" {
+		if err := tx.requireContent(ctx, field+"contextId", a.ContextID); err != nil {
+			if lethe.ErrorCode(err) == lethe.ENotFound {
+				return it, lethe.FieldErrorf(lethe.EInvalid, field+"contextId", "not_found", "%scontextId names no content", field)
+			}
+			return it, err
+		}
+	}
+	var isHex bool
+	if it.id, isHex = lethe.ParseID(a.ClientID); !isHex {
+		it.id = lethe.NewID(tx.now)
+	}
+	return it, nil
+}
+
+// insertActivities inserts the items not done, their free text sealed
+// under each learner's data key, and returns the activity keys of those
+// that were new (the rows the inserts returned).
+func (tx *Tx) insertActivities(ctx context.Context, items []ingestItem) (map[string]bool, error) {
+	learners := make([]lethe.LearnerID, 0, len(items))
+	for _, it := range items {
+		if !it.done {
+			learners = append(learners, it.u.ID)
+		}
+	}
+	ring, err := tx.keyring(ctx, learners)
+	if err != nil {
+		return nil, err
+	}
+	stored := map[string]bool{}
+	w := tx.rows(`INSERT INTO activities (tenant_id, id, client_id, learner_id, type, date, context_type,
+		context_id, sealed, created_at) VALUES `, 10, onConflict(` ON CONFLICT DO NOTHING`),
+		returning("client_id", func(rs *sql.Rows) error {
+			var key string
+			err := rs.Scan(&key)
+			stored[key] = true
+			return err
+		}))
+	defer w.close()
+	tenant := string(tx.actor.TenantID)
+	for _, it := range items {
+		if it.done {
+			continue
+		}
+		a := it.a
+		sealed, err := ring.seal(it.u.ID, sealAAD(tenant, "activities", it.id), &sealedText{Name: a.Name, Data: a.Data, With: a.With})
+		if err != nil {
+			return nil, fmt.Errorf("seal activity: %w", err)
+		}
+		if err := w.add(ctx, tenant, it.id, it.key, string(it.u.ID), a.Type, ms(a.Date),
+			nullStr(a.ContextType), nullStr(a.ContextID), sealed, ms(tx.now)); err != nil {
+			return nil, fmt.Errorf("insert activities: %w", err)
+		}
+	}
+	if err := w.flush(ctx); err != nil {
+		return nil, fmt.Errorf("insert activities: %w", err)
+	}
+	return stored, nil
+}
+
+// activityEffects applies the side effects of the new activities only:
+// logins of one user make one update (earliest and latest); completions
+// are created in batch order.
+func (tx *Tx) activityEffects(ctx context.Context, items []ingestItem, stored map[string]bool) error {
+	type loginSpan struct {
+		u           *lethe.User
+		first, last time.Time
+	}
+	logins := map[lethe.LearnerID]*loginSpan{}
+	var loginOrder []lethe.LearnerID
+	for _, it := range items {
+		if it.done || !stored[it.key] {
+			continue
+		}
+		switch a := it.a; {
+		case a.Type == "loggedin":
+			if l, ok := logins[it.u.ID]; !ok {
+				logins[it.u.ID] = &loginSpan{it.u, a.Date, a.Date}
+				loginOrder = append(loginOrder, it.u.ID)
+			} else {
+				l.first, l.last = minTime(l.first, a.Date), maxTime(l.last, a.Date)
+			}
+		case a.Type == "completed" && a.ContextType == "content":
+			if _, _, err := tx.createCompletion(ctx, it.u.ID, a.ContextID, a.Date); err != nil {
+				return err
+			}
+		}
+	}
+	for _, id := range loginOrder {
+		l := logins[id]
+		if err := tx.recordActivityLogin(ctx, l.u, l.first, l.last); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // activityIngested reports whether the client id (its activityKey) was
 // ingested before with this date.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethehq/lethe/internal/seed"
+
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
 )
@@ -69,7 +71,7 @@ func TestActivityService_IngestActivities(t *testing.T) {
 		// queries themselves came in the order of the items.
 		db := MustOpenDB(t)
 		ctx := MustTenant(t, db, "acme")
-		if err := db.SeedUsers(ctx, 1100, 1); err != nil {
+		if err := seed.Users(ctx, db, 1100, 1); err != nil {
 			t.Fatal(err)
 		}
 		all, _, err := sqldb.NewUserService(db).FindUsers(ctx, lethe.UserFilter{Limit: 2000})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/lethehq/lethe"
 )
@@ -473,8 +474,7 @@ func (s *AssignmentService) UpdateAssignment(ctx context.Context, id string, f l
 	return a, err
 }
 
-// archiveAssignments archives the live assignments that cond selects
-// (parameters from $3) and their enrolments.
+// archiveAssignment archives assignment a and its enrolments.
 func (tx *Tx) archiveAssignment(ctx context.Context, a *lethe.Assignment) error {
 	if _, err := tx.markEnrolments(ctx, lethe.EventArchived, "e.assignment_id = $3", a.ID); err != nil {
 		return err
@@ -504,5 +504,34 @@ func (s *AssignmentService) DeleteAssignment(ctx context.Context, id, audience s
 			return nil
 		}
 		return tx.archiveAssignment(ctx, a)
+	})
+}
+
+// Schedule moves the availability of assignment id's enrolments that
+// have no completion to availableAt, due a completion period later, as if
+// the assignment had been scheduled to open then: they are "scheduled"
+// until that time. The vendor API has no way to schedule an assignment;
+// this is for seeded data (the demo, benchmarks).
+func (s *AssignmentService) Schedule(ctx context.Context, id string, availableAt time.Time) error {
+	return s.db.writeTx(ctx, func(tx *Tx) error {
+		tenant := string(tx.actor.TenantID)
+		var period int64
+		if err := tx.QueryRowContext(ctx, `SELECT completion_period FROM assignments WHERE tenant_id = $1 AND id = $2`,
+			tenant, id).Scan(&period); err != nil {
+			return fmt.Errorf("find assignment: %w", err)
+		}
+		at := ms(availableAt)
+		if _, err := tx.ExecContext(ctx, `UPDATE enrolments SET available_at = $3, due_at = $4, updated_at = $5
+			WHERE tenant_id = $1 AND assignment_id = $2 AND last_completed_at IS NULL`,
+			tenant, id, at, ms(availableAt.Add(time.Duration(period)*lethe.Day)), ms(tx.now)); err != nil {
+			return fmt.Errorf("schedule enrolments: %w", err)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE enrolment_history SET next_status = $3 WHERE tenant_id = $1 AND seq = 1
+			AND enrolment_id IN (SELECT id FROM enrolments WHERE tenant_id = $1 AND assignment_id = $2 AND last_completed_at IS NULL)`,
+			tenant, id, string(lethe.EnrolmentScheduled))
+		if err != nil {
+			return fmt.Errorf("schedule enrolment events: %w", err)
+		}
+		return nil
 	})
 }

@@ -58,8 +58,8 @@ func (tx *Tx) findAudience(ctx context.Context, key string) (*lethe.Audience, er
 		return nil, errAudienceNotFound
 	}
 	lock := ""
-	if tx.write && tx.db.dialect.name == "postgres" {
-		lock = " FOR UPDATE OF a"
+	if tx.write {
+		lock = tx.db.dialect.lockAudience
 	}
 	if id, ok := lethe.ParseID(key); ok {
 		a, err := scanAudience(tx.QueryRowContext(ctx, `SELECT `+audienceColumns+audienceFrom+

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethehq/lethe/internal/seed"
+
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/lethehq/lethe/internal/testdb"
@@ -45,7 +47,7 @@ func benchTenant(b *testing.B) (*sqldb.DB, context.Context) {
 		}
 		bd.ctx = lethe.WithActor(context.Background(), lethe.Actor{TenantID: "bench", Source: lethe.SourceCLI, Name: "bench"})
 		start := time.Now()
-		bd.err = bd.db.SeedUsers(bd.ctx, benchUsers(), 1)
+		bd.err = seed.Users(bd.ctx, bd.db, benchUsers(), 1)
 		b.Logf("seeded %d users on %s in %v", benchUsers(), testdb.Kind(), time.Since(start).Round(time.Millisecond))
 		if bd.err == nil {
 			bd.err = bd.db.Analyze(context.Background())

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethehq/lethe/internal/seed"
+
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/lethehq/lethe/internal/testdb"
@@ -53,7 +55,7 @@ func BenchmarkAudienceService_AddMembers(b *testing.B) {
 	ctx := MustTenant(b, db, "bench")
 	MustCreateContent(b, ctx, db, "c00000000000000000000001", "c00000000000000000000002")
 	const seeded = 20_000 // 17,000 can be members
-	if err := db.SeedUsers(ctx, seeded, 1); err != nil {
+	if err := seed.Users(ctx, db, seeded, 1); err != nil {
 		b.Fatal(err)
 	}
 	// Each audience takes members until the seeded users run out, then the
@@ -101,7 +103,7 @@ func BenchmarkAssignmentService_CreateAssignment(b *testing.B) {
 	n := benchMembers()
 	// Seeded users: 85% can be members (the rest are suspended or erased).
 	seeded := n * 100 / 85
-	if err := db.SeedUsers(ctx, seeded, 1); err != nil {
+	if err := seed.Users(ctx, db, seeded, 1); err != nil {
 		b.Fatal(err)
 	}
 	a := benchAudience(b, db, ctx)

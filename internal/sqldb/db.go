@@ -238,7 +238,7 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 // driver keeps its own statement cache, and statements naming many
 // parameters (IN lists of varying length) are not worth keeping.
 func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
-	if tx.db.dialect.name != "sqlite" || strings.Count(query, "$") > 40 {
+	if !tx.db.dialect.cachesTxStmts || strings.Count(query, "$") > 40 {
 		return nil
 	}
 	if st := tx.stmts[query]; st != nil {

@@ -28,7 +28,9 @@ import (
 // dialect holds everything that differs between the databases Lethe runs on.
 // The SQL text of queries is the same on both.
 type dialect struct {
-	name string // also the migrations folder
+	name string // what DB.Dialect says
+	// migrations is the folder of the dialect's migrations (migrations/).
+	migrations string
 	// open returns the pools of a database.
 	open func(ctx context.Context, dsn string, o options) (pools, error)
 	// steerPlans: the dialect's planner needs telling when a status filter
@@ -62,6 +64,23 @@ type dialect struct {
 	// stable order (%[1]s is the table's alias): SQLite's rowid, with no
 	// sort; elsewhere ROW_NUMBER over the id column %[2]s.
 	rowSeq string
+	// lockAudience locks the audience row (alias a) a write transaction
+	// reads, so membership changes of one audience run one at a time;
+	// shareLock keeps the rows a SELECT reads from changing until commit.
+	// SQLite needs neither: its write transactions lock the database.
+	lockAudience, shareLock string
+	// advisoryLock takes a lock named by its one parameter for the rest of
+	// the transaction ("" where write transactions run one at a time).
+	advisoryLock string
+	// cachesTxStmts: each statement is prepared once per transaction
+	// (Tx.stmt), where parsing costs more than running most statements
+	// (SQLite); PostgreSQL's driver keeps its own statement cache.
+	cachesTxStmts bool
+	// defersIndexes: a bulk load into an empty database may drop the
+	// secondary indexes of the learners' tables and build them at the end,
+	// from a sort (deferredindexes.go, docs/adr/0013); tunesLoads: a load
+	// sets pragmas of the write connection (bulkLoadMode).
+	defersIndexes, tunesLoads bool
 	// lockRow locks the row a single-table SELECT reads ("" on SQLite);
 	// skipLocked does too, skipping rows another transaction has locked.
 	lockRow, skipLocked string
@@ -85,6 +104,24 @@ type dialect struct {
 	// file (PostgreSQL's VACUUM FULL), for the bytes a plain VACUUM leaves in
 	// free page space; "" when there is nothing to do.
 	rewriteTables string
+	// pipelineLoads builds the rows of a bulk load in a goroutine beside the
+	// one that inserts them (pipeline): SQLite inserts in the calling
+	// process, so building rows on the other core is a gain; PostgreSQL's
+	// server inserts in a process of its own, where it gained nothing.
+	pipelineLoads bool
+	// checksKeysInLoads: foreign keys stay on during a bulk load, so a
+	// child's rows wait for their parent's (LoadTable.After). SQLite turns
+	// them off for a load (bulkLoadMode).
+	checksKeysInLoads bool
+	// rowsPerInsert is how many rows a multi-row INSERT takes (rowWriter),
+	// plain and with RETURNING: long parameter lists bind slowly on SQLite,
+	// single rows pay a statement each; 50 and 25 measured best there
+	// (docs/PERFORMANCE.md). PostgreSQL takes 500, a round trip each.
+	rowsPerInsert struct{ plain, returning int }
+	// numberedParams: the statements a rowWriter builds number their
+	// parameters ($1, $2, …); SQLite's take "?", which its driver binds
+	// without looking up a name per parameter.
+	numberedParams bool
 }
 
 // options are the tunables of Open.
@@ -111,14 +148,20 @@ func WithSigningKey(key ed25519.PrivateKey) Option { return func(o *options) { o
 func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
 
 var sqliteDialect = dialect{
-	name:         "sqlite",
-	open:         openSQLite,
-	forUpdate:    "", // write transactions are immediate: the whole database is locked
-	scanAll:      " NOT INDEXED",
-	pendingItems: " INDEXED BY job_items_pending",
-	learnerItems: " INDEXED BY job_items_learner",
-	rowSeq:       "%[1]s.rowid",
-	steerPlans:   true,
+	name:          "sqlite",
+	migrations:    "sqlite",
+	cachesTxStmts: true,
+	defersIndexes: true,
+	tunesLoads:    true,
+	open:          openSQLite,
+	forUpdate:     "", // write transactions are immediate: the whole database is locked
+	scanAll:       " NOT INDEXED",
+	pendingItems:  " INDEXED BY job_items_pending",
+	learnerItems:  " INDEXED BY job_items_learner",
+	rowSeq:        "%[1]s.rowid",
+	steerPlans:    true,
+	pipelineLoads: true,
+	rowsPerInsert: struct{ plain, returning int }{50, 25},
 
 	memberLearners: " INDEXED BY audience_members_learner",
 	isUniqueViolation: func(err error) bool {
@@ -137,6 +180,10 @@ var sqliteDialect = dialect{
 
 var postgresDialect = dialect{
 	name:           "postgres",
+	migrations:     "postgres",
+	lockAudience:   " FOR UPDATE OF a",
+	shareLock:      " FOR SHARE",
+	advisoryLock:   `SELECT pg_advisory_xact_lock(hashtext($1))`,
 	open:           openPostgres,
 	forUpdate:      " FOR UPDATE OF l",
 	lockRow:        " FOR UPDATE",
@@ -167,8 +214,11 @@ var postgresDialect = dialect{
 	// INDEX_CLEANUP ON: by default (AUTO) a VACUUM skips the indexes when
 	// under 2% of a table's pages hold dead rows, which leaves one erased
 	// person's email and ref as live index entries in a large table.
-	scrubTables:   "VACUUM (INDEX_CLEANUP ON) ",
-	rewriteTables: "VACUUM FULL ",
+	scrubTables:       "VACUUM (INDEX_CLEANUP ON) ",
+	rewriteTables:     "VACUUM FULL ",
+	checksKeysInLoads: true,
+	rowsPerInsert:     struct{ plain, returning int }{500, 500},
+	numberedParams:    true,
 }
 
 // dialectFor picks the dialect of a --db value: a postgres:// or

@@ -12,5 +12,9 @@
 // verification in receipts. Free text of the records kept after an erasure is sealed under a
 // per-learner key (seal.go); trail.go keeps the hash-chained trail.
 //
+// load.go is the bulk-load API through which package seed writes synthetic
+// rows (docs/adr/0021); rowwriter.go is the one writer of multi-row INSERTs
+// (docs/adr/0022).
+//
 // This package imports package lethe and database drivers, never a transport.
 package sqldb

@@ -128,37 +128,39 @@ func (tx *Tx) insertEnrolments(ctx context.Context, a liveAssignment, audienceID
 	tenant, now := string(tx.actor.TenantID), ms(tx.now)
 	due := tx.now.Add(time.Duration(a.completionPeriod) * lethe.Day)
 	status := lethe.EnrolmentStatusAt(&lethe.Enrolment{Assigned: true, AvailableAt: tx.now, DueAt: due}, tx.now)
-	enr := tx.bulk(`INSERT INTO enrolments (tenant_id, id, assignment_id, learner_id, audience_id, assigned,
+	enr := tx.rows(`INSERT INTO enrolments (tenant_id, id, assignment_id, learner_id, audience_id, assigned,
 		available_at, due_at, created_at, updated_at) VALUES `, 10)
-	hist := tx.bulk(`INSERT INTO enrolment_history (tenant_id, enrolment_id, seq, type, completion_id,
+	hist := tx.rows(`INSERT INTO enrolment_history (tenant_id, enrolment_id, seq, type, completion_id,
 		previous_status, next_status, created_at) VALUES `, 8)
+	hist.after = enr
 	defer enr.close()
 	defer hist.close()
 	for _, l := range learners {
 		id := lethe.NewID(tx.now)
-		enr.add(tenant, id, a.id, string(l), audienceID, true, now, ms(due), now, now)
-		hist.add(tenant, id, 1, lethe.EventAssigned, nil, nil, string(status), now)
-		if enr.rows >= enr.batch {
-			if err := tx.flushEnrolments(ctx, enr, hist); err != nil {
-				return err
-			}
+		if err := enr.add(ctx, tenant, id, a.id, string(l), audienceID, true, now, ms(due), now, now); err != nil {
+			return tx.enrolmentsFailed(err)
+		}
+		if err := hist.add(ctx, tenant, id, 1, lethe.EventAssigned, nil, nil, string(status), now); err != nil {
+			return tx.enrolmentsFailed(err)
 		}
 	}
-	return tx.flushEnrolments(ctx, enr, hist)
-}
-
-func (tx *Tx) flushEnrolments(ctx context.Context, enr, hist *bulkInsert) error {
 	if err := enr.flush(ctx); err != nil {
-		if tx.db.dialect.isUniqueViolation(err) {
-			// A concurrent transaction enrolled the same learner: run again.
-			return &racedError{err: lethe.Errorf(lethe.EConflict, "The enrolments changed concurrently; retry.")}
-		}
-		return fmt.Errorf("insert enrolments: %w", err)
+		return tx.enrolmentsFailed(err)
 	}
 	if err := hist.flush(ctx); err != nil {
 		return fmt.Errorf("insert enrolment events: %w", err)
 	}
 	return nil
+}
+
+// enrolmentsFailed is the error of a failed insert of enrolments (or of
+// the events written after them).
+func (tx *Tx) enrolmentsFailed(err error) error {
+	if tx.db.dialect.isUniqueViolation(err) {
+		// A concurrent transaction enrolled the same learner: run again.
+		return &racedError{err: lethe.Errorf(lethe.EConflict, "The enrolments changed concurrently; retry.")}
+	}
+	return fmt.Errorf("insert enrolments: %w", err)
 }
 
 // enrolMembers gives learners, new members of an audience, an enrolment in
@@ -338,7 +340,7 @@ func (s *EnrolmentService) FindEnrolments(ctx context.Context, f lethe.Enrolment
 		}
 		// The page's ids are picked first, so an enrolment skipped by the
 		// offset costs an index step (an index-only one without filters),
-		// not a read of its row (PostgreSQL: 300 ms for page 300 of 50,000).
+		// not a read of its row (docs/PERFORMANCE.md, issue 8).
 		page := pageClause(&args, f.Limit, f.Offset)
 		rows, err := tx.QueryContext(ctx, `SELECT `+enrolmentColumns+enrolmentFrom+` WHERE e.tenant_id = $1 AND e.id IN
 			(SELECT e.id`+enrolmentFrom+where+` ORDER BY e.id`+page+`) ORDER BY e.id`, args...)

@@ -208,10 +208,7 @@ func (s *BulkService) SaveAnswer(ctx context.Context, h *lethe.KeyHold, a lethe.
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errHoldLost
 		}
-		lock := ""
-		if tx.db.Dialect() == "postgres" {
-			lock = " FOR SHARE"
-		}
+		lock := tx.db.dialect.shareLock
 		for seq, id := range a.Users {
 			if id == "" {
 				continue

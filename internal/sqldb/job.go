@@ -362,7 +362,7 @@ func (s *JobService) CreateJob(ctx context.Context, nj lethe.NewJob) (j *lethe.J
 		return nil, err
 	}
 	now := s.db.Now().UTC().Truncate(time.Millisecond)
-	var page func(ctx context.Context, tx *Tx, after lethe.LearnerID) ([]lethe.LearnerID, error)
+	var page itemPager
 	switch {
 	case sel.CSV != nil:
 		n, err := lethe.CountUserCSV(strings.NewReader(*sel.CSV), "selector.csv", max)
@@ -373,56 +373,9 @@ func (s *JobService) CreateJob(ctx context.Context, nj lethe.NewJob) (j *lethe.J
 			return nil, tooManyItems("selector.csv", max)
 		}
 	case sel.AudienceID != nil:
-		err = s.db.readTx(ctx, func(tx *Tx) error {
-			a, err := tx.findAudience(ctx, *sel.AudienceID)
-			if err != nil {
-				return err
-			}
-			var members int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM audience_members WHERE tenant_id = $1 AND audience_id = $2`,
-				string(actor.TenantID), a.ID).Scan(&members); err != nil {
-				return fmt.Errorf("count audience members: %w", err)
-			}
-			if members > max {
-				return tooManyItems("selector.audienceId", max)
-			}
-			page = func(ctx context.Context, tx *Tx, after lethe.LearnerID) ([]lethe.LearnerID, error) {
-				return queryAll(ctx, tx, scanLearnerID, `SELECT learner_id FROM audience_members
-					WHERE tenant_id = $1 AND audience_id = $2 AND learner_id > $3 ORDER BY learner_id LIMIT `+strconv.Itoa(prepareItems),
-					string(actor.TenantID), a.ID, string(after))
-			}
-			return nil
-		})
+		page, err = s.audienceItems(ctx, actor, *sel.AudienceID, max)
 	default:
-		err = s.db.readTx(ctx, func(tx *Tx) error {
-			tenant := string(actor.TenantID)
-			args := []any{tenant}
-			where := queryWhere(sel.Query, now, &args)
-			var selected, all int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM learners l WHERE l.tenant_id = $1 AND l.state <> 'deleted'`+where,
-				args...).Scan(&selected); err != nil {
-				return fmt.Errorf("count selected users: %w", err)
-			}
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM learners l WHERE l.tenant_id = $1 AND l.state <> 'deleted'`,
-				tenant).Scan(&all); err != nil {
-				return fmt.Errorf("count users: %w", err)
-			}
-			if selected == all && all > 0 && !sel.ConfirmAll {
-				return lethe.FieldErrorf(lethe.EInvalid, "selector.confirmAll", "required",
-					"This query selects every user of the tenant (%d); say so with confirmAll: true.", all)
-			}
-			if selected > max {
-				return tooManyItems("selector.query", max)
-			}
-			page = func(ctx context.Context, tx *Tx, after lethe.LearnerID) ([]lethe.LearnerID, error) {
-				args := []any{tenant, string(after)}
-				where := queryWhere(sel.Query, now, &args)
-				return queryAll(ctx, tx, scanLearnerID, `SELECT l.id FROM learners l
-					WHERE l.tenant_id = $1 AND l.state <> 'deleted' AND l.id > $2`+where+
-					` ORDER BY l.id LIMIT `+strconv.Itoa(prepareItems), args...)
-			}
-			return nil
-		})
+		page, err = s.queryItems(ctx, actor, sel, now, max)
 	}
 	if err != nil {
 		return nil, err
@@ -450,6 +403,71 @@ func (s *JobService) CreateJob(ctx context.Context, nj lethe.NewJob) (j *lethe.J
 		return nil, err
 	}
 	return j, nil
+}
+
+// itemPager reads the learners of a selection after one, in id order, a
+// chunk of prepareItems at a time.
+type itemPager func(ctx context.Context, tx *Tx, after lethe.LearnerID) ([]lethe.LearnerID, error)
+
+// audienceItems checks a selection of the members of audience (at most
+// max) and returns its pager.
+func (s *JobService) audienceItems(ctx context.Context, actor lethe.Actor, audience string, max int) (page itemPager, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		a, err := tx.findAudience(ctx, audience)
+		if err != nil {
+			return err
+		}
+		var members int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM audience_members WHERE tenant_id = $1 AND audience_id = $2`,
+			string(actor.TenantID), a.ID).Scan(&members); err != nil {
+			return fmt.Errorf("count audience members: %w", err)
+		}
+		if members > max {
+			return tooManyItems("selector.audienceId", max)
+		}
+		page = func(ctx context.Context, tx *Tx, after lethe.LearnerID) ([]lethe.LearnerID, error) {
+			return queryAll(ctx, tx, scanLearnerID, `SELECT learner_id FROM audience_members
+				WHERE tenant_id = $1 AND audience_id = $2 AND learner_id > $3 ORDER BY learner_id LIMIT `+strconv.Itoa(prepareItems),
+				string(actor.TenantID), a.ID, string(after))
+		}
+		return nil
+	})
+	return page, err
+}
+
+// queryItems checks a selection by query (at most max, and every user
+// only when confirmed) and returns its pager.
+func (s *JobService) queryItems(ctx context.Context, actor lethe.Actor, sel lethe.JobSelector, now time.Time, max int) (page itemPager, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		tenant := string(actor.TenantID)
+		args := []any{tenant}
+		where := queryWhere(sel.Query, now, &args)
+		var selected, all int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM learners l WHERE l.tenant_id = $1 AND l.state <> 'deleted'`+where,
+			args...).Scan(&selected); err != nil {
+			return fmt.Errorf("count selected users: %w", err)
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM learners l WHERE l.tenant_id = $1 AND l.state <> 'deleted'`,
+			tenant).Scan(&all); err != nil {
+			return fmt.Errorf("count users: %w", err)
+		}
+		if selected == all && all > 0 && !sel.ConfirmAll {
+			return lethe.FieldErrorf(lethe.EInvalid, "selector.confirmAll", "required",
+				"This query selects every user of the tenant (%d); say so with confirmAll: true.", all)
+		}
+		if selected > max {
+			return tooManyItems("selector.query", max)
+		}
+		page = func(ctx context.Context, tx *Tx, after lethe.LearnerID) ([]lethe.LearnerID, error) {
+			args := []any{tenant, string(after)}
+			where := queryWhere(sel.Query, now, &args)
+			return queryAll(ctx, tx, scanLearnerID, `SELECT l.id FROM learners l
+				WHERE l.tenant_id = $1 AND l.state <> 'deleted' AND l.id > $2`+where+
+				` ORDER BY l.id LIMIT `+strconv.Itoa(prepareItems), args...)
+		}
+		return nil
+	})
+	return page, err
 }
 
 func scanLearnerID(r rowScanner) (lethe.LearnerID, error) {
@@ -581,14 +599,12 @@ func (s *JobService) prepareSelection(ctx context.Context, job string, action le
 func (s *JobService) writeItems(ctx context.Context, job string, action lethe.BulkAction, items []jobItem) error {
 	err := s.db.writeTx(ctx, func(tx *Tx) error {
 		tenant := string(tx.actor.TenantID)
-		ins := tx.bulk(`INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action, outcome, reason) VALUES `, 8)
+		ins := tx.rows(`INSERT INTO job_items (tenant_id, job_id, seq, line, learner_id, action, outcome, reason) VALUES `, 8)
 		defer ins.close()
 		for _, it := range items {
-			ins.add(tenant, job, it.seq, it.line, nullStr(string(it.learner)), string(action), nullStr(it.outcome), nullStr(it.reason))
-			if ins.rows >= ins.batch {
-				if err := ins.flush(ctx); err != nil {
-					return fmt.Errorf("insert job items: %w", err)
-				}
+			err := ins.add(ctx, tenant, job, it.seq, it.line, nullStr(string(it.learner)), string(action), nullStr(it.outcome), nullStr(it.reason))
+			if err != nil {
+				return fmt.Errorf("insert job items: %w", err)
 			}
 		}
 		if err := ins.flush(ctx); err != nil {
@@ -850,22 +866,9 @@ func (s *JobService) runChunk(ctx context.Context, tenant lethe.TenantID, id str
 		if j.Source != lethe.SourcePolicy {
 			tx.actor.Source = lethe.SourceBulk
 		}
-		type item struct {
-			seq     int
-			learner lethe.LearnerID
-			action  lethe.BulkAction
-			rule    string
-		}
-		items, err := queryAll(ctx, tx, func(r rowScanner) (item, error) {
-			var it item
-			var learner, rule sql.NullString
-			err := r.Scan(&it.seq, &learner, &it.action, &rule)
-			it.learner, it.rule = lethe.LearnerID(learner.String), rule.String
-			return it, err
-		}, `SELECT seq, learner_id, action, rule FROM job_items`+tx.db.dialect.pendingItems+`
-			WHERE tenant_id = $1 AND job_id = $2 AND outcome IS NULL ORDER BY seq LIMIT `+strconv.Itoa(chunkItems)+tx.db.dialect.skipLocked, t, j.ID)
+		items, err := tx.pendingJobItems(ctx, j.ID)
 		if err != nil {
-			return fmt.Errorf("find job items: %w", err)
+			return err
 		}
 		counts := map[string]int{}
 		start := time.Now()
@@ -887,37 +890,71 @@ func (s *JobService) runChunk(ctx context.Context, tenant lethe.TenantID, id str
 				break
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET processed = processed + $3, done = done + $4, unchanged = unchanged + $5,
-			skipped = skipped + $6, failed = failed + $7, errors = 0 WHERE tenant_id = $1 AND id = $2`, t, j.ID, n,
-			counts[lethe.ItemDone], counts[lethe.ItemUnchanged], counts[lethe.ItemSkipped], counts[lethe.ItemFailed]); err != nil {
-			return fmt.Errorf("count job progress: %w", err)
-		}
-		more = n < len(items) || len(items) == chunkItems
-		if !more {
-			// Fewer than asked for: the last ones, unless another process
-			// holds some (PostgreSQL, SKIP LOCKED).
-			var left int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM job_items WHERE tenant_id = $1 AND job_id = $2 AND outcome IS NULL`,
-				t, j.ID).Scan(&left); err != nil {
-				return fmt.Errorf("count pending job items: %w", err)
-			}
-			more = left > 0
-		}
-		if !more {
-			// Only the process whose update finds the job still running
-			// finishes it: another may have finished it meanwhile
-			// (PostgreSQL: both saw no item left), or a cancel won.
-			res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'succeeded', finished_at = $3
-				WHERE tenant_id = $1 AND id = $2 AND state = 'running'`, t, j.ID, ms(tx.now))
-			if err != nil {
-				return fmt.Errorf("finish job: %w", err)
-			}
-			if n, err := res.RowsAffected(); err != nil || n != 1 {
-				return err
-			}
-			return tx.appendTrail(ctx, "job.finished", "", map[string]any{"job": j.ID})
-		}
-		return nil
+		more, err = tx.endJobChunk(ctx, j.ID, n, len(items), counts)
+		return err
 	})
 	return n, more, err
+}
+
+// chunkItem is a pending item of a job.
+type chunkItem struct {
+	seq     int
+	learner lethe.LearnerID
+	action  lethe.BulkAction
+	rule    string
+}
+
+// pendingJobItems reads the next chunk of job's pending items, in order
+// (on PostgreSQL, skipping items another process holds).
+func (tx *Tx) pendingJobItems(ctx context.Context, job string) ([]chunkItem, error) {
+	items, err := queryAll(ctx, tx, func(r rowScanner) (chunkItem, error) {
+		var it chunkItem
+		var learner, rule sql.NullString
+		err := r.Scan(&it.seq, &learner, &it.action, &rule)
+		it.learner, it.rule = lethe.LearnerID(learner.String), rule.String
+		return it, err
+	}, `SELECT seq, learner_id, action, rule FROM job_items`+tx.db.dialect.pendingItems+`
+		WHERE tenant_id = $1 AND job_id = $2 AND outcome IS NULL ORDER BY seq LIMIT `+strconv.Itoa(chunkItems)+tx.db.dialect.skipLocked,
+		string(tx.actor.TenantID), job)
+	if err != nil {
+		return nil, fmt.Errorf("find job items: %w", err)
+	}
+	return items, nil
+}
+
+// endJobChunk counts the n items a chunk of job did (of the read ones)
+// and reports whether items are left; when none are, it finishes the job.
+func (tx *Tx) endJobChunk(ctx context.Context, job string, n, read int, counts map[string]int) (more bool, err error) {
+	t := string(tx.actor.TenantID)
+	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET processed = processed + $3, done = done + $4, unchanged = unchanged + $5,
+			skipped = skipped + $6, failed = failed + $7, errors = 0 WHERE tenant_id = $1 AND id = $2`, t, job, n,
+		counts[lethe.ItemDone], counts[lethe.ItemUnchanged], counts[lethe.ItemSkipped], counts[lethe.ItemFailed]); err != nil {
+		return false, fmt.Errorf("count job progress: %w", err)
+	}
+	more = n < read || read == chunkItems
+	if !more {
+		// Fewer than asked for: the last ones, unless another process
+		// holds some (PostgreSQL, SKIP LOCKED).
+		var left int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM job_items WHERE tenant_id = $1 AND job_id = $2 AND outcome IS NULL`,
+			t, job).Scan(&left); err != nil {
+			return false, fmt.Errorf("count pending job items: %w", err)
+		}
+		more = left > 0
+	}
+	if !more {
+		// Only the process whose update finds the job still running
+		// finishes it: another may have finished it meanwhile
+		// (PostgreSQL: both saw no item left), or a cancel won.
+		res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'succeeded', finished_at = $3
+				WHERE tenant_id = $1 AND id = $2 AND state = 'running'`, t, job, ms(tx.now))
+		if err != nil {
+			return false, fmt.Errorf("finish job: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return false, err
+		}
+		return false, tx.appendTrail(ctx, "job.finished", "", map[string]any{"job": job})
+	}
+	return more, nil
 }

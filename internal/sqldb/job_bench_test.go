@@ -7,16 +7,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethehq/lethe/internal/seed"
+
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/lethehq/lethe/internal/testdb"
 )
 
-// seedHistory seeds n users (SeedUsers) and gives each live one about
+// seedHistory seeds n users (seed.Users) and gives each live one about
 // perUser activities; it returns the live users' ids.
 func seedHistory(tb testing.TB, ctx context.Context, db *sqldb.DB, n, perUser int) []lethe.LearnerID {
 	tb.Helper()
-	if err := db.SeedUsers(ctx, n, 1); err != nil {
+	if err := seed.Users(ctx, db, n, 1); err != nil {
 		tb.Fatal(err)
 	}
 	users := sqldb.NewUserService(db)
@@ -144,7 +146,7 @@ func BenchmarkJobService_EraseAll(b *testing.B) {
 func BenchmarkJobService_PreviewDormant(b *testing.B) {
 	db := MustOpenDB(b)
 	ctx := MustTenant(b, db, "dormant")
-	if err := db.SeedUsers(ctx, envInt("LETHE_BENCH_USERS", 100_000), 1); err != nil {
+	if err := seed.Users(ctx, db, envInt("LETHE_BENCH_USERS", 100_000), 1); err != nil {
 		b.Fatal(err)
 	}
 	if testdb.Kind() == "postgres" { // see seedHistory

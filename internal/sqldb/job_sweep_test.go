@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethehq/lethe/internal/seed"
+
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
 )
@@ -22,7 +24,7 @@ func TestJobService_SweepKeepsJobQueuedMeanwhile(t *testing.T) {
 	oldCtx := MustTenant(t, db, "a-old")
 	newCtx := MustTenant(t, db, "b-new")
 	for _, ctx := range []context.Context{oldCtx, newCtx} {
-		if err := db.SeedUsers(ctx, sqldb.PrepareItems+10, 1); err != nil {
+		if err := seed.Users(ctx, db, sqldb.PrepareItems+10, 1); err != nil {
 			t.Fatal(err)
 		}
 	}

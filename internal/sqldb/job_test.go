@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethehq/lethe/internal/seed"
+
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/lethehq/lethe/internal/testdb"
@@ -91,7 +93,7 @@ func TestJobService_CreateInChunks(t *testing.T) {
 	ctx := MustTenant(t, db, "big")
 	other := MustTenant(t, db, "other")
 	const users = 2500
-	if err := db.SeedUsers(ctx, users, 1); err != nil {
+	if err := seed.Users(ctx, db, users, 1); err != nil {
 		t.Fatal(err)
 	}
 	var refs []string
@@ -160,7 +162,7 @@ func TestJobService_CreateInChunks(t *testing.T) {
 func TestJobService_MaxItems(t *testing.T) {
 	db := MustOpenDB(t)
 	ctx := MustTenant(t, db, "max")
-	if err := db.SeedUsers(ctx, 20, 1); err != nil {
+	if err := seed.Users(ctx, db, 20, 1); err != nil {
 		t.Fatal(err)
 	}
 	aud, err := sqldb.NewAudienceService(db).CreateAudience(ctx, lethe.AudienceFields{Name: strp("All"), Reference: strp("ALL")})
@@ -197,7 +199,7 @@ func TestJobService_MaxItems(t *testing.T) {
 func TestJobService_Sweep(t *testing.T) {
 	db := MustOpenDB(t)
 	ctx := MustTenant(t, db, "sweep")
-	if err := db.SeedUsers(ctx, sqldb.PrepareItems+10, 1); err != nil {
+	if err := seed.Users(ctx, db, sqldb.PrepareItems+10, 1); err != nil {
 		t.Fatal(err)
 	}
 	var refs []string

@@ -66,7 +66,7 @@ func (db *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("create schema_migrations: %w", err)
 		}
 	}
-	all, err := migrations(db.dialect.name)
+	all, err := migrations(db.dialect.migrations)
 	if err != nil {
 		return err
 	}

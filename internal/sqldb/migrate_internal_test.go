@@ -57,7 +57,7 @@ func TestMigration_contentTags(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	all, err := migrations(db.dialect.name)
+	all, err := migrations(db.dialect.migrations)
 	if err != nil {
 		t.Fatal(err)
 	}

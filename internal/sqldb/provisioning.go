@@ -94,46 +94,7 @@ func (tx *Tx) applyEvent(ctx context.Context, ev lethe.ProvisioningEvent) (*leth
 	out := &lethe.ProvisioningOutcome{EventID: ev.ID, EventType: ev.Type}
 	key := lethe.ByRef(ev.Ref)
 	if ev.Type == lethe.EventUserJoined {
-		u, err := tx.findUser(ctx, key)
-		switch {
-		case lethe.ErrorCode(err) == lethe.ENotFound:
-			email := ""
-			if ev.Fields.Email != nil {
-				email = *ev.Fields.Email
-			}
-			if err := tx.refuseStale(ctx, ev, email); err != nil {
-				return nil, err
-			}
-			if u, err = tx.createUser(ctx, "", ev.Ref, ev.Fields); err != nil {
-				return nil, err
-			}
-			if ev.Timestamp != nil {
-				// Never later than clockSkew from now: a timestamp far in
-				// the future (a sender's typo) would refuse every true
-				// event after it.
-				at := *ev.Timestamp
-				if limit := tx.now.Add(clockSkew); at.After(limit) {
-					at = limit
-				}
-				if _, err := tx.ExecContext(ctx, `UPDATE learners SET provisioned_at = $3 WHERE tenant_id = $1 AND id = $2`,
-					string(tx.actor.TenantID), string(u.ID), ms(at)); err != nil {
-					return nil, fmt.Errorf("record provisioning time: %w", err)
-				}
-			}
-			out.Outcome, out.UserID = lethe.OutcomeCreated, u.ID
-			return out, nil
-		case err != nil:
-			return nil, err
-		}
-		if err := tx.refuseStaleForHolder(ctx, ev, u); err != nil {
-			return nil, err
-		}
-		if u.State == lethe.StateSuspended {
-			out.Outcome, out.UserID = lethe.OutcomeReactivated, u.ID
-			return out, tx.reactivateUser(ctx, u, ev.Fields)
-		}
-		out.Outcome, out.UserID = lethe.OutcomeUpdated, u.ID
-		return out, tx.updateUser(ctx, u, ev.Fields)
+		return tx.applyJoined(ctx, ev, out)
 	}
 	u, err := tx.findLiveUser(ctx, key)
 	if lethe.ErrorCode(err) == lethe.ENotFound {
@@ -177,6 +138,52 @@ func (tx *Tx) applyEvent(ctx context.Context, ev lethe.ProvisioningEvent) (*leth
 		return out, nil
 	}
 	return nil, lethe.FieldErrorf(lethe.EInvalid, "eventType", "invalid", "eventType is not supported")
+}
+
+// applyJoined applies a joiner event: it creates the user of the ref, or
+// updates (and reactivates, when suspended) the one it names.
+func (tx *Tx) applyJoined(ctx context.Context, ev lethe.ProvisioningEvent, out *lethe.ProvisioningOutcome) (*lethe.ProvisioningOutcome, error) {
+	key := lethe.ByRef(ev.Ref)
+	u, err := tx.findUser(ctx, key)
+	switch {
+	case lethe.ErrorCode(err) == lethe.ENotFound:
+		email := ""
+		if ev.Fields.Email != nil {
+			email = *ev.Fields.Email
+		}
+		if err := tx.refuseStale(ctx, ev, email); err != nil {
+			return nil, err
+		}
+		if u, err = tx.createUser(ctx, "", ev.Ref, ev.Fields); err != nil {
+			return nil, err
+		}
+		if ev.Timestamp != nil {
+			// Never later than clockSkew from now: a timestamp far in
+			// the future (a sender's typo) would refuse every true
+			// event after it.
+			at := *ev.Timestamp
+			if limit := tx.now.Add(clockSkew); at.After(limit) {
+				at = limit
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE learners SET provisioned_at = $3 WHERE tenant_id = $1 AND id = $2`,
+				string(tx.actor.TenantID), string(u.ID), ms(at)); err != nil {
+				return nil, fmt.Errorf("record provisioning time: %w", err)
+			}
+		}
+		out.Outcome, out.UserID = lethe.OutcomeCreated, u.ID
+		return out, nil
+	case err != nil:
+		return nil, err
+	}
+	if err := tx.refuseStaleForHolder(ctx, ev, u); err != nil {
+		return nil, err
+	}
+	if u.State == lethe.StateSuspended {
+		out.Outcome, out.UserID = lethe.OutcomeReactivated, u.ID
+		return out, tx.reactivateUser(ctx, u, ev.Fields)
+	}
+	out.Outcome, out.UserID = lethe.OutcomeUpdated, u.ID
+	return out, tx.updateUser(ctx, u, ev.Fields)
 }
 
 // refuseStale refuses an event about a ref (or email) whose person was

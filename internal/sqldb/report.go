@@ -90,8 +90,7 @@ const stateCode = `CASE h.to_state WHEN 'active' THEN 0 WHEN 'suspended' THEN 1 
 // enrolment's stored events up to f.To. The enrolments and their events are
 // read in one pass each over the tenant's (or the audience's) rows and
 // matched in memory, rather than joined row by row: on SQLite a join costs
-// an index lookup per event, which made a report of 85,000 enrolments take
-// 2.5 s (see docs/PERFORMANCE.md).
+// an index lookup per event (docs/PERFORMANCE.md, As-of reports).
 func (s *ReportService) FindCompliance(ctx context.Context, f lethe.ComplianceFilter) (r *lethe.ComplianceReport, err error) {
 	if f.To.Before(f.From) {
 		return nil, lethe.FieldErrorf(lethe.EInvalid, "to", "out_of_range", "to must not be before from")
@@ -149,11 +148,6 @@ func (tx *Tx) reportEnrolments(ctx context.Context, assignments []*lethe.Assignm
 	if err != nil {
 		return nil, fmt.Errorf("find enrolments for report: %w", err)
 	}
-	// The enrolments by id, each with the seq of each of its events.
-	type withSeqs struct {
-		e    *lethe.Enrolment
-		seqs []int64
-	}
 	enrolments := map[string]*withSeqs{}
 	out := map[string][]*lethe.Enrolment{}
 	for rows.Next() {
@@ -178,16 +172,35 @@ func (tx *Tx) reportEnrolments(ctx context.Context, assignments []*lethe.Assignm
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	if err := tx.reportEvents(ctx, enrolments, aud, to); err != nil {
+		return nil, err
+	}
+	for _, w := range enrolments {
+		sortBySeq(w.e.Events, w.seqs)
+	}
+	return out, nil
+}
+
+// withSeqs is an enrolment of a report, with the seq of each of its events.
+type withSeqs struct {
+	e    *lethe.Enrolment
+	seqs []int64
+}
+
+// reportEvents adds to the enrolments their events up to to.
+func (tx *Tx) reportEvents(ctx context.Context, enrolments map[string]*withSeqs, aud string, to time.Time) error {
+	tenant := string(tx.actor.TenantID)
 	// The events, in any order: they are put in seq order per enrolment.
-	q = `SELECT h.enrolment_id, h.seq, h.type, h.completion_id, h.previous_status, h.next_status, h.created_at, c.completed_at
+	q := `SELECT h.enrolment_id, h.seq, h.type, h.completion_id, h.previous_status, h.next_status, h.created_at, c.completed_at
 		FROM enrolment_history h LEFT JOIN completions c ON c.tenant_id = h.tenant_id AND c.id = h.completion_id
 		WHERE h.tenant_id = $1 AND h.created_at <= $2`
-	args = []any{tenant, ms(to)}
+	args := []any{tenant, ms(to)}
 	if aud != "" {
 		q, args = q+` AND h.enrolment_id IN (SELECT e.id FROM enrolments e WHERE e.tenant_id = $1 AND e.audience_id = $3)`, append(args, aud)
 	}
-	if rows, err = tx.QueryContext(ctx, q, args...); err != nil {
-		return nil, fmt.Errorf("find enrolment events for report: %w", err)
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("find enrolment events for report: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -197,7 +210,7 @@ func (tx *Tx) reportEnrolments(ctx context.Context, assignments []*lethe.Assignm
 		var completion, prev sql.NullString
 		var completedAt sql.NullInt64
 		if err := rows.Scan(&id, &seq, &ev.Type, &completion, &prev, &ev.Next, &at, &completedAt); err != nil {
-			return nil, err
+			return err
 		}
 		w := enrolments[id]
 		if w == nil {
@@ -208,13 +221,7 @@ func (tx *Tx) reportEnrolments(ctx context.Context, assignments []*lethe.Assignm
 		w.e.Events = append(w.e.Events, ev)
 		w.seqs = append(w.seqs, seq)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for _, w := range enrolments {
-		sortBySeq(w.e.Events, w.seqs)
-	}
-	return out, nil
+	return rows.Err()
 }
 
 // sortBySeq sorts events by seq, the sequence number of each; both are

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethehq/lethe/internal/seed"
+
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/lethehq/lethe/internal/testdb"
@@ -17,7 +19,7 @@ func benchReportUsers() int {
 }
 
 // BenchmarkReportService measures both reports on a tenant of
-// benchReportUsers seeded users (DB.SeedUsers: 10% suspended and 5% erased,
+// benchReportUsers seeded users (seed.Users: 10% suspended and 5% erased,
 // each with its status history), an audience of every active user (about
 // 85%; DB.SeedMembers), an assignment of that audience (one enrolment each),
 // and completions by one user in twenty who is a member, half of them after
@@ -31,7 +33,7 @@ func BenchmarkReportService(b *testing.B) {
 	MustCreateContent(b, ctx, db, "c00000000000000000000001")
 	n := benchReportUsers()
 	began := time.Now()
-	if err := db.SeedUsers(ctx, n, 1); err != nil {
+	if err := seed.Users(ctx, db, n, 1); err != nil {
 		b.Fatal(err)
 	}
 	aud := benchAudience(b, db, ctx)

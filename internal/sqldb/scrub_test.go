@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethehq/lethe/internal/seed"
+
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/lethehq/lethe/internal/testdb"
@@ -36,7 +38,7 @@ func TestDB_Scrub(t *testing.T) {
 		db := MustOpenDSN(t, dsn)
 		ctx := MustTenant(t, db, "scale")
 		// Enough people that one erased row is under 2% of the table's pages.
-		if err := db.SeedUsers(ctx, 10000, 7); err != nil {
+		if err := seed.Users(ctx, db, 10000, 7); err != nil {
 			t.Fatal(err)
 		}
 		// Someone who manages nobody, so the erasure changes one row of

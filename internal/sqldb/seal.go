@@ -164,9 +164,8 @@ func (tx *Tx) loadDataKeys(ctx context.Context, ids []lethe.LearnerID, keys map[
 	if err := read(); err != nil {
 		return err
 	}
-	ins := tx.bulk(`INSERT INTO learner_keys (tenant_id, learner_id, data_key, created_at) VALUES `, 4)
+	ins := tx.rows(`INSERT INTO learner_keys (tenant_id, learner_id, data_key, created_at) VALUES `, 4, onConflict(` ON CONFLICT DO NOTHING`))
 	defer ins.close()
-	ins.tail = ` ON CONFLICT DO NOTHING`
 	missing := false
 	for _, id := range ids {
 		if keys[id] != nil {
@@ -176,12 +175,9 @@ func (tx *Tx) loadDataKeys(ctx context.Context, ids []lethe.LearnerID, keys map[
 		if _, err := rand.Read(key); err != nil {
 			return err
 		}
-		ins.add(tenant, string(id), key, ms(tx.now))
 		missing = true
-		if ins.rows >= ins.batch {
-			if err := ins.flush(ctx); err != nil {
-				return fmt.Errorf("insert data keys: %w", err)
-			}
+		if err := ins.add(ctx, tenant, string(id), key, ms(tx.now)); err != nil {
+			return fmt.Errorf("insert data keys: %w", err)
 		}
 	}
 	if !missing {

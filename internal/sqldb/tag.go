@@ -419,10 +419,9 @@ func (tx *Tx) findSkillLevels(ctx context.Context) ([]lethe.SkillLevel, error) {
 func (s *TagService) ReplaceSkillLevels(ctx context.Context, levels []lethe.SkillLevel) (out []lethe.SkillLevel, err error) {
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
 		tenant := string(tx.actor.TenantID)
-		if tx.db.dialect.name == "postgres" {
-			// Replaces of one tenant's scale run one at a time (SQLite
-			// serialises every write transaction anyway).
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "skill_levels:"+tenant); err != nil {
+		if lock := tx.db.dialect.advisoryLock; lock != "" {
+			// Replaces of one tenant's scale run one at a time.
+			if _, err := tx.ExecContext(ctx, lock, "skill_levels:"+tenant); err != nil {
 				return fmt.Errorf("lock skill levels: %w", err)
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethehq/lethe/internal/seed"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lethehq/lethe"
@@ -227,7 +229,7 @@ func TestDB_RewriteDue(t *testing.T) {
 func TestDB_SeedUsers(t *testing.T) {
 	db := MustOpenDB(t)
 	ctx := MustTenant(t, db, "acme")
-	if err := db.SeedUsers(ctx, 1234, 7); err != nil {
+	if err := seed.Users(ctx, db, 1234, 7); err != nil {
 		t.Fatal(err)
 	}
 	users := sqldb.NewUserService(db)

@@ -2,11 +2,13 @@ package sqldb
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/lethehq/lethe"
 )
@@ -56,9 +58,27 @@ func openSeedDB(t *testing.T, path string) (*DB, context.Context) {
 	return db, lethe.WithActor(context.Background(), lethe.Actor{TenantID: "acme", Source: lethe.SourceCLI, Name: "t"})
 }
 
-// A seed of an empty SQLite database drops the indexes of its tables and
-// builds them at the end: the schema ends as it began.
-func TestSeed_DefersIndexes(t *testing.T) {
+// loadLearners loads n learners of the actor's tenant through a loader.
+func loadLearners(ctx context.Context, load *Loader, n int) error {
+	actor, _ := lethe.ActorFrom(ctx)
+	tenant := string(actor.TenantID)
+	return load.Tx(ctx, func(ctx context.Context, tx *LoadTx) error {
+		learners := tx.Table("learners", "tenant_id", "id", "state", "role", "login_method", "sso", "end_date",
+			"first_login_at", "last_login_at", "created_at", "updated_at", "deleted_at")
+		for i := range n {
+			id := lethe.NewID(time.UnixMilli(int64(i)))
+			if err := learners.Add(ctx, tenant, id, "active", "learner", "email", false, nil, nil, nil, i, i, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// A load of an empty SQLite database that defers indexes drops the indexes
+// of the learners' tables and builds them at Finish: the schema ends as it
+// began, and the write connection's pragmas are set back.
+func TestLoad_DefersIndexes(t *testing.T) {
 	db, ctx := openSeedDB(t, filepath.Join(t.TempDir(), "lethe.db"))
 	before := indexSQL(t, db)
 	if len(before) < 10 {
@@ -68,47 +88,55 @@ func TestSeed_DefersIndexes(t *testing.T) {
 	if pragmas["temp_store"] != "2" {
 		t.Fatalf("the writer's temp_store is %s, want 2 (MEMORY)", pragmas["temp_store"])
 	}
-	var dropped bool
-	var loading, building map[string]string
-	_, err := db.Seed(ctx, SeedOptions{Users: 300, RecordsPerUser: 10, Seed: 1, Progress: func(stage string, done, total int) {
-		switch {
-		case stage == "activities" || stage == "records":
-			dropped = dropped || len(indexSQL(t, db)) == 0
-			if loading == nil {
-				loading = writerPragmaValues(t, db)
-			}
-		case stage == "indexes" && done < total && building == nil:
-			building = writerPragmaValues(t, db)
-		}
-	}})
+	load, err := db.BeginLoad(ctx, LoadOptions{EmptyTenant: true, DeferIndexes: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer load.Close()
+	if err := loadLearners(ctx, load, 300); err != nil {
+		t.Fatal(err)
+	}
+	dropped := len(indexSQL(t, db)) == 0
+	loading := writerPragmaValues(t, db)
+	var building map[string]string
+	if err := load.Finish(ctx, func(done, total int) {
+		if done < total && building == nil {
+			building = writerPragmaValues(t, db)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := load.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if !dropped {
-		t.Error("the indexes were kept while the seed wrote")
+		t.Error("the indexes were kept while the load wrote")
 	}
-	if loading["cache_size"] != strconv.Itoa(-seedCacheKiB) || loading["foreign_keys"] != "0" {
-		t.Errorf("pragmas while loading without indexes: %v, want a cache of %d KiB and foreign keys off", loading, seedCacheKiB)
+	if loading["cache_size"] != strconv.Itoa(-loadCacheKiB) || loading["foreign_keys"] != "0" {
+		t.Errorf("pragmas while loading without indexes: %v, want a cache of %d KiB and foreign keys off", loading, loadCacheKiB)
 	}
-	want := map[string]string{"cache_size": strconv.Itoa(-seedCacheKiB), "threads": strconv.Itoa(indexSortThreads),
+	want := map[string]string{"cache_size": strconv.Itoa(-loadCacheKiB), "threads": strconv.Itoa(indexSortThreads),
 		"temp_store": "1", "foreign_keys": "0"}
 	if !maps.Equal(building, want) {
 		t.Errorf("pragmas while building indexes: %v, want %v", building, want)
 	}
 	if after := writerPragmaValues(t, db); !maps.Equal(after, pragmas) {
-		t.Errorf("pragmas after the seed: %v, want them back as they were, %v", after, pragmas)
+		t.Errorf("pragmas after the load: %v, want them back as they were, %v", after, pragmas)
 	}
 	if after := indexSQL(t, db); !slices.Equal(before, after) {
-		t.Errorf("indexes after the seed:\n%q\nwant\n%q", after, before)
+		t.Errorf("indexes after the load:\n%q\nwant\n%q", after, before)
 	}
 	if n := deferredCount(t, db); n != 0 {
 		t.Errorf("%d indexes still listed as deferred", n)
 	}
+	if _, err := db.BeginLoad(ctx, LoadOptions{EmptyTenant: true}); !errors.Is(err, ErrTenantNotEmpty) {
+		t.Errorf("a second load of the tenant: %v, want ErrTenantNotEmpty", err)
+	}
 }
 
-// A seed stopped after dropping the indexes leaves them listed; the next
+// A load stopped after dropping the indexes leaves them listed; the next
 // Open builds them.
-func TestSeed_InterruptedIndexesBuiltAtOpen(t *testing.T) {
+func TestLoad_InterruptedIndexesBuiltAtOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "lethe.db")
 	db, err := Open(context.Background(), path)
 	if err != nil {
@@ -135,9 +163,13 @@ func TestSeed_InterruptedIndexesBuiltAtOpen(t *testing.T) {
 
 // With data already in the seed's tables (another tenant's), nothing is
 // dropped: that tenant's reads need the indexes.
-func TestSeed_KeepsIndexesOfFilledDatabase(t *testing.T) {
+func TestLoad_KeepsIndexesOfFilledDatabase(t *testing.T) {
 	db, ctx := openSeedDB(t, filepath.Join(t.TempDir(), "lethe.db"))
-	if _, err := db.Seed(ctx, SeedOptions{Users: 10, RecordsPerUser: 2, Seed: 1}); err != nil {
+	load, err := db.BeginLoad(ctx, LoadOptions{DeferIndexes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(loadLearners(ctx, load, 10), load.Finish(ctx, nil), load.Close()); err != nil {
 		t.Fatal(err)
 	}
 	before := indexSQL(t, db)

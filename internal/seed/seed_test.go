@@ -1,10 +1,12 @@
-package sqldb_test
+package seed_test
 
 import (
 	"context"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/lethehq/lethe/internal/seed"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/lethehq/lethe"
@@ -15,7 +17,7 @@ import (
 // counts, the users, the enrolment statuses and the shape of the history,
 // never the random keys and ids.
 type seedDigest struct {
-	Counts      sqldb.SeedCounts
+	Counts      seed.Counts
 	Users       []string // ref, status
 	Statuses    map[lethe.EnrolmentStatus]int
 	Activities  []string // date, type, of the first page
@@ -23,7 +25,7 @@ type seedDigest struct {
 	Completions []time.Time
 }
 
-func digestSeed(t *testing.T, ctx context.Context, db *sqldb.DB, c sqldb.SeedCounts) seedDigest {
+func digestSeed(t *testing.T, ctx context.Context, db *sqldb.DB, c seed.Counts) seedDigest {
 	t.Helper()
 	d := seedDigest{Counts: c, Statuses: map[lethe.EnrolmentStatus]int{}}
 	users, _, err := sqldb.NewUserService(db).FindUsers(ctx, lethe.UserFilter{Limit: 10_000})
@@ -80,7 +82,7 @@ func TestDB_Seed(t *testing.T) {
 	db := MustOpenDB(t)
 	ctx := MustTenant(t, db, "acme")
 	const users, per = 2_000, 20
-	c, err := db.Seed(ctx, sqldb.SeedOptions{Users: users, RecordsPerUser: per, Seed: 9})
+	c, err := seed.Organisation(ctx, db, seed.Options{Users: users, RecordsPerUser: per, Seed: 9})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +171,7 @@ func TestDB_Seed(t *testing.T) {
 	}
 
 	// The tenant now has users: a second seed is refused.
-	if _, err := db.Seed(ctx, sqldb.SeedOptions{Users: 1, RecordsPerUser: 1}); lethe.ErrorCode(err) != lethe.EConflict {
+	if _, err := seed.Organisation(ctx, db, seed.Options{Users: 1, RecordsPerUser: 1}); lethe.ErrorCode(err) != lethe.EConflict {
 		t.Errorf("seeding a tenant with users: %v, want a conflict", err)
 	}
 }
@@ -178,7 +180,7 @@ func TestDB_Seed_Deterministic(t *testing.T) {
 	db := MustOpenDB(t)
 	seed := func(tenant lethe.TenantID, s uint64) seedDigest {
 		ctx := MustTenant(t, db, tenant)
-		c, err := db.Seed(ctx, sqldb.SeedOptions{Users: 300, RecordsPerUser: 12, Seed: s})
+		c, err := seed.Organisation(ctx, db, seed.Options{Users: 300, RecordsPerUser: 12, Seed: s})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,7 +201,7 @@ func TestDB_Seed_FewRecords(t *testing.T) {
 	db := MustOpenDB(t)
 	for _, per := range []int{0, 1, 3} {
 		ctx := MustTenant(t, db, lethe.TenantID("t"+string(rune('a'+per))))
-		c, err := db.Seed(ctx, sqldb.SeedOptions{Users: 200, RecordsPerUser: per, Seed: 1})
+		c, err := seed.Organisation(ctx, db, seed.Options{Users: 200, RecordsPerUser: per, Seed: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +210,7 @@ func TestDB_Seed_FewRecords(t *testing.T) {
 		}
 	}
 	ctx := lethe.WithActor(context.Background(), lethe.Actor{TenantID: "none", Source: lethe.SourceCLI, Name: "t"})
-	if _, err := db.Seed(ctx, sqldb.SeedOptions{Users: -1}); err == nil {
+	if _, err := seed.Organisation(ctx, db, seed.Options{Users: -1}); err == nil {
 		t.Error("a negative number of users was accepted")
 	}
 }
