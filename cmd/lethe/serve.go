@@ -125,7 +125,7 @@ func runServe(ctx context.Context, e env, o serveOptions) error {
 	// Close runs after this), whatever ended Serve.
 	loops := jobs.NewRunner(ctx)
 	defer loops.Stop()
-	if o.rewrite > 0 && db.Dialect() == "postgres" {
+	if o.rewrite > 0 && db.RewritesFiles() {
 		loops.Go(jobs.Rewrite(db, o.rewrite, logger))
 	}
 	loops.Go(jobs.Resume(s.assignments, time.Minute, logger))

@@ -563,6 +563,11 @@ func perTable(prefix string, rewrite bool) []string {
 	return out
 }
 
+// RewritesFiles reports whether RewritePersonalData has work to do on this
+// database: PostgreSQL keeps erased bytes in free space until a rewrite;
+// SQLite's secure_delete overwrites them at once.
+func (db *DB) RewritesFiles() bool { return db.dialect.rewriteTables != "" }
+
 // RewritePersonalData rewrites the personal-data tables into new files
 // (PostgreSQL VACUUM FULL; nothing to do on SQLite, whose secure_delete has
 // overwritten the bytes already). A plain VACUUM removes erased rows from
