@@ -235,6 +235,10 @@ func TestCLI_SingleDashLongFlags(t *testing.T) {
 		{[]string{"-v"}, []string{"-v"}},
 		{[]string{"serve", "-nosuch"}, []string{"serve", "-nosuch"}},
 		{[]string{"erasure", "verify", "--", "-db"}, []string{"erasure", "verify", "--", "-db"}},
+		// A flag's value is never rewritten, even one that looks like a flag.
+		{[]string{"tenant", "create", "--name", "-id"}, []string{"tenant", "create", "--name", "-id"}},
+		{[]string{"tenant", "create", "-name", "-id", "-id", "x"}, []string{"tenant", "create", "--name", "-id", "--id", "x"}},
+		{[]string{"tenant", "create", "-name=-id", "-id", "-name"}, []string{"tenant", "create", "--name=-id", "--id", "-name"}},
 	} {
 		if got := longFlags(root, c.in); strings.Join(got, " ") != strings.Join(c.want, " ") {
 			t.Errorf("longFlags(%q) = %q, want %q", c.in, got, c.want)
