@@ -150,7 +150,8 @@ func noArgs(name string, args []string) error {
 // longFlags rewrites the single-dash long form Go's flag package accepted
 // (-db X, -db=X) to the GNU form cobra parses (--db X), for the flags the
 // named command has, so scripts written for earlier versions keep working.
-// Anything else, shorthands (-h, -v) and what follows "--" included, is
+// Anything else, shorthands (-h, -v), the value of a flag that takes one
+// (--name -id names a tenant "-id") and what follows "--" included, is
 // left as it is.
 func longFlags(root *cobra.Command, args []string) []string {
 	cmd, _, err := root.Find(args)
@@ -159,17 +160,41 @@ func longFlags(root *cobra.Command, args []string) []string {
 	}
 	out := make([]string, len(args))
 	copy(out, args)
-	for i, a := range out {
+	for i := 0; i < len(out); i++ {
+		a := out[i]
 		if a == "--" {
 			break
 		}
-		if len(a) < 3 || a[0] != '-' || a[1] == '-' {
+		if len(a) < 2 || a[0] != '-' {
 			continue
 		}
-		name, _, _ := strings.Cut(a[1:], "=")
-		if len(name) > 1 && cmd.Flag(name) != nil {
-			out[i] = "-" + a
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		var f *pflag.Flag
+		switch {
+		case a[1] == '-':
+			f = cmd.Flag(name)
+		case len(name) > 1:
+			if f = cmd.Flag(name); f != nil {
+				out[i] = "-" + a
+			}
+		default:
+			f = shorthand(cmd, name)
+		}
+		if f != nil && !hasValue && f.NoOptDefVal == "" {
+			i++ // the next argument is this flag's value
 		}
 	}
 	return out
+}
+
+// shorthand is the flag of cmd (its own or inherited) with the one-letter
+// name s, or nil.
+func shorthand(cmd *cobra.Command, s string) *pflag.Flag {
+	if len(s) != 1 {
+		return nil
+	}
+	if f := cmd.Flags().ShorthandLookup(s); f != nil {
+		return f
+	}
+	return cmd.InheritedFlags().ShorthandLookup(s)
 }
