@@ -249,3 +249,27 @@ func TestCLI_SingleDashLongFlags(t *testing.T) {
 		t.Fatalf("tenant list -db: %v (stdout %q, stderr %q)", err, stdout, stderr)
 	}
 }
+
+// TestCLI_SigningKeyNeverEchoed: a signing key that is not standard base64
+// (a URL-safe one, say) is still a secret: the error says what is wrong
+// without repeating it, whether it came from the flag or the environment.
+func TestCLI_SigningKeyNeverEchoed(t *testing.T) {
+	t.Parallel()
+	const secret = "c2VjcmV0LXNpZ25pbmcta2V5LWZvci1yZXZpZXctMDAw_-" // URL-safe alphabet
+	db := t.TempDir() + "/lethe.db"
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+	}{
+		{[]string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--signing-key", secret}, nil},
+		{[]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, map[string]string{"LETHE_SIGNING_KEY": secret}},
+		{[]string{"trail", "checkpoint", "--db", db}, map[string]string{"LETHE_SIGNING_KEY": secret}},
+	} {
+		var stdout, stderr strings.Builder
+		err := run(t.Context(), c.args, func(k string) string { return c.env[k] }, &stdout, &stderr)
+		if err == nil || strings.Contains(stderr.String()+stdout.String()+err.Error(), "c2VjcmV0") ||
+			!strings.Contains(stderr.String(), "signing-key") {
+			t.Errorf("%v: %v; stderr %q", c.args, err, stderr.String())
+		}
+	}
+}
