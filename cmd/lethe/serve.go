@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -202,7 +203,12 @@ func readSigningKey(v string) (ed25519.PrivateKey, error) {
 	if err != nil {
 		b, rerr := os.ReadFile(v)
 		if rerr != nil {
-			return nil, fmt.Errorf("neither a base64 key nor a readable file: %w", rerr)
+			// Not the path error's text: v may be the key itself, mistyped.
+			var pe *fs.PathError
+			if errors.As(rerr, &pe) {
+				rerr = pe.Err
+			}
+			return nil, fmt.Errorf("neither a base64 key nor a readable file (%v)", rerr)
 		}
 		path = v
 		if raw, err = base64.StdEncoding.DecodeString(strings.TrimSpace(string(b))); err != nil {
