@@ -82,7 +82,8 @@ func (c *Client) ListActivities(ctx context.Context, p ActivityParams) (*Page[Ac
 
 // AllActivities walks every page from p.Page (default 1) on, as the
 // Airbyte connector does: it stops at the first page shorter than
-// p.PerPage (default 200). On an error it yields the error once and stops.
+// p.PerPage (default 200), or than the page size the server reports when
+// that is smaller. On an error it yields the error once and stops.
 func (c *Client) AllActivities(ctx context.Context, p ActivityParams) iter.Seq2[Activity, error] {
 	return func(yield func(Activity, error) bool) {
 		if p.Page < 1 {
@@ -102,7 +103,14 @@ func (c *Client) AllActivities(ctx context.Context, p ActivityParams) iter.Seq2[
 					return
 				}
 			}
-			if len(page.Results) < p.PerPage {
+			// A short page is the last; short of the page size the server
+			// used, which is smaller than the one asked for above its
+			// maximum (it reads that as the maximum).
+			size := p.PerPage
+			if n := page.Pagination.PerPage; n > 0 && n < size {
+				size = n
+			}
+			if len(page.Results) < size {
 				return
 			}
 			p.Page++
