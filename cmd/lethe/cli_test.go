@@ -59,7 +59,8 @@ func TestCLI_Help(t *testing.T) {
 			cmd  []string
 			want []string
 		}{
-			{[]string{"serve"}, []string{"--addr string", "[$LETHE_ADDR]", "[$LETHE_DB]", "[$LETHE_SIGNING_KEY]"}},
+			{[]string{"serve"}, []string{"--addr string", "[$LETHE_ADDR]", "[$LETHE_DB]", "[$LETHE_SIGNING_KEY]", "[$LETHE_DB_POOL]",
+				"[$LETHE_REWRITE_INTERVAL]", "[$LETHE_MAX_JOB_ITEMS]", "[$LETHE_JOB_RETENTION]", "[$LETHE_PPROF]"}},
 			{[]string{"migrate"}, []string{"[$LETHE_DB]"}},
 			{[]string{"tenant", "list"}, []string{"[$LETHE_DB]"}},
 			{[]string{"trail", "verify"}, []string{"[$LETHE_DB]", "[$LETHE_SIGNING_KEY]"}},
@@ -271,5 +272,44 @@ func TestCLI_SigningKeyNeverEchoed(t *testing.T) {
 			!strings.Contains(stderr.String(), "signing-key") {
 			t.Errorf("%v: %v; stderr %q", c.args, err, stderr.String())
 		}
+	}
+}
+
+// TestCLI_EnvironmentApplies: a variable stands in for its flag when the
+// flag is not given, the flag wins when it is, and a value the flag refuses
+// is a usage error naming the variable.
+func TestCLI_EnvironmentApplies(t *testing.T) {
+	t.Parallel()
+	e := env{getenv: noEnv, stdout: &strings.Builder{}, stderr: &strings.Builder{}}
+	getenv := func(k string) string {
+		return map[string]string{"LETHE_MAX_JOB_ITEMS": "5000", "LETHE_JOB_RETENTION": "48h", "LETHE_DB_POOL": "x"}[k]
+	}
+	parse := func(t *testing.T, getenv func(string) string, args ...string) (*cobra.Command, error) {
+		t.Helper()
+		cmd := newServeCmd(e)
+		if err := cmd.ParseFlags(args); err != nil {
+			t.Fatal(err)
+		}
+		return cmd, applyEnv(cmd, getenv)
+	}
+	cmd, err := parse(t, func(k string) string {
+		if k == "LETHE_DB_POOL" {
+			return ""
+		}
+		return getenv(k)
+	}, "--job-retention", "1h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cmd.Flag("max-job-items").Value.String(); got != "5000" {
+		t.Errorf("max-job-items = %s, want 5000 from LETHE_MAX_JOB_ITEMS", got)
+	}
+	if got := cmd.Flag("job-retention").Value.String(); got != "1h0m0s" {
+		t.Errorf("job-retention = %s, want the flag's 1h over LETHE_JOB_RETENTION", got)
+	}
+	_, err = parse(t, getenv)
+	var u usageError
+	if !errors.As(err, &u) || !strings.Contains(err.Error(), "$LETHE_DB_POOL") {
+		t.Errorf("LETHE_DB_POOL=x: %v, want a usage error naming the variable", err)
 	}
 }

@@ -51,17 +51,22 @@ background work and close the database cleanly. Logs are JSON on standard error.
 	fs.StringVar(&o.dsn, "db", defaultDB, "database: a SQLite file path or a postgres:// URL")
 	bindEnv(fs, "db", "LETHE_DB")
 	fs.IntVar(&o.pool, "db-pool", 10, "PostgreSQL connection pool size")
+	bindEnv(fs, "db-pool", "LETHE_DB_POOL")
 	fs.DurationVar(&o.rewrite, "rewrite-interval", 24*time.Hour,
 		"PostgreSQL: how often to rewrite the personal-data tables after erasures (VACUUM FULL); 0 disables")
+	bindEnv(fs, "rewrite-interval", "LETHE_REWRITE_INTERVAL")
 	fs.BoolVar(&o.demo, "demo", false, "create the demo tenant and sample users (idempotent)")
 	fs.StringVar(&o.signingKey, "signing-key", "",
 		"Ed25519 key that signs erasure receipts: a base64 seed or private key, or a file holding one; default: a key generated on first start and kept in the database")
 	bindEnv(fs, "signing-key", "LETHE_SIGNING_KEY")
 	fs.IntVar(&o.maxJobItems, "max-job-items", lethe.DefaultMaxJobItems,
 		"the most users a job (POST /lethe/v1/jobs) may name; its body may carry 64 bytes per user")
+	bindEnv(fs, "max-job-items", "LETHE_MAX_JOB_ITEMS")
 	fs.DurationVar(&o.jobRetention, "job-retention", lethe.DefaultJobRetention,
 		"how long a finished job and its per-item results are kept; 0 keeps them")
+	bindEnv(fs, "job-retention", "LETHE_JOB_RETENTION")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; off by default")
+	bindEnv(fs, "pprof", "LETHE_PPROF")
 	return cmd
 }
 
