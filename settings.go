@@ -2,7 +2,9 @@ package lethe
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Deletion modes of a tenant.
@@ -28,7 +30,9 @@ type Settings struct {
 	// DormantAudit, when set, runs a dormant-account audit preview every
 	// EveryDays days; the previews are kept as audit reports, not applied.
 	DormantAudit *ScheduledAudit
-	UpdatedAt    *time.Time // nil while the defaults apply
+	// SCIM maps SCIM attributes to additionalFields keys.
+	SCIM      SCIMSettings
+	UpdatedAt *time.Time // nil while the defaults apply
 }
 
 // ScheduledAudit is a dormant-account audit run on a schedule.
@@ -49,7 +53,8 @@ const (
 
 // DefaultSettings are a tenant's settings until changed.
 func DefaultSettings() Settings {
-	return Settings{Deletion: DeletionSettings{Mode: DeletionModeErase, TombstoneDays: DefaultTombstoneDays}}
+	return Settings{Deletion: DeletionSettings{Mode: DeletionModeErase, TombstoneDays: DefaultTombstoneDays},
+		SCIM: SCIMSettings{AdditionalFields: DefaultSCIMAdditionalFields()}}
 }
 
 // SettingsUpdate changes settings; nil leaves a value.
@@ -59,6 +64,8 @@ type SettingsUpdate struct {
 	TombstoneDays *int
 	// DormantAudit set to a nil *ScheduledAudit stops the schedule.
 	DormantAudit **ScheduledAudit
+	// SCIMAdditionalFields replaces the whole SCIM attribute mapping.
+	SCIMAdditionalFields *map[string]string
 }
 
 // Apply validates u and applies it to s.
@@ -92,6 +99,12 @@ func (u SettingsUpdate) Apply(s *Settings) error {
 		}
 		s.DormantAudit = *u.DormantAudit
 	}
+	if u.SCIMAdditionalFields != nil {
+		if err := validateSCIMMapping(*u.SCIMAdditionalFields); err != nil {
+			return err
+		}
+		s.SCIM.AdditionalFields = *u.SCIMAdditionalFields
+	}
 	return nil
 }
 
@@ -100,4 +113,31 @@ func (u SettingsUpdate) Apply(s *Settings) error {
 type SettingsService interface {
 	FindSettings(ctx context.Context) (*Settings, error)
 	UpdateSettings(ctx context.Context, u SettingsUpdate) (*Settings, error)
+}
+
+// MaxSCIMMappings bounds a tenant's SCIM attribute mapping.
+const MaxSCIMMappings = 50
+
+// validateSCIMMapping checks a SCIM attribute mapping: at most
+// MaxSCIMMappings entries, each a non-empty attribute path and key of at
+// most MaxTextLength printable characters, and no two attributes to one key.
+func validateSCIMMapping(m map[string]string) error {
+	const field = "scim.additionalFields"
+	if len(m) > MaxSCIMMappings {
+		return FieldErrorf(EInvalid, field, "too_many", "%s must map at most %d attributes", field, MaxSCIMMappings)
+	}
+	keys := map[string]bool{}
+	for attr, key := range m {
+		for _, s := range []string{attr, key} {
+			if strings.TrimSpace(s) == "" || utf8.RuneCountInString(s) > MaxTextLength || !printable(s) {
+				return FieldErrorf(EInvalid, field, "invalid",
+					"%s must map attribute paths to keys, each 1 to %d printable characters", field, MaxTextLength)
+			}
+		}
+		if keys[key] {
+			return FieldErrorf(EInvalid, field, "duplicate", "%s maps two attributes to one key", field)
+		}
+		keys[key] = true
+	}
+	return nil
 }
