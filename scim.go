@@ -58,7 +58,8 @@ type SCIMGroupEdit struct {
 //
 // Values are strings, but for active (a bool) and the meta dates
 // (time.Time). Text comparisons ignore case, as SCIM's caseExact=false
-// attributes want; id compares exactly.
+// attributes want; id, externalId and members.value (caseExact=true)
+// compare exactly.
 type SCIMFilter struct {
 	Op    string // eq ne co sw ew pr gt ge lt le, or and or not
 	Attr  string
