@@ -44,19 +44,19 @@ func (s *SCIMService) FindSCIMUsers(ctx context.Context, q lethe.SCIMQuery) (use
 	err = s.db.readTx(ctx, func(tx *Tx) error {
 		args := []any{string(tx.actor.TenantID)}
 		w := scimWhere{attrs: scimUserAttrs, args: &args}
-		where := ` WHERE l.tenant_id = $1` + scimUserVisible
+		filter := ""
 		if q.Filter != nil {
 			c, err := w.cond(q.Filter, 0)
 			if err != nil {
 				return err
 			}
-			where += " AND " + c
+			filter = " AND " + c
 		}
 		order, err := w.order(q.SortBy, q.Descending, "l.id")
 		if err != nil {
 			return err
 		}
-		if total, err = tx.countSCIMUsers(ctx, q.Filter == nil, where, args); err != nil {
+		if total, err = tx.countSCIMUsers(ctx, filter, args); err != nil {
 			return err
 		}
 		offset := max(q.Offset, 0)
@@ -64,7 +64,8 @@ func (s *SCIMService) FindSCIMUsers(ctx context.Context, q lethe.SCIMQuery) (use
 			return nil
 		}
 		page := pageClause(&args, q.Limit, offset)
-		users, err = queryAll(ctx, tx, scanSCIMUser, `SELECT `+scimUserColumns+scimUserFrom+where+order+page, args...)
+		users, err = queryAll(ctx, tx, scanSCIMUser, `SELECT `+scimUserColumns+scimUserFrom+` WHERE l.tenant_id = $1`+scimUserVisible+
+			filter+order+page, args...)
 		if err != nil {
 			return fmt.Errorf("find SCIM users: %w", err)
 		}
@@ -76,17 +77,18 @@ func (s *SCIMService) FindSCIMUsers(ctx context.Context, q lethe.SCIMQuery) (use
 	return users, total, err
 }
 
-// countSCIMUsers counts the users of where. Without a filter the learner
-// counts answer (every learner not erased) less the scheduled erasures: a
-// COUNT over a million rows takes a while.
-func (tx *Tx) countSCIMUsers(ctx context.Context, all bool, where string, args []any) (int, error) {
+// countSCIMUsers counts the users SCIM sees that filter (a condition
+// following AND, or "") selects. Without a filter the learner counts
+// answer (every learner not erased) less the scheduled erasures: a COUNT
+// over a million rows takes a while.
+func (tx *Tx) countSCIMUsers(ctx context.Context, filter string, args []any) (int, error) {
 	var n int
 	var err error
-	if all {
+	if filter == "" {
 		err = tx.QueryRowContext(ctx, `SELECT (SELECT COALESCE(SUM(n), 0) FROM learner_counts WHERE tenant_id = $1 AND state <> 'deleted')
 			- (SELECT COUNT(*) FROM pending_erasures WHERE tenant_id = $1)`, string(tx.actor.TenantID)).Scan(&n)
 	} else {
-		err = tx.QueryRowContext(ctx, `SELECT COUNT(*)`+scimUserFrom+where, args...).Scan(&n)
+		err = tx.QueryRowContext(ctx, `SELECT COUNT(*)`+scimUserFrom+` WHERE l.tenant_id = $1`+scimUserVisible+filter, args...).Scan(&n)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("count SCIM users: %w", err)

@@ -19,9 +19,13 @@ func leaf(attr, op string, v any) *lethe.SCIMFilter {
 	return &lethe.SCIMFilter{Attr: attr, Op: op, Value: v}
 }
 
-func and(l, r *lethe.SCIMFilter) *lethe.SCIMFilter { return &lethe.SCIMFilter{Op: "and", Left: l, Right: r} }
-func or(l, r *lethe.SCIMFilter) *lethe.SCIMFilter  { return &lethe.SCIMFilter{Op: "or", Left: l, Right: r} }
-func not(l *lethe.SCIMFilter) *lethe.SCIMFilter    { return &lethe.SCIMFilter{Op: "not", Left: l} }
+func and(l, r *lethe.SCIMFilter) *lethe.SCIMFilter {
+	return &lethe.SCIMFilter{Op: "and", Left: l, Right: r}
+}
+func or(l, r *lethe.SCIMFilter) *lethe.SCIMFilter {
+	return &lethe.SCIMFilter{Op: "or", Left: l, Right: r}
+}
+func not(l *lethe.SCIMFilter) *lethe.SCIMFilter { return &lethe.SCIMFilter{Op: "not", Left: l} }
 
 // mustSCIMUser creates a user through SCIM.
 func mustSCIMUser(tb testing.TB, ctx context.Context, scim *sqldb.SCIMService, ref, first, last, email, title, ext string) *lethe.SCIMUser {

@@ -63,7 +63,8 @@ const maxFilterDepth = 64
 var errSCIMFilter = lethe.FieldErrorf(lethe.EInvalid, "filter", "invalid",
 	"The filter uses an attribute, operator or value the store does not support.")
 
-// scimWhere translates filters to SQL, appending their values to args.
+// scimWhere translates filters to SQL, appending their values to args,
+// whose first ($1) is the tenant.
 type scimWhere struct {
 	attrs map[string]scimAttr
 	args  *[]any
@@ -144,7 +145,7 @@ func (w scimWhere) timeCond(a scimAttr, op string, v any) (string, error) {
 }
 
 func (w scimWhere) memberCond(op string, v any) (string, error) {
-	exists := `EXISTS (SELECT 1 FROM audience_members m WHERE m.tenant_id = a.tenant_id AND m.audience_id = a.id`
+	exists := `EXISTS (SELECT 1 FROM audience_members m WHERE m.tenant_id = $1 AND m.audience_id = a.id`
 	if op == lethe.SCIMPr {
 		return exists + ")", nil
 	}
