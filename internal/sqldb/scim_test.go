@@ -407,3 +407,177 @@ func TestSCIMService_PendingErasureHidden(t *testing.T) {
 		t.Errorf("group members = %v, %v", got, err)
 	}
 }
+
+// enrolled returns, for an assignment, whether each learner's enrolment is
+// assigned.
+func enrolled(tb testing.TB, ctx context.Context, db *sqldb.DB, assignment string) map[lethe.LearnerID]bool {
+	tb.Helper()
+	es, _, err := sqldb.NewEnrolmentService(db).FindEnrolments(ctx, lethe.EnrolmentFilter{AssignmentID: assignment, Limit: 1000})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[lethe.LearnerID]bool{}
+	for _, e := range es {
+		out[e.LearnerID] = e.Assigned
+	}
+	return out
+}
+
+func TestSCIMService_Groups(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := MustTenant(t, db, "scim")
+	other := MustTenant(t, db, "other")
+	scim, users, audiences := sqldb.NewSCIMService(db), sqldb.NewUserService(db), sqldb.NewAudienceService(db)
+	var u []*lethe.SCIMUser
+	for i := range 5 {
+		u = append(u, mustSCIMUser(t, ctx, scim, fmt.Sprint("g", i), "G", fmt.Sprint(i), fmt.Sprintf("g%d@example.com", i), "", ""))
+	}
+	if _, err := users.SuspendUser(ctx, lethe.ByID(u[1].ID), nil); err != nil {
+		t.Fatal(err)
+	}
+	foreign := mustSCIMUser(t, other, scim, "f", "F", "F", "f@example.com", "", "")
+	for _, ids := range [][]lethe.LearnerID{{u[0].ID, "000000000000000000000000"}, {foreign.ID}, {"bad\x00"}} {
+		_, err := scim.CreateSCIMGroup(ctx, "Bad", "", ids)
+		if field, problem := errField(err); lethe.ErrorCode(err) != lethe.EInvalid || field != "members" || problem != "unknown" {
+			t.Errorf("members %v: %v, want invalid members", ids, err)
+		}
+	}
+	g, err := scim.CreateSCIMGroup(ctx, " Sales ", "okta-sales", []lethe.LearnerID{u[2].ID, u[0].ID, u[1].ID, u[0].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Name != "Sales" || g.Reference != "okta-sales" || !g.APIControlled || g.Category != lethe.CategoryStructure || g.Parent != nil ||
+		!slices.Equal(g.Members, []lethe.LearnerID{u[0].ID, u[2].ID}) {
+		t.Fatalf("created %+v with members %v", g.Audience, g.Members)
+	}
+	if _, err := scim.CreateSCIMGroup(ctx, "Other", "okta-sales", nil); lethe.ErrorCode(err) != lethe.EConflict {
+		t.Errorf("a taken externalId: %v", err)
+	}
+	vendor, err := audiences.CreateAudience(ctx, lethe.AudienceFields{Name: strp("Sales vendor")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := strings.Repeat("0", 23) + "1"
+	minutes := new(30)
+	if _, err := sqldb.NewContentService(db).CreateContent(ctx, content, lethe.ContentFields{Title: strp("Course"), Type: strp("video"),
+		DurationMinutes: &minutes}); err != nil {
+		t.Fatal(err)
+	}
+	as, err := sqldb.NewAssignmentService(db).CreateAssignment(ctx, lethe.AssignmentFields{AudienceID: &g.ID, ContentID: &content})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := enrolled(t, ctx, db, as.ID); len(got) != 2 || !got[u[0].ID] || !got[u[2].ID] {
+		t.Fatalf("enrolments = %v", got)
+	}
+	t.Run("OKFind", func(t *testing.T) {
+		for _, tc := range []struct {
+			f    *lethe.SCIMFilter
+			want int
+		}{
+			{nil, 1},
+			{leaf("displayName", "eq", "SALES"), 1},
+			{leaf("displayName", "sw", "sales v"), 0}, // the vendor's audience is no group
+			{leaf("externalId", "eq", "okta-sales"), 1},
+			{leaf("externalId", "eq", "OKTA-sales"), 0},
+			{leaf("members.value", "eq", string(u[2].ID)), 1},
+			{leaf("members.value", "eq", string(u[1].ID)), 0},
+			{not(leaf("members.value", "eq", string(u[2].ID))), 0},
+			{leaf("members.value", "pr", nil), 1},
+			{leaf("id", "eq", vendor.ID), 0},
+			{leaf("meta.created", "le", g.CreatedAt), 1},
+			{leaf("meta.lastModified", "gt", g.UpdatedAt), 0},
+		} {
+			got, total, err := scim.FindSCIMGroups(ctx, lethe.SCIMQuery{Filter: tc.f, Limit: 10, Members: true})
+			if err != nil || total != tc.want || len(got) != tc.want {
+				t.Errorf("filter %+v: %d groups of %d, %v", tc.f, len(got), total, err)
+			}
+			if len(got) == 1 && !slices.Equal(got[0].Members, []lethe.LearnerID{u[0].ID, u[2].ID}) {
+				t.Errorf("members = %v", got[0].Members)
+			}
+		}
+		got, _, err := scim.FindSCIMGroups(ctx, lethe.SCIMQuery{Limit: 10})
+		if err != nil || len(got) != 1 || got[0].Members != nil {
+			t.Errorf("without members: %+v, %v", got, err)
+		}
+		if _, _, err := scim.FindSCIMGroups(ctx, lethe.SCIMQuery{Filter: leaf("userName", "eq", "x"), Limit: 10}); lethe.ErrorCode(err) != lethe.EInvalid {
+			t.Errorf("a user attribute on groups: %v", err)
+		}
+		if _, err := scim.FindSCIMGroup(ctx, vendor.ID, false); lethe.ErrorCode(err) != lethe.ENotFound {
+			t.Errorf("the vendor's audience as a group: %v", err)
+		}
+		if _, err := scim.FindSCIMGroup(other, g.ID, false); lethe.ErrorCode(err) != lethe.ENotFound {
+			t.Errorf("another tenant's group: %v", err)
+		}
+	})
+	t.Run("ErrEditChangesNothing", func(t *testing.T) {
+		_, err := scim.EditSCIMGroup(ctx, g.ID, func(sg *lethe.SCIMGroup) (*lethe.SCIMGroupEdit, error) {
+			return &lethe.SCIMGroupEdit{Name: strp("Renamed"), Members: &[]lethe.LearnerID{u[3].ID, "000000000000000000000000"}}, nil
+		})
+		if lethe.ErrorCode(err) != lethe.EInvalid {
+			t.Fatalf("unknown member: %v", err)
+		}
+		got, _ := scim.FindSCIMGroup(ctx, g.ID, true)
+		if got.Name != "Sales" || !slices.Equal(got.Members, []lethe.LearnerID{u[0].ID, u[2].ID}) {
+			t.Errorf("after a refused edit: %q %v", got.Name, got.Members)
+		}
+	})
+	t.Run("OKEditDiff", func(t *testing.T) {
+		got, err := scim.EditSCIMGroup(ctx, g.ID, func(sg *lethe.SCIMGroup) (*lethe.SCIMGroupEdit, error) {
+			if !slices.Equal(sg.Members, []lethe.LearnerID{u[0].ID, u[2].ID}) {
+				t.Errorf("the edit sees members %v", sg.Members)
+			}
+			return &lethe.SCIMGroupEdit{Name: strp("Sales EMEA"), ExternalID: strp("okta-emea"),
+				Members: &[]lethe.LearnerID{u[0].ID, u[3].ID, u[1].ID}}, nil
+		})
+		if err != nil || got.Name != "Sales EMEA" || got.Reference != "okta-emea" || !slices.Equal(got.Members, []lethe.LearnerID{u[0].ID, u[3].ID}) ||
+			!got.UpdatedAt.After(g.UpdatedAt) && !got.UpdatedAt.Equal(g.UpdatedAt) {
+			t.Fatalf("edit = %+v %v, %v", got, got.Members, err)
+		}
+		e := enrolled(t, ctx, db, as.ID)
+		if !e[u[0].ID] || e[u[2].ID] || !e[u[3].ID] || len(e) != 3 {
+			t.Errorf("enrolments after the diff = %v (u2 unassigned, u3 enrolled)", e)
+		}
+		m, _, err := audiences.FindMembers(ctx, lethe.MemberFilter{Audience: g.ID, Limit: 10})
+		if err != nil || len(m) != 2 {
+			t.Errorf("vendor members = %v, %v", m, err)
+		}
+	})
+	t.Run("OKManyMembers", func(t *testing.T) {
+		var ids []lethe.LearnerID
+		for i := range lethe.MaxMembersPerRequest + 30 {
+			ref := fmt.Sprint("many", i)
+			ids = append(ids, MustCreateUser(t, ctx, db, ref, lethe.UserFields{}).ID)
+		}
+		big, err := scim.CreateSCIMGroup(ctx, "Everyone", "", ids)
+		if err != nil || len(big.Members) != len(ids) {
+			t.Fatalf("%d members, %v", len(big.Members), err)
+		}
+		got, err := scim.EditSCIMGroup(ctx, big.ID, func(*lethe.SCIMGroup) (*lethe.SCIMGroupEdit, error) {
+			return &lethe.SCIMGroupEdit{Members: &[]lethe.LearnerID{}}, nil
+		})
+		if err != nil || len(got.Members) != 0 {
+			t.Fatalf("emptied: %v, %v", got.Members, err)
+		}
+	})
+	t.Run("OKDelete", func(t *testing.T) {
+		if err := scim.DeleteSCIMGroup(ctx, vendor.ID); lethe.ErrorCode(err) != lethe.ENotFound {
+			t.Errorf("deleting the vendor's audience as a group: %v", err)
+		}
+		if err := scim.DeleteSCIMGroup(ctx, g.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := scim.FindSCIMGroup(ctx, g.ID, false); lethe.ErrorCode(err) != lethe.ENotFound {
+			t.Errorf("after delete: %v", err)
+		}
+		if _, err := audiences.FindAudienceByID(ctx, g.ID); lethe.ErrorCode(err) != lethe.ENotFound {
+			t.Errorf("the audience after delete: %v", err)
+		}
+		if got := enrolled(t, ctx, db, as.ID); len(got) != 3 {
+			t.Errorf("the members' records after delete: %v", got)
+		}
+		if _, err := scim.FindSCIMUser(ctx, u[0].ID); err != nil {
+			t.Errorf("a member after delete: %v", err)
+		}
+	})
+}
