@@ -30,12 +30,16 @@ type SCIMGroup struct {
 
 // SCIMUserEdit is a whole change of one user decided by SCIM: the fields to
 // write, whether the user is to be active (false suspends, true
-// reactivates with the whole history), and its external id. Nil means
-// unchanged.
+// reactivates with the whole history), its external id and its ref. Nil
+// means unchanged.
 type SCIMUserEdit struct {
 	Fields     UserFields
 	Active     *bool
 	ExternalID *string
+	// Ref renames the user (a new userName: identity providers rename
+	// people whose sign-in name changes). The user's reports follow: their
+	// managerRef becomes the new ref.
+	Ref *string
 }
 
 // SCIMGroupEdit is a whole change of one group. Members, when set, is the

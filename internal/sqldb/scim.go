@@ -286,6 +286,11 @@ func (s *SCIMService) EditSCIMUser(ctx context.Context, id lethe.LearnerID, edit
 // service: suspension and reactivation with their history, the fields as
 // UpdateUser changes them.
 func (tx *Tx) applySCIMEdit(ctx context.Context, u *lethe.SCIMUser, e *lethe.SCIMUserEdit) error {
+	if e.Ref != nil {
+		if err := tx.renameUser(ctx, u.User, *e.Ref); err != nil {
+			return err
+		}
+	}
 	switch {
 	case e.Active != nil && *e.Active && u.State != lethe.StateActive:
 		if err := tx.reactivateUser(ctx, u.User, e.Fields); err != nil {
@@ -318,5 +323,48 @@ func (tx *Tx) applySCIMEdit(ctx context.Context, u *lethe.SCIMUser, e *lethe.SCI
 		return fmt.Errorf("touch user: %w", err)
 	}
 	u.ExternalID, u.UpdatedAt = ext, tx.now
+	return tx.appendTrail(ctx, "user.updated", string(u.ID), nil)
+}
+
+// renameUser gives u a new ref, checked as a SCIM create checks it (unique
+// ignoring case; a change of case only is allowed), and points the
+// managerRef of u's reports at it, so they keep their manager.
+func (tx *Tx) renameUser(ctx context.Context, u *lethe.User, ref string) error {
+	ref = strings.TrimSpace(ref)
+	old := u.Person.Ref
+	if ref == old {
+		return nil
+	}
+	before := *u.Person
+	u.Person.Ref = ref
+	if err := lethe.ValidateUserChange(u.Person, &u.Learner, &before); err != nil {
+		return err
+	}
+	if err := tx.checkSCIMRef(ctx, u.ID, ref); err != nil {
+		return err
+	}
+	tenant := string(tx.actor.TenantID)
+	res, err := tx.ExecContext(ctx, `UPDATE people SET ref = $3 WHERE tenant_id = $1 AND learner_id = $2
+		AND NOT EXISTS (SELECT 1 FROM people o WHERE o.tenant_id = $1 AND o.ref = $3)`, tenant, string(u.ID), ref)
+	if err != nil {
+		return tx.uniqueErr(err, "rename person")
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		// A concurrent REST create took the ref after checkSCIMRef.
+		return &racedError{err: lethe.FieldErrorf(lethe.EConflict, "ref", "taken", "A user with this ref already exists.")}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE learners SET updated_at = $3 WHERE tenant_id = $1 AND id IN
+		(SELECT learner_id FROM people WHERE tenant_id = $1 AND manager_ref = $2)`, tenant, old, ms(tx.now)); err != nil {
+		return fmt.Errorf("touch reports: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE people SET manager_ref = $3 WHERE tenant_id = $1 AND manager_ref = $2`,
+		tenant, old, ref); err != nil {
+		return fmt.Errorf("move reports: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE learners SET updated_at = $3 WHERE tenant_id = $1 AND id = $2`,
+		tenant, string(u.ID), ms(tx.now)); err != nil {
+		return fmt.Errorf("touch user: %w", err)
+	}
+	u.UpdatedAt = tx.now
 	return tx.appendTrail(ctx, "user.updated", string(u.ID), nil)
 }

@@ -608,3 +608,48 @@ func TestSCIMService_Groups(t *testing.T) {
 		}
 	})
 }
+
+// A rename (a new userName) is checked ignoring case, a change of case
+// alone is allowed, and the renamed user's reports keep their manager.
+func TestSCIMService_Rename(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := MustTenant(t, db, "scim")
+	scim, users := sqldb.NewSCIMService(db), sqldb.NewUserService(db)
+	boss := mustSCIMUser(t, ctx, scim, "boss", "B", "O", "boss@example.com", "", "")
+	mustSCIMUser(t, ctx, scim, "Other", "O", "T", "other@example.com", "", "")
+	report, err := users.CreateUser(ctx, "report", lethe.UserFields{FirstName: strp("R"), LastName: strp("P"),
+		Email: strp("report@example.com"), ManagerRef: strp("boss")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rename := func(ref string) (*lethe.SCIMUser, error) {
+		return scim.EditSCIMUser(ctx, boss.ID, func(*lethe.SCIMUser) (*lethe.SCIMUserEdit, error) {
+			return &lethe.SCIMUserEdit{Ref: &ref}, nil
+		})
+	}
+	if _, err := rename("OTHER"); lethe.ErrorCode(err) != lethe.EConflict {
+		t.Fatalf("rename onto another user's name in another case = %v, want a conflict", err)
+	}
+	if _, err := rename(""); lethe.ErrorCode(err) != lethe.EInvalid {
+		t.Fatalf("rename to nothing = %v, want invalid", err)
+	}
+	got, err := rename("Boss")
+	if err != nil || got.Person.Ref != "Boss" || got.UpdatedAt.Before(boss.UpdatedAt) {
+		t.Fatalf("change of case = %+v, %v", got, err)
+	}
+	got, err = rename("chief")
+	if err != nil || got.Person.Ref != "chief" {
+		t.Fatalf("rename = %+v, %v", got, err)
+	}
+	r, err := users.FindUser(ctx, lethe.ByID(report.ID))
+	if err != nil || r.Person.ManagerRef != "chief" || r.Manager == nil || r.Manager.ID != boss.ID {
+		t.Fatalf("the report after its manager's rename: %+v manager %+v, %v", r.Person, r.Manager, err)
+	}
+	if _, err := users.FindUser(ctx, lethe.ByRef("boss")); lethe.ErrorCode(err) != lethe.ENotFound {
+		t.Fatalf("the old ref still finds a user: %v", err)
+	}
+	found, total, err := scim.FindSCIMUsers(ctx, lethe.SCIMQuery{Filter: leaf("userName", "eq", "CHIEF"), Limit: 10})
+	if err != nil || total != 1 || found[0].ID != boss.ID {
+		t.Fatalf("lookup of the new name: %v %d %v", refsOf(found), total, err)
+	}
+}
