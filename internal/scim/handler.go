@@ -107,15 +107,15 @@ type handlerFunc func(h *Handler, r *http.Request, rt route) (*reply, error)
 
 // methods maps a route kind to its handlers by method.
 var methods = map[string]map[string]handlerFunc{
-	"users":          {"GET": (*Handler).listOrGetUser, "POST": (*Handler).createUser},
-	"users.id":       {"GET": (*Handler).listOrGetUser, "PUT": (*Handler).replaceUser, "PATCH": (*Handler).patchUser, "DELETE": (*Handler).deleteUser},
-	"users.search":   {"POST": (*Handler).searchUsers},
-	"groups":         {"GET": (*Handler).listOrGetGroup, "POST": (*Handler).createGroup},
-	"groups.id":      {"GET": (*Handler).listOrGetGroup, "PUT": (*Handler).replaceGroup, "PATCH": (*Handler).patchGroup, "DELETE": (*Handler).deleteGroup},
-	"groups.search":  {"POST": (*Handler).searchGroups},
-	"config":         {"GET": (*Handler).serviceProviderConfig},
-	"types":          {"GET": (*Handler).resourceTypes},
-	"schemas":        {"GET": (*Handler).schemas},
+	"users":         {"GET": (*Handler).listOrGetUser, "POST": (*Handler).createUser},
+	"users.id":      {"GET": (*Handler).listOrGetUser, "PUT": (*Handler).replaceUser, "PATCH": (*Handler).patchUser, "DELETE": (*Handler).deleteUser},
+	"users.search":  {"POST": (*Handler).searchUsers},
+	"groups":        {"GET": (*Handler).listOrGetGroup, "POST": (*Handler).createGroup},
+	"groups.id":     {"GET": (*Handler).listOrGetGroup, "PUT": (*Handler).replaceGroup, "PATCH": (*Handler).patchGroup, "DELETE": (*Handler).deleteGroup},
+	"groups.search": {"POST": (*Handler).searchGroups},
+	"config":        {"GET": (*Handler).serviceProviderConfig},
+	"types":         {"GET": (*Handler).resourceTypes},
+	"schemas":       {"GET": (*Handler).schemas},
 }
 
 // ServeHTTP authenticates the request, routes it and answers in SCIM JSON.
