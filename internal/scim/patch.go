@@ -206,6 +206,10 @@ func (t *target) applyWhole(op string, value any) error {
 		t.obj[t.key] = asList(value)
 	case isComplex(t.def, value):
 		m, ok := value.(map[string]any)
+		if !ok && t.def != nil && findAttr(t.def.Sub, "value") != nil {
+			// Entra sends the manager as its id alone.
+			m, ok = doc{"value": value}, true
+		}
 		if !ok {
 			return badValue(t.key, "must be an object")
 		}
