@@ -52,7 +52,8 @@ func (s *SCIMService) FindSCIMUsers(ctx context.Context, q lethe.SCIMQuery) (use
 			}
 			filter = " AND " + c
 		}
-		order, err := w.order(q.SortBy, q.Descending, "l.id")
+		steer := s.db.dialect.steerPlans && w.selective(q.Filter)
+		order, err := w.order(q.SortBy, q.Descending, steer, "l.id")
 		if err != nil {
 			return err
 		}
