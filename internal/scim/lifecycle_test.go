@@ -263,3 +263,23 @@ func TestBadInput(t *testing.T) {
 		t.Error("405 without Allow")
 	}
 }
+
+func TestDeleteInRestrictedMode(t *testing.T) {
+	h := start(t)
+	mode := lethe.DeletionModeRestricted
+	if _, err := h.settings.UpdateSettings(h.as(h.tenantA), lethe.SettingsUpdate{DeletionMode: &mode}); err != nil {
+		t.Fatal(err)
+	}
+	id := h.mustCreate(t, "kit", "kit@example.org")
+	if _, err := h.users.RecordLogin(h.as(h.tenantA), lethe.ByID(lethe.LearnerID(id))); err != nil {
+		t.Fatal(err)
+	}
+	m := mustSCIMError(t, h.do(t, h.TokenA, "DELETE", "/scim/v2/Users/"+id, ""), 409, "")
+	if !strings.Contains(m["detail"].(string), lethe.HistoryGuidance) {
+		t.Errorf("detail %q lacks the guidance", m["detail"])
+	}
+	mustStatus(t, h.do(t, h.TokenA, "GET", "/scim/v2/Users/"+id, ""), 200)
+	// Deactivation is what a restricted tenant's identity provider does.
+	r := h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+id, patchBody(`[{"op":"replace","value":{"active":false}}]`))
+	mustStatus(t, r, 200)
+}
