@@ -74,6 +74,13 @@ func (s *SCIMTokenService) SetSCIMToken(ctx context.Context, tenant lethe.Tenant
 	if !validKey(secret) {
 		return nil, lethe.FieldErrorf(lethe.EInvalid, "token", "invalid", "token must be non-empty text")
 	}
+	var n int
+	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants WHERE id = $1`, string(tenant)).Scan(&n); err != nil {
+		return nil, fmt.Errorf("find tenant: %w", err)
+	}
+	if n == 0 || !validTenantID(tenant) {
+		return nil, lethe.Errorf(lethe.ENotFound, "tenant not found")
+	}
 	ctx = lethe.WithActor(ctx, lethe.Actor{TenantID: tenant, Source: lethe.SourceCLI, Name: "scim-token"})
 	if _, err := s.db.write.ExecContext(ctx, `DELETE FROM scim_tokens WHERE secret_hash = $1`, s.secretHash(secret)); err != nil {
 		return nil, fmt.Errorf("replace SCIM token: %w", err)

@@ -110,6 +110,9 @@ func TestSCIMTokenService(t *testing.T) {
 		if err != nil || got.TenantID != "scim-b" || got.Name != "demo" {
 			t.Fatalf("fixed token = %+v, %v", got, err)
 		}
+		if _, err := tokens.SetSCIMToken(a, "nobody", "demo", "lethe_scim_other"); lethe.ErrorCode(err) != lethe.ENotFound {
+			t.Errorf("a token of no tenant = %v, want not found", err)
+		}
 		if list, _ := tokens.FindSCIMTokens(b); len(list) != 1 {
 			t.Errorf("tokens of the demo tenant = %d, want 1", len(list))
 		}
