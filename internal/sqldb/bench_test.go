@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,4 +137,43 @@ func BenchmarkSCIMUserNameLookup(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 		})
 	}
+}
+
+// BenchmarkSCIMCreateUser measures the step of an identity provider's
+// initial sync that writes: a look-up by userName (absent), then
+// CreateSCIMUser with an externalId, 8 at a time, in a tenant that already
+// holds LETHE_BENCH_USERS users. It reports users/s.
+func BenchmarkSCIMCreateUser(b *testing.B) {
+	// A database of its own (it adds users), seeded here, not in a
+	// sub-benchmark, whose end would drop it.
+	db := MustOpenDB(b)
+	ctx := MustTenant(b, db, "sync")
+	if err := seed.Users(ctx, db, benchUsers(), 1); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Analyze(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	scim := sqldb.NewSCIMService(db)
+	b.Run("parallel=8", func(b *testing.B) {
+		var next atomic.Int64
+		b.SetParallelism(4) // 8 goroutines on the 2 cores this is measured on
+		start := time.Now()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				i := next.Add(1)
+				name := fmt.Sprintf("Sync.User.%d.%d", start.UnixNano(), i)
+				filter := &lethe.SCIMFilter{Attr: "userName", Op: lethe.SCIMEq, Value: name}
+				if got, _, err := scim.FindSCIMUsers(ctx, lethe.SCIMQuery{Filter: filter, Limit: 1}); err != nil || len(got) != 0 {
+					b.Fatalf("look-up: %v, %v", got, err)
+				}
+				email := strings.ToLower(name) + "@sync.example"
+				if _, err := scim.CreateSCIMUser(ctx, name, lethe.UserFields{FirstName: &name, LastName: &name, Email: &email},
+					fmt.Sprint("ext-", i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.ReportMetric(float64(next.Load())/time.Since(start).Seconds(), "users/s")
+	})
 }
