@@ -104,3 +104,24 @@ func TestLogsNameRoutesNotValues(t *testing.T) {
 		}
 	}
 }
+
+func TestProjectionOfWrites(t *testing.T) {
+	h := start(t)
+	r := h.do(t, h.TokenA, "POST", "/scim/v2/Users?attributes=userName", userBody("kit", "kit@example.org"))
+	mustStatus(t, r, 201)
+	m := r.JSON(t)
+	if len(m) != 3 || m["userName"] != "kit" {
+		t.Errorf("POST with attributes: %s", r.Body)
+	}
+	id := m["id"].(string)
+	r = h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+id+"?excludedAttributes=emails,name", patchBody(`[{"op":"replace","path":"active","value":false}]`))
+	mustStatus(t, r, 200)
+	if m := r.JSON(t); m["emails"] != nil || m["name"] != nil || m["active"] != false {
+		t.Errorf("PATCH with excludedAttributes: %s", r.Body)
+	}
+	r = h.do(t, h.TokenA, "POST", "/scim/v2/Groups?excludedAttributes=members", `{"displayName":"G","members":[{"value":"`+id+`"}]}`)
+	mustStatus(t, r, 201)
+	if m := r.JSON(t); m["members"] != nil || m["displayName"] != "G" {
+		t.Errorf("POST /Groups with excludedAttributes: %s", r.Body)
+	}
+}

@@ -482,7 +482,8 @@ func (h *Handler) createUser(r *http.Request, _ route) (*reply, error) {
 		}
 	}
 	d := userDoc(u, mapping, baseURL(r))
-	return &reply{status: http.StatusCreated, body: d, etag: versionOf(d), location: baseURL(r) + "/Users/" + string(u.ID)}, nil
+	return &reply{status: http.StatusCreated, body: projection(r).project(userResource, d), etag: versionOf(d),
+		location: baseURL(r) + "/Users/" + string(u.ID)}, nil
 }
 
 // managerRef resolves a manager's SCIM id to its ref: an id that names no
@@ -597,7 +598,7 @@ func (h *Handler) editUser(r *http.Request, rawID string, mapping map[string]str
 			return nil, err
 		}
 		d := userDoc(u, mapping, base)
-		return &reply{status: http.StatusOK, body: d, etag: versionOf(d)}, nil
+		return &reply{status: http.StatusOK, body: projection(r).project(userResource, d), etag: versionOf(d)}, nil
 	}
 	return nil, errorf(http.StatusConflict, "", "The user's manager changed while it was being resolved; retry.")
 }
