@@ -321,9 +321,15 @@ func mergeExtra(raw json.RawMessage, before, after map[string]any) json.RawMessa
 	return b
 }
 
-// newUserFields are the fields of a user created from state s.
+// newUserFields are the fields of a user created from state s. A user the
+// identity provider sends without an email signs in with its ref (its
+// userName), as Lethe requires of a user without one.
 func newUserFields(s userState, managerRef string) lethe.UserFields {
 	var f lethe.UserFields
+	if s.email == "" {
+		ref := lethe.LoginRef
+		f.LoginMethod = &ref
+	}
 	opt := func(dst **string, v string) {
 		if v != "" {
 			*dst = &v
