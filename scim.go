@@ -114,11 +114,12 @@ type SCIMService interface {
 	FindSCIMUsers(ctx context.Context, q SCIMQuery) ([]*SCIMUser, int, error)
 	// FindSCIMUser returns one user by id.
 	FindSCIMUser(ctx context.Context, id LearnerID) (*SCIMUser, error)
-	// CreateSCIMUser creates a user with the given external id. Beyond
-	// CreateUser's rules, the ref is unique ignoring case (SCIM userName
-	// is caseExact=false): EConflict naming "ref" when another user holds
-	// it in any case.
-	CreateSCIMUser(ctx context.Context, ref string, f UserFields, externalID string) (*SCIMUser, error)
+	// CreateSCIMUser creates a user with the given external id, active or
+	// (a person provisioned before they start) suspended, in one
+	// transaction. Beyond CreateUser's rules, the ref is unique ignoring
+	// case (SCIM userName is caseExact=false): EConflict naming "ref" when
+	// another user holds it in any case.
+	CreateSCIMUser(ctx context.Context, ref string, f UserFields, externalID string, active bool) (*SCIMUser, error)
 	// EditSCIMUser reads the user, locked for the transaction, and calls
 	// edit with it; what edit returns is applied in that transaction, so
 	// concurrent edits of one user serialise and a change is applied whole

@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -206,6 +207,7 @@ func TestIfMatch(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	h := start(t)
 	id := h.mustCreate(t, "kit", "kit@example.org")
+	h.mustCreate(t, "marlowe", "marlowe@example.org")
 	tests := []struct {
 		name, method, path, body string
 		status                   int
@@ -242,7 +244,8 @@ func TestBadInput(t *testing.T) {
 		{"group without name", "POST", "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"]}`, 400, "invalidValue", "displayName"},
 		{"group with an unknown member", "POST", "/scim/v2/Groups", `{"displayName":"G","members":[{"value":"01JNOSUCHUSER0000000000000"}]}`, 400, "invalidValue", "members"},
 		{"group member not an object", "POST", "/scim/v2/Groups", `{"displayName":"G","members":["` + id + `"]}`, 400, "invalidValue", "members"},
-		{"userName change", "PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"Replace","path":"userName","value":"marlowe"}]`), 400, "mutability", "userName"},
+		{"rename onto a taken userName", "PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"Replace","path":"userName","value":"MARLOWE"}]`), 409, "uniqueness", "userName"},
+		{"rename to nothing", "PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"Replace","path":"userName","value":" "}]`), 400, "invalidValue", "userName"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -348,5 +351,29 @@ func TestCreateWithoutEmail(t *testing.T) {
 	mustStatus(t, r, 200)
 	if r.JSON(t)["emails"] != nil {
 		t.Errorf("a user signing in by ref keeps an email SCIM removed: %s", r.Body)
+	}
+}
+
+// Identity providers rename people whose sign-in name changes: PATCH and
+// PUT of userName rename the user, who keeps their id and history, and the
+// old name is free.
+func TestRename(t *testing.T) {
+	h := start(t)
+	id := h.mustCreate(t, "kit@old.example", "kit@example.org")
+	r := h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+id, patchBody(`[{"op":"Replace","path":"userName","value":"kit@new.example"}]`))
+	mustStatus(t, r, 200)
+	if got := r.JSON(t); got["userName"] != "kit@new.example" || got["id"] != id {
+		t.Fatalf("after the rename: %v", got)
+	}
+	list := h.do(t, h.TokenA, "GET", "/scim/v2/Users?filter="+url.QueryEscape(`userName eq "KIT@NEW.EXAMPLE"`), "").JSON(t)
+	if list["totalResults"] != float64(1) {
+		t.Fatalf("the new name finds %v users", list["totalResults"])
+	}
+	r = h.do(t, h.TokenA, "PUT", "/scim/v2/Users/"+id, userBody("kit@third.example", "kit@example.org"))
+	if mustStatus(t, r, 200); r.JSON(t)["userName"] != "kit@third.example" {
+		t.Fatalf("PUT did not rename: %s", r.Body)
+	}
+	if other := h.mustCreate(t, "kit@old.example", "kit2@example.org"); other == id {
+		t.Fatal("the old name still led to the renamed user")
 	}
 }

@@ -267,6 +267,7 @@ func userEdit(before, after userState, cur *lethe.SCIMUser, managerRef func(stri
 	text(&f.LanguageCode, before.lang, after.lang)
 	text(&f.TimeZone, before.tz, after.tz)
 	text(&e.ExternalID, before.externalID, after.externalID)
+	text(&e.Ref, before.ref, after.ref)
 	if after.email != before.email {
 		if after.email == "" {
 			f.NullEmail = true
@@ -474,18 +475,9 @@ func (h *Handler) createUser(r *http.Request, _ route) (*reply, error) {
 			return nil, err
 		}
 	}
-	u, err := h.SCIM.CreateSCIMUser(ctx, s.ref, newUserFields(s, managerRef), s.externalID)
+	u, err := h.SCIM.CreateSCIMUser(ctx, s.ref, newUserFields(s, managerRef), s.externalID, !s.activeSet || s.active)
 	if err != nil {
 		return nil, err
-	}
-	if s.activeSet && !s.active {
-		inactive := false
-		u, err = h.SCIM.EditSCIMUser(ctx, u.ID, func(*lethe.SCIMUser) (*lethe.SCIMUserEdit, error) {
-			return &lethe.SCIMUserEdit{Active: &inactive}, nil
-		})
-		if err != nil {
-			return nil, err
-		}
 	}
 	d := userDoc(u, mapping, baseURL(r))
 	return &reply{status: http.StatusCreated, body: projection(r).project(userResource, d), etag: versionOf(d),
@@ -581,10 +573,6 @@ func (h *Handler) editUser(r *http.Request, rawID string, mapping map[string]str
 			after, err := change(before, deepCopy(d).(map[string]any))
 			if err != nil {
 				return nil, err
-			}
-			if after.ref != before.ref {
-				// lethe.SCIMUserEdit has no ref: the store cannot rename.
-				return nil, errorf(http.StatusBadRequest, typeMutability, "userName cannot be changed through SCIM.")
 			}
 			return userEdit(before, after, cur, func(mid string) (string, error) {
 				if ref, ok := refs[mid]; ok {

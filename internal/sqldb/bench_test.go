@@ -169,7 +169,7 @@ func BenchmarkSCIMCreateUser(b *testing.B) {
 				}
 				email := strings.ToLower(name) + "@sync.example"
 				if _, err := scim.CreateSCIMUser(ctx, name, lethe.UserFields{FirstName: &name, LastName: &name, Email: &email},
-					fmt.Sprint("ext-", i)); err != nil {
+					fmt.Sprint("ext-", i), true); err != nil {
 					b.Fatal(err)
 				}
 			}

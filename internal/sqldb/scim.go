@@ -187,7 +187,7 @@ func (tx *Tx) setExternalID(ctx context.Context, id lethe.LearnerID, ext string)
 }
 
 // CreateSCIMUser implements lethe.SCIMService.
-func (s *SCIMService) CreateSCIMUser(ctx context.Context, ref string, f lethe.UserFields, externalID string) (out *lethe.SCIMUser, err error) {
+func (s *SCIMService) CreateSCIMUser(ctx context.Context, ref string, f lethe.UserFields, externalID string, active bool) (out *lethe.SCIMUser, err error) {
 	if err := checkExternalID(externalID); err != nil {
 		return nil, err
 	}
@@ -201,6 +201,11 @@ func (s *SCIMService) CreateSCIMUser(ctx context.Context, ref string, f lethe.Us
 		}
 		if externalID != "" {
 			if err := tx.setExternalID(ctx, u.ID, externalID); err != nil {
+				return err
+			}
+		}
+		if !active {
+			if err := tx.suspendUser(ctx, u, nil); err != nil {
 				return err
 			}
 		}

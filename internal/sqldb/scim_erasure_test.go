@@ -82,7 +82,7 @@ func TestSCIM_ErasureCanary(t *testing.T) {
 	db = MustOpenDSN(t, dsn)
 	scim = sqldb.NewSCIMService(db)
 	again, err := scim.CreateSCIMUser(actx, ref, lethe.UserFields{FirstName: strp("New"), LastName: strp("Person"),
-		Email: strp("new.person@example.com")}, "")
+		Email: strp("new.person@example.com")}, "", true)
 	if err != nil || again.ID == u.ID {
 		t.Fatalf("a new user with the erased userName = %+v, %v", again, err)
 	}

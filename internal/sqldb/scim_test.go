@@ -34,7 +34,7 @@ func mustSCIMUser(tb testing.TB, ctx context.Context, scim *sqldb.SCIMService, r
 	if title != "" {
 		f.JobTitle = &title
 	}
-	u, err := scim.CreateSCIMUser(ctx, ref, f, ext)
+	u, err := scim.CreateSCIMUser(ctx, ref, f, ext, true)
 	if err != nil {
 		tb.Fatalf("create SCIM user %s: %v", ref, err)
 	}
@@ -184,7 +184,7 @@ func TestSCIMService_Filter(t *testing.T) {
 	})
 	t.Run("OKManager", func(t *testing.T) {
 		r, err := scim.CreateSCIMUser(ctx, "report", lethe.UserFields{FirstName: strp("R"), LastName: strp("R"), Email: strp("r@example.com"),
-			ManagerRef: strp("Ann.Lee")}, "")
+			ManagerRef: strp("Ann.Lee")}, "", true)
 		if err != nil || r.Manager == nil || r.Manager.ID != ann.ID {
 			t.Fatalf("created %+v, %v", r, err)
 		}
@@ -216,7 +216,7 @@ func TestSCIMService_UserNameUnique(t *testing.T) {
 	ctx := MustTenant(t, db, "scim")
 	scim := sqldb.NewSCIMService(db)
 	mustSCIMUser(t, ctx, scim, "Bob", "Bob", "B", "bob@example.com", "", "")
-	_, err := scim.CreateSCIMUser(ctx, " bOB ", lethe.UserFields{FirstName: strp("X"), LastName: strp("Y"), Email: strp("b2@example.com")}, "")
+	_, err := scim.CreateSCIMUser(ctx, " bOB ", lethe.UserFields{FirstName: strp("X"), LastName: strp("Y"), Email: strp("b2@example.com")}, "", true)
 	if field, problem := errField(err); lethe.ErrorCode(err) != lethe.EConflict || field != "ref" || problem != "taken" {
 		t.Fatalf("bOB after Bob = %v, want a conflict on ref", err)
 	}
@@ -250,7 +250,7 @@ func TestSCIMService_UserNameUnique(t *testing.T) {
 				}
 			}
 			email := fmt.Sprintf("alice%d@example.com", i)
-			_, errs[i] = scim.CreateSCIMUser(ctx, string(ref), lethe.UserFields{FirstName: strp("A"), LastName: strp("L"), Email: &email}, "")
+			_, errs[i] = scim.CreateSCIMUser(ctx, string(ref), lethe.UserFields{FirstName: strp("A"), LastName: strp("L"), Email: &email}, "", true)
 		}()
 	}
 	close(start)
@@ -427,7 +427,7 @@ func TestSCIMService_PendingErasureHidden(t *testing.T) {
 	}
 	// Its userName stays taken until the erasure runs.
 	if _, err := scim.CreateSCIMUser(ctx, "LEAVER", lethe.UserFields{FirstName: strp("N"), LastName: strp("N"),
-		Email: strp("n@example.com")}, ""); lethe.ErrorCode(err) != lethe.EConflict {
+		Email: strp("n@example.com")}, "", true); lethe.ErrorCode(err) != lethe.EConflict {
 		t.Errorf("LEAVER during the grace period = %v, want a conflict", err)
 	}
 	if got, err := scim.FindSCIMGroup(ctx, g.ID, true); err != nil || len(got.Members) != 0 {
@@ -651,5 +651,30 @@ func TestSCIMService_Rename(t *testing.T) {
 	found, total, err := scim.FindSCIMUsers(ctx, lethe.SCIMQuery{Filter: leaf("userName", "eq", "CHIEF"), Limit: 10})
 	if err != nil || total != 1 || found[0].ID != boss.ID {
 		t.Fatalf("lookup of the new name: %v %d %v", refsOf(found), total, err)
+	}
+}
+
+// A user provisioned inactive is created suspended in the one transaction:
+// its history says created, then suspended, and a refused create leaves
+// nothing behind.
+func TestSCIMService_CreateInactive(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := MustTenant(t, db, "scim")
+	scim, users := sqldb.NewSCIMService(db), sqldb.NewUserService(db)
+	u, err := scim.CreateSCIMUser(ctx, "starter", lethe.UserFields{FirstName: strp("S"), LastName: strp("T"),
+		Email: strp("starter@example.com")}, "ext-s", false)
+	if err != nil || u.State != lethe.StateSuspended {
+		t.Fatalf("create inactive = %+v, %v", u, err)
+	}
+	hist, err := users.FindStatusHistory(ctx, u.ID)
+	if err != nil || len(hist) != 2 || hist[0].To != lethe.StateActive || hist[1].To != lethe.StateSuspended {
+		t.Fatalf("history = %+v, %v", hist, err)
+	}
+	if _, err := scim.CreateSCIMUser(ctx, "late", lethe.UserFields{FirstName: strp("L"), LastName: strp("T"),
+		Email: strp("STARTER@example.com")}, "", false); lethe.ErrorCode(err) != lethe.EConflict {
+		t.Fatalf("a taken email = %v, want a conflict", err)
+	}
+	if _, err := users.FindUser(ctx, lethe.ByRef("late")); lethe.ErrorCode(err) != lethe.ENotFound {
+		t.Fatalf("the refused create left a user: %v", err)
 	}
 }
