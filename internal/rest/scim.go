@@ -3,6 +3,7 @@ package rest
 import (
 	"net/http"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/lethehq/lethe"
@@ -56,13 +57,11 @@ func decodeSCIMTokenName(body []byte) (string, error) {
 	return name, nil
 }
 
-// printableText reports whether s is valid UTF-8 without control characters.
+// printableText reports whether s is valid UTF-8 without control
+// characters (as the domain's own text checks).
 func printableText(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+		if unicode.IsControl(r) || r == utf8.RuneError {
 			return false
 		}
 	}
