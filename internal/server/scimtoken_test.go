@@ -146,14 +146,14 @@ func TestSCIMSettings(t *testing.T) {
 			many.WriteString(`"urn:x:a` + string(rune('A'+i%26)) + string(rune('a'+i/26)) + `":"k` + string(rune('A'+i%26)) + string(rune('a'+i/26)) + `"`)
 		}
 		for body, field := range map[string]string{
-			`{"scim":{"additionalFields":{"a":"k","b":"k"}}}`:                      "scim.additionalFields",
-			`{"scim":{"additionalFields":{"":"k"}}}`:                               "scim.additionalFields",
-			`{"scim":{"additionalFields":{"a":" "}}}`:                              "scim.additionalFields",
-			`{"scim":{"additionalFields":{"a":null}}}`:                             "scim.additionalFields",
+			`{"scim":{"additionalFields":{"a":"k","b":"k"}}}`:                        "scim.additionalFields",
+			`{"scim":{"additionalFields":{"":"k"}}}`:                                 "scim.additionalFields",
+			`{"scim":{"additionalFields":{"a":" "}}}`:                                "scim.additionalFields",
+			`{"scim":{"additionalFields":{"a":null}}}`:                               "scim.additionalFields",
 			`{"scim":{"additionalFields":{"a":"` + strings.Repeat("k", 256) + `"}}}`: "scim.additionalFields",
-			`{"scim":{"additionalFields":{"a":"line\nbreak"}}}`:                    "scim.additionalFields",
-			`{"scim":{"additionalFields":{` + many.String() + `}}}`:                "scim.additionalFields",
-			`{"scim":{"mapping":{}}}`:                                              "scim.mapping",
+			`{"scim":{"additionalFields":{"a":"line\nbreak"}}}`:                      "scim.additionalFields",
+			`{"scim":{"additionalFields":{` + many.String() + `}}}`:                  "scim.additionalFields",
+			`{"scim":{"mapping":{}}}`:                                                "scim.mapping",
 		} {
 			MustError(t, s.Do(t, s.A, "PATCH", "/lethe/v1/settings", body), http.StatusUnprocessableEntity, "invalid", field)
 		}
