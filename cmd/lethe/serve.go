@@ -113,8 +113,7 @@ func runServe(ctx context.Context, e env, o serveOptions) error {
 		if err := setUpDemo(ctx, db, s.tenants, s.users); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		fmt.Fprintf(e.stdout, "Demo tenant ready.\n  tenant id: %s\n  api key:   %s\n  try: curl -u %s:%s http://%s/rest/v1/users\n",
-			demoTenantID, demoAPIKey, demoTenantID, demoAPIKey, o.addr)
+		printDemo(e, o.addr)
 	}
 	srv := server.New(server.Config{Logger: logger, Tenants: s.tenants, REST: s.rest(db, o, logger), Ready: db.Ping})
 	if o.pprofAddr != "" {
@@ -166,7 +165,8 @@ func (s services) rest(db *sqldb.DB, o serveOptions, logger *slog.Logger) *rest.
 		Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
 		Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
 		Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(), Reports: sqldb.NewReportService(db),
-		Bulk: s.bulk, Jobs: s.jobs, JobsQueued: s.queued, MaxJobItems: o.maxJobItems,
+		SCIMTokens: sqldb.NewSCIMTokenService(db),
+		Bulk:       s.bulk, Jobs: s.jobs, JobsQueued: s.queued, MaxJobItems: o.maxJobItems,
 		Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 		Now: func() time.Time { return db.Now() },
 	}
