@@ -115,7 +115,9 @@ var Registry = []Table{
 	{Name: "people", Learner: "learner_id", Rows: DeleteRows, Erased: "person", Columns: concat(
 		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"),
 		cols(Erase, "ref", "email", "email_norm", "first_name", "last_name", "job_title", "domain",
-			"time_zone", "language_code", "start_date", "additional_fields"),
+			"time_zone", "language_code", "start_date", "additional_fields",
+			// The identity provider's id of the person (SCIM externalId).
+			"scim_external_id"),
 		[]Column{{Name: "manager_ref", Policy: Erase, RefsErased: "managerRefs"}})},
 
 	// The account: kept as a deleted learner. Its end date and single
@@ -148,7 +150,11 @@ var Registry = []Table{
 		cols(Keep, "at", "action", "source", "actor", "detail"), cols(Pseudonymize, "subject"))},
 	{Name: "audit_heads", Columns: cols(NotPersonal, "tenant_id", "seq", "hash")},
 	{Name: "tenant_settings", Columns: cols(NotPersonal, "tenant_id", "deletion_mode", "grace_days", "tombstone_days", "updated_at",
-		"dormant_audit")},
+		"dormant_audit", "scim_additional_fields")},
+	// SCIM: tokens are labelled credentials of a tenant, a keyed hash of
+	// each secret; scim_groups marks the audiences SCIM created.
+	{Name: "scim_tokens", Columns: cols(NotPersonal, "tenant_id", "id", "name", "secret_hash", "created_at", "last_used_at")},
+	{Name: "scim_groups", Columns: cols(NotPersonal, "tenant_id", "audience_id")},
 
 	// Jobs hold ids only. Their items name learners by id and stay (what
 	// a job did is a record); they are not erased with the learner, so a

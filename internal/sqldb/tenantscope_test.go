@@ -233,6 +233,9 @@ func tenantKeyProblems(s migSchema) []string {
 			out = append(out, fmt.Sprintf("tenant table %s has no primary key", name))
 		}
 		for _, k := range tbl.keys {
+			if c, ok := tenantFinders[name]; ok && strings.HasPrefix(k.kind, "unique") && slices.Equal(k.cols, []string{c}) {
+				continue // the finder of the tenant (tenantFinders)
+			}
 			if len(k.cols) == 0 || k.cols[0] != "tenant_id" {
 				out = append(out, fmt.Sprintf("%s %s of tenant table %s is on (%s): tenant_id must come first",
 					k.kind, k.name, name, strings.Join(k.cols, ", ")))
@@ -777,6 +780,9 @@ func tenantScopeProblems(stmt string, tenantTables []string, touched map[string]
 			continue
 		}
 		cond := conditionText(words)
+		if found(cond, refs) {
+			continue
+		}
 		for _, ref := range unbound(cond, refs, tenantRefs) {
 			problems = append(problems, ref.table+" is used without binding its tenant_id in the WHERE or ON")
 		}
@@ -879,6 +885,23 @@ func conditionText(words []string) string {
 		}
 	}
 	return ""
+}
+
+// tenantFinders are the tenant tables a credential that names no tenant
+// finds its tenant in: SCIM's bearer tokens, found by the keyed hash of the
+// secret (AuthenticateSCIM). Such a table may have a unique key of that
+// column alone, and a statement on that table alone may bind that column
+// to a parameter instead of tenant_id: that is how the tenant is learnt.
+var tenantFinders = map[string]string{"scim_tokens": "secret_hash"}
+
+// found reports a scope on a tenantFinders table alone that binds its
+// finder column to a parameter.
+func found(cond string, all []tableRef) bool {
+	if len(all) != 1 {
+		return false
+	}
+	c, ok := tenantFinders[strings.ToLower(all[0].table)]
+	return ok && regexp.MustCompile(`(?i)\s`+c+` = (?:\$\d+|\?)\s`).MatchString(cond)
 }
 
 // unbound returns the tenant tables of a scope whose tenant_id is neither
