@@ -55,14 +55,14 @@ func setUpDemo(ctx context.Context, db *sqldb.DB, tenants *sqldb.TenantService, 
 		if err := tenants.SetTenantKey(ctx, demoTenantID, demoAPIKey); err != nil {
 			return err
 		}
-		return sqldb.NewSCIMTokenService(db).SetSCIMToken(ctx, demoTenantID, demoSCIMTokenName, demoSCIMToken)
+		return setDemoSCIMToken(ctx, db)
 	default:
 		return err
 	}
 	if err := tenants.SetTenantKey(ctx, demoTenantID, demoAPIKey); err != nil {
 		return err
 	}
-	if err := sqldb.NewSCIMTokenService(db).SetSCIMToken(ctx, demoTenantID, demoSCIMTokenName, demoSCIMToken); err != nil {
+	if err := setDemoSCIMToken(ctx, db); err != nil {
 		return err
 	}
 	clock := db.Now
@@ -80,6 +80,12 @@ func setUpDemo(ctx context.Context, db *sqldb.DB, tenants *sqldb.TenantService, 
 		}
 	}
 	return nil
+}
+
+// setDemoSCIMToken gives the demo tenant its documented SCIM token.
+func setDemoSCIMToken(ctx context.Context, db *sqldb.DB) error {
+	_, err := sqldb.NewSCIMTokenService(db).SetSCIMToken(ctx, demoTenantID, demoSCIMTokenName, demoSCIMToken)
+	return err
 }
 
 type demo struct {
