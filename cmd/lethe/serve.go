@@ -113,7 +113,6 @@ func runServe(ctx context.Context, e env, o serveOptions) error {
 		if err := setUpDemo(ctx, db, s.tenants, s.users); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		printDemo(e, o.addr)
 	}
 	srv := server.New(server.Config{Logger: logger, Tenants: s.tenants, REST: s.rest(db, o, logger), Ready: db.Ping})
 	if o.pprofAddr != "" {
@@ -124,6 +123,9 @@ func runServe(ctx context.Context, e env, o serveOptions) error {
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
+	}
+	if o.demo {
+		printDemo(e, ln.Addr().String())
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "database", db.Dialect(), "schema_version", sqldb.SchemaVersion())
 	// The background loops end before the database closes (the deferred
