@@ -31,16 +31,12 @@ type newSCIMTokenJSON struct {
 }
 
 // decodeSCIMTokenName reads {"name": "…"}: required, at most
-// lethe.MaxSCIMTokenNameLength characters of printable text.
+// lethe.MaxSCIMTokenNameLength characters of printable text. Other members
+// are ignored, as the vendor's writes do.
 func decodeSCIMTokenName(body []byte) (string, error) {
 	obj, err := decodeObject(body, false)
 	if err != nil {
 		return "", err
-	}
-	for k := range obj {
-		if k != "name" {
-			return "", lethe.FieldErrorf(lethe.EInvalid, k, "unknown", "%s is not a member of a SCIM token; it takes name", k)
-		}
 	}
 	s, err := optString(obj, "name")
 	if err != nil {

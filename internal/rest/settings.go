@@ -80,6 +80,9 @@ func decodeSettingsUpdate(body []byte) (lethe.SettingsUpdate, error) {
 	}
 	for k := range obj {
 		if k != "deletion" && k != "audits" && k != "scim" {
+			if k == "" {
+				k = `""` // a field is never named by the empty string
+			}
 			return u, lethe.FieldErrorf(lethe.EInvalid, k, "unknown", "%s is not a setting", k)
 		}
 	}
