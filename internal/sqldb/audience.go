@@ -306,36 +306,43 @@ func (s *AudienceService) DeleteAudience(ctx context.Context, key string) error 
 		if err != nil {
 			return err
 		}
-		tenant := string(tx.actor.TenantID)
-		var children int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM audiences WHERE tenant_id = $1 AND parent_id = $2`,
-			tenant, a.ID).Scan(&children); err != nil {
-			return fmt.Errorf("count children: %w", err)
-		}
-		if children > 0 {
-			return lethe.Errorf(lethe.EConflict, "The audience has child audiences; delete or move them first.")
-		}
-		live, err := queryAll(ctx, tx, scanAssignment, `SELECT `+assignmentColumns+` FROM assignments
-			WHERE tenant_id = $1 AND audience_id = $2 AND deleted_at IS NULL`, tenant, a.ID)
-		if err != nil {
-			return fmt.Errorf("find assignments: %w", err)
-		}
-		for _, as := range live {
-			if err := tx.archiveAssignment(ctx, as); err != nil {
-				return err
-			}
-		}
-		for _, q := range []string{
-			`DELETE FROM audience_members WHERE tenant_id = $1 AND audience_id = $2`,
-			`DELETE FROM audience_managers WHERE tenant_id = $1 AND audience_id = $2`,
-			`DELETE FROM audiences WHERE tenant_id = $1 AND id = $2`,
-		} {
-			if _, err := tx.ExecContext(ctx, q, tenant, a.ID); err != nil {
-				return fmt.Errorf("delete audience: %w", err)
-			}
-		}
-		return nil
+		return tx.deleteAudience(ctx, a)
 	})
+}
+
+// deleteAudience deletes a, its memberships and manager roles, and
+// archives its assignments; its members' records stay.
+func (tx *Tx) deleteAudience(ctx context.Context, a *lethe.Audience) error {
+	tenant := string(tx.actor.TenantID)
+	var children int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM audiences WHERE tenant_id = $1 AND parent_id = $2`,
+		tenant, a.ID).Scan(&children); err != nil {
+		return fmt.Errorf("count children: %w", err)
+	}
+	if children > 0 {
+		return lethe.Errorf(lethe.EConflict, "The audience has child audiences; delete or move them first.")
+	}
+	live, err := queryAll(ctx, tx, scanAssignment, `SELECT `+assignmentColumns+` FROM assignments
+		WHERE tenant_id = $1 AND audience_id = $2 AND deleted_at IS NULL`, tenant, a.ID)
+	if err != nil {
+		return fmt.Errorf("find assignments: %w", err)
+	}
+	for _, as := range live {
+		if err := tx.archiveAssignment(ctx, as); err != nil {
+			return err
+		}
+	}
+	for _, q := range []string{
+		`DELETE FROM audience_members WHERE tenant_id = $1 AND audience_id = $2`,
+		`DELETE FROM audience_managers WHERE tenant_id = $1 AND audience_id = $2`,
+		`DELETE FROM scim_groups WHERE tenant_id = $1 AND audience_id = $2`,
+		`DELETE FROM audiences WHERE tenant_id = $1 AND id = $2`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, tenant, a.ID); err != nil {
+			return fmt.Errorf("delete audience: %w", err)
+		}
+	}
+	return nil
 }
 
 // resolvedUser is a user named in a member or manager list.

@@ -1,0 +1,303 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/lethehq/lethe"
+)
+
+// SCIMService implements lethe.SCIMService: SCIM users are users (the
+// user.go write paths, with the SCIM externalId on the person's row and the
+// ref unique ignoring case), SCIM groups are audiences (scimgroup.go).
+type SCIMService struct{ db *DB }
+
+// NewSCIMService returns the SCIM service of db.
+func NewSCIMService(db *DB) *SCIMService { return &SCIMService{db: db} }
+
+var _ lethe.SCIMService = (*SCIMService)(nil)
+
+// A user SCIM sees has a person (erased users have none) and no scheduled
+// erasure.
+const scimUserFrom = ` FROM learners l JOIN people p ON p.tenant_id = l.tenant_id AND p.learner_id = l.id`
+
+const scimUserVisible = ` AND NOT EXISTS (SELECT 1 FROM pending_erasures e WHERE e.tenant_id = $1 AND e.learner_id = l.id)`
+
+const scimUserColumns = userColumns + `, p.scim_external_id`
+
+func scanSCIMUser(r rowScanner) (*lethe.SCIMUser, error) {
+	var ext sql.NullString
+	u, err := scanUser(withExtra{row: r, extra: []any{&ext}})
+	if err != nil {
+		return nil, err
+	}
+	return &lethe.SCIMUser{User: u, ExternalID: ext.String}, nil
+}
+
+// FindSCIMUsers implements lethe.SCIMService: one statement for the page,
+// one for the total.
+func (s *SCIMService) FindSCIMUsers(ctx context.Context, q lethe.SCIMQuery) (users []*lethe.SCIMUser, total int, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		args := []any{string(tx.actor.TenantID)}
+		w := scimWhere{attrs: scimUserAttrs, args: &args}
+		filter := ""
+		if q.Filter != nil {
+			c, err := w.cond(q.Filter, 0)
+			if err != nil {
+				return err
+			}
+			filter = " AND " + c
+		}
+		order, err := w.order(q.SortBy, q.Descending, "l.id")
+		if err != nil {
+			return err
+		}
+		if total, err = tx.countSCIMUsers(ctx, filter, args); err != nil {
+			return err
+		}
+		offset := max(q.Offset, 0)
+		if q.Limit <= 0 || offset >= total {
+			return nil
+		}
+		page := pageClause(&args, q.Limit, offset)
+		users, err = queryAll(ctx, tx, scanSCIMUser, `SELECT `+scimUserColumns+scimUserFrom+` WHERE l.tenant_id = $1`+scimUserVisible+
+			filter+order+page, args...)
+		if err != nil {
+			return fmt.Errorf("find SCIM users: %w", err)
+		}
+		return tx.resolveSCIMManagers(ctx, users)
+	})
+	if users == nil && err == nil {
+		users = []*lethe.SCIMUser{}
+	}
+	return users, total, err
+}
+
+// countSCIMUsers counts the users SCIM sees that filter (a condition
+// following AND, or "") selects. Without a filter the learner counts
+// answer (every learner not erased) less the scheduled erasures: a COUNT
+// over a million rows takes a while.
+func (tx *Tx) countSCIMUsers(ctx context.Context, filter string, args []any) (int, error) {
+	var n int
+	var err error
+	if filter == "" {
+		err = tx.QueryRowContext(ctx, `SELECT (SELECT COALESCE(SUM(n), 0) FROM learner_counts WHERE tenant_id = $1 AND state <> 'deleted')
+			- (SELECT COUNT(*) FROM pending_erasures WHERE tenant_id = $1)`, string(tx.actor.TenantID)).Scan(&n)
+	} else {
+		err = tx.QueryRowContext(ctx, `SELECT COUNT(*)`+scimUserFrom+` WHERE l.tenant_id = $1`+scimUserVisible+filter, args...).Scan(&n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count SCIM users: %w", err)
+	}
+	return n, nil
+}
+
+func (tx *Tx) resolveSCIMManagers(ctx context.Context, users []*lethe.SCIMUser) error {
+	plain := make([]*lethe.User, len(users))
+	for i, u := range users {
+		plain[i] = u.User
+	}
+	return tx.resolveManagers(ctx, plain)
+}
+
+// FindSCIMUser implements lethe.SCIMService.
+func (s *SCIMService) FindSCIMUser(ctx context.Context, id lethe.LearnerID) (u *lethe.SCIMUser, err error) {
+	if !validText(string(id)) {
+		return nil, errUserNotFound
+	}
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		u, err = scanSCIMUser(tx.QueryRowContext(ctx, `SELECT `+scimUserColumns+scimUserFrom+` WHERE l.tenant_id = $1 AND l.id = $2`+
+			scimUserVisible, string(tx.actor.TenantID), string(id)))
+		if errors.Is(err, sql.ErrNoRows) {
+			return errUserNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("find SCIM user: %w", err)
+		}
+		return tx.resolveManagers(ctx, []*lethe.User{u.User})
+	})
+	return u, err
+}
+
+// checkSCIMRef reports a conflict when another user holds ref in any case.
+// On PostgreSQL, checks of one ref (ignoring case) run one at a time until
+// commit, so two creates of "Bob" and "bob" cannot both pass; SQLite's
+// write transactions run one at a time anyway.
+func (tx *Tx) checkSCIMRef(ctx context.Context, self lethe.LearnerID, ref string) error {
+	ref = strings.TrimSpace(ref)
+	tenant := string(tx.actor.TenantID)
+	if !validText(ref) {
+		return nil // ValidateUser refuses it
+	}
+	if lock := tx.db.dialect.advisoryLock; lock != "" {
+		if _, err := tx.ExecContext(ctx, lock, "scim-ref:"+tenant+":"+strings.ToLower(ref)); err != nil {
+			return fmt.Errorf("lock ref: %w", err)
+		}
+	}
+	var other string
+	err := tx.QueryRowContext(ctx, `SELECT learner_id FROM people WHERE tenant_id = $1 AND lower(ref) = lower(CAST($2 AS TEXT))
+		AND learner_id <> $3 LIMIT 1`, tenant, ref, string(self)).Scan(&other)
+	if err == nil {
+		return lethe.FieldErrorf(lethe.EConflict, "ref", "taken", "A user with this ref already exists.")
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("check ref: %w", err)
+	}
+	return nil
+}
+
+func checkExternalID(id string) error {
+	if !validText(id) || utf8.RuneCountInString(id) > lethe.MaxTextLength {
+		return lethe.FieldErrorf(lethe.EInvalid, "externalId", "invalid", "externalId must be text of at most %d characters",
+			lethe.MaxTextLength)
+	}
+	return nil
+}
+
+// setExternalID writes the user's SCIM externalId ("" for none).
+func (tx *Tx) setExternalID(ctx context.Context, id lethe.LearnerID, ext string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE people SET scim_external_id = $3 WHERE tenant_id = $1 AND learner_id = $2`,
+		string(tx.actor.TenantID), string(id), nullStr(ext)); err != nil {
+		return fmt.Errorf("set external id: %w", err)
+	}
+	return nil
+}
+
+// CreateSCIMUser implements lethe.SCIMService.
+func (s *SCIMService) CreateSCIMUser(ctx context.Context, ref string, f lethe.UserFields, externalID string) (out *lethe.SCIMUser, err error) {
+	if err := checkExternalID(externalID); err != nil {
+		return nil, err
+	}
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		if err := tx.checkSCIMRef(ctx, "", ref); err != nil {
+			return err
+		}
+		u, err := tx.createUser(ctx, "", ref, f)
+		if err != nil {
+			return err
+		}
+		if externalID != "" {
+			if err := tx.setExternalID(ctx, u.ID, externalID); err != nil {
+				return err
+			}
+		}
+		out = &lethe.SCIMUser{User: u, ExternalID: externalID}
+		return nil
+	})
+	return out, err
+}
+
+// findSCIMUserLocked reads a user SCIM sees, locked for the transaction,
+// with its externalId: ENotFound when erased or when its erasure is
+// scheduled.
+func (tx *Tx) findSCIMUserLocked(ctx context.Context, id lethe.LearnerID) (*lethe.SCIMUser, error) {
+	u, err := tx.findUser(ctx, lethe.ByID(id))
+	if err != nil {
+		return nil, err
+	}
+	if u.Deleted() || u.Person == nil {
+		return nil, errUserNotFound
+	}
+	if due, err := tx.pendingErasure(ctx, u); err != nil || due != nil {
+		if err == nil {
+			err = errUserNotFound
+		}
+		return nil, err
+	}
+	var ext sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT scim_external_id FROM people WHERE tenant_id = $1 AND learner_id = $2`,
+		string(tx.actor.TenantID), string(id)).Scan(&ext); err != nil {
+		return nil, fmt.Errorf("find external id: %w", err)
+	}
+	return &lethe.SCIMUser{User: u, ExternalID: ext.String}, nil
+}
+
+// cloneSCIMUser copies u deeply enough that an edit callback changing its
+// copy changes nothing of the transaction's.
+func cloneSCIMUser(u *lethe.SCIMUser) *lethe.SCIMUser {
+	c := *u.User
+	if u.Person != nil {
+		p := *u.Person
+		p.AdditionalFields = append([]byte(nil), u.Person.AdditionalFields...)
+		if len(u.Person.AdditionalFields) == 0 {
+			p.AdditionalFields = u.Person.AdditionalFields
+		}
+		c.Person = &p
+	}
+	if u.Manager != nil {
+		m := *u.Manager
+		c.Manager = &m
+	}
+	return &lethe.SCIMUser{User: &c, ExternalID: u.ExternalID}
+}
+
+// EditSCIMUser implements lethe.SCIMService.
+func (s *SCIMService) EditSCIMUser(ctx context.Context, id lethe.LearnerID, edit func(*lethe.SCIMUser) (*lethe.SCIMUserEdit, error)) (out *lethe.SCIMUser, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		u, err := tx.findSCIMUserLocked(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.resolveManagers(ctx, []*lethe.User{u.User}); err != nil {
+			return err
+		}
+		e, err := edit(cloneSCIMUser(u))
+		if err != nil {
+			return err
+		}
+		if e != nil {
+			if u.AnonymizedAt != nil {
+				return lethe.ErrAnonymized
+			}
+			if err := tx.applySCIMEdit(ctx, u, e); err != nil {
+				return err
+			}
+		}
+		out = u
+		return tx.resolveManagers(ctx, []*lethe.User{u.User})
+	})
+	return out, err
+}
+
+// applySCIMEdit applies e to u through the write paths of the user
+// service: suspension and reactivation with their history, the fields as
+// UpdateUser changes them.
+func (tx *Tx) applySCIMEdit(ctx context.Context, u *lethe.SCIMUser, e *lethe.SCIMUserEdit) error {
+	switch {
+	case e.Active != nil && *e.Active && u.State != lethe.StateActive:
+		if err := tx.reactivateUser(ctx, u.User, e.Fields); err != nil {
+			return err
+		}
+	case e.Active != nil && !*e.Active && u.State == lethe.StateActive:
+		if err := tx.updateUser(ctx, u.User, e.Fields); err != nil {
+			return err
+		}
+		if err := tx.suspendUser(ctx, u.User, nil); err != nil {
+			return err
+		}
+	default:
+		if err := tx.updateUser(ctx, u.User, e.Fields); err != nil {
+			return err
+		}
+	}
+	if e.ExternalID == nil || strings.TrimSpace(*e.ExternalID) == u.ExternalID {
+		return nil
+	}
+	ext := strings.TrimSpace(*e.ExternalID)
+	if err := checkExternalID(ext); err != nil {
+		return err
+	}
+	if err := tx.setExternalID(ctx, u.ID, ext); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE learners SET updated_at = $3 WHERE tenant_id = $1 AND id = $2`,
+		string(tx.actor.TenantID), string(u.ID), ms(tx.now)); err != nil {
+		return fmt.Errorf("touch user: %w", err)
+	}
+	u.ExternalID, u.UpdatedAt = ext, tx.now
+	return tx.appendTrail(ctx, "user.updated", string(u.ID), nil)
+}
