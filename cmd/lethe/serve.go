@@ -18,6 +18,7 @@ import (
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/jobs"
 	"github.com/lethehq/lethe/internal/rest"
+	"github.com/lethehq/lethe/internal/scim"
 	"github.com/lethehq/lethe/internal/server"
 	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/spf13/cobra"
@@ -114,7 +115,7 @@ func runServe(ctx context.Context, e env, o serveOptions) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	srv := server.New(server.Config{Logger: logger, Tenants: s.tenants, REST: s.rest(db, o, logger), Ready: db.Ping})
+	srv := server.New(server.Config{Logger: logger, Tenants: s.tenants, REST: s.rest(db, o, logger), SCIM: s.scim(db, logger), Ready: db.Ping})
 	if o.pprofAddr != "" {
 		if err := servePprof(ctx, o.pprofAddr, logger); err != nil {
 			return err
@@ -172,6 +173,12 @@ func (s services) rest(db *sqldb.DB, o serveOptions, logger *slog.Logger) *rest.
 		Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 		Now: func() time.Time { return db.Now() },
 	}
+}
+
+// scim is the SCIM 2.0 handler over the store.
+func (s services) scim(db *sqldb.DB, logger *slog.Logger) *scim.Handler {
+	return &scim.Handler{SCIM: sqldb.NewSCIMService(db), Tokens: sqldb.NewSCIMTokenService(db), Users: s.users,
+		Settings: sqldb.NewSettingsService(db), Logger: logger}
 }
 
 // servePprof serves the Go runtime's profiles on their own listener, never

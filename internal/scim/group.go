@@ -10,12 +10,15 @@ import (
 )
 
 // groupDoc renders a group as its SCIM document. Its version covers the
-// group's own attributes and its member ids, not the members' names.
+// group's own attributes and lastModified (which every member change
+// moves), not its members, so that a GET with excludedAttributes=members
+// shows the same version.
 func groupDoc(g *lethe.SCIMGroup, base string) doc {
 	d := doc{"schemas": []any{groupSchema}, "id": g.ID, "displayName": g.Name,
 		"meta": doc{"resourceType": "Group", "created": g.CreatedAt.UTC().Format(timeFormat),
 			"lastModified": g.UpdatedAt.UTC().Format(timeFormat), "location": base + "/Groups/" + g.ID}}
 	setText(d, "externalId", g.Reference)
+	setVersion(d)
 	if g.Members != nil {
 		members := make([]any, 0, len(g.Members))
 		for _, m := range g.Members {
@@ -23,7 +26,6 @@ func groupDoc(g *lethe.SCIMGroup, base string) doc {
 		}
 		d["members"] = members
 	}
-	setVersion(d)
 	return d
 }
 

@@ -564,9 +564,9 @@ func (h *Handler) editUser(r *http.Request, rawID string, mapping map[string]str
 			if err != nil {
 				return nil, err
 			}
-			if after.ref != before.ref && cur.Person != nil {
-				// The store checks a changed ref as CreateSCIMUser does.
-				cur.Person.Ref = after.ref
+			if after.ref != before.ref {
+				// lethe.SCIMUserEdit has no ref: the store cannot rename.
+				return nil, errorf(http.StatusBadRequest, typeMutability, "userName cannot be changed through SCIM.")
 			}
 			return userEdit(before, after, cur, func(mid string) (string, error) {
 				if ref, ok := refs[mid]; ok {

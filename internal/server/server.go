@@ -21,6 +21,10 @@ type Config struct {
 	Logger  *slog.Logger
 	Tenants lethe.TenantService
 	REST    *rest.Handler
+	// SCIM serves /scim/v2 (any case) with its own bearer auth; nil: not
+	// served. A handler with a Route(*http.Request) string method names
+	// its routes for the access log.
+	SCIM http.Handler
 	// Ready reports whether the server can take traffic (the database answers).
 	Ready func(ctx context.Context) error
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
@@ -151,7 +155,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// one, which a client following it takes for another resource (DELETE
 	// members/.. is a DELETE of the audience): no path is ever redirected.
 	canonical, pattern := canonicalPath(r.URL.EscapedPath()), ""
-	if canonical {
+	scim := s.cfg.SCIM != nil && isSCIMPath(r.URL.EscapedPath())
+	switch {
+	case scim:
+		pattern = "scim"
+		if n, ok := s.cfg.SCIM.(interface{ Route(*http.Request) string }); ok {
+			pattern = n.Route(r)
+		}
+	case canonical:
 		_, pattern = s.mux.Handler(r)
 	}
 	defer func() {
@@ -161,7 +172,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			// The panic value is not logged: it could carry request data.
 			s.cfg.Logger.Error("panic", "request_id", id, "route", pattern)
-			if sw.status == 0 {
+			switch {
+			case sw.status != 0:
+			case scim:
+				writeSCIMPanic(sw)
+			default:
 				rest.WriteError(sw, errors.New("panic"))
 			}
 		}
@@ -172,6 +187,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Logger.Info("request", "request_id", id, "method", r.Method, "route", route,
 			"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
 	}()
+	if scim {
+		// The SCIM handler answers a body over the limit in its own form.
+		r.Body = http.MaxBytesReader(sw, r.Body, scimBodyLimit)
+		s.cfg.SCIM.ServeHTTP(sw, r)
+		return
+	}
 	if !canonical {
 		rest.WriteStatus(sw, http.StatusNotFound, string(lethe.ENotFound), "No such endpoint.", nil)
 		return
@@ -187,6 +208,26 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(sw, r)
+}
+
+// scimPrefix is where SCIM is served; the prefix is matched ignoring case,
+// as identity providers send it.
+const scimPrefix = "/scim/v2"
+
+// scimBodyLimit bounds a SCIM request body.
+const scimBodyLimit = 1 << 20
+
+// isSCIMPath reports whether an escaped path is under scimPrefix.
+func isSCIMPath(p string) bool {
+	return len(p) >= len(scimPrefix) && strings.EqualFold(p[:len(scimPrefix)], scimPrefix) &&
+		(len(p) == len(scimPrefix) || p[len(scimPrefix)] == '/')
+}
+
+// writeSCIMPanic answers a panic under /scim/v2 in the SCIM error schema.
+func writeSCIMPanic(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(http.StatusInternalServerError)
+	w.Write([]byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"500","detail":"An internal error has occurred."}` + "\n"))
 }
 
 // canonicalPath reports whether an escaped request path is in the form the
