@@ -139,6 +139,25 @@ func TestSCIMSettings(t *testing.T) {
 		got = s.MustOK(t, s.A, http.StatusOK, "PATCH", "/lethe/v1/settings", `{"scim":{}}`)
 		MustDiff(t, "mapping after an empty scim", map[string]any{}, scim(t, got))
 	})
+	t.Run("OKUsedBySCIM", func(t *testing.T) {
+		// The mapping decides where a SCIM attribute lands in
+		// additionalFields, and what SCIM answers from it.
+		s.MustOK(t, s.A, http.StatusOK, "PATCH", "/lethe/v1/settings",
+			`{"scim":{"additionalFields":{"`+ent+`department":"dept","urn:acme:2.0:User:badge":"badgeNumber"}}}`)
+		tok := s.MustOK(t, s.A, http.StatusCreated, "POST", "/lethe/v1/scim/tokens", `{"name":"mapping"}`)["token"].(string)
+		body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","` + strings.TrimSuffix(ent, ":") + `"],
+			"userName":"mapped-1","emails":[{"value":"mapped-1@example.com","type":"work"}],"name":{"givenName":"M","familyName":"One"},
+			"` + strings.TrimSuffix(ent, ":") + `":{"department":"Research","costCenter":"CC-7"}}`
+		req := s.NewRequest(t, Tenant{}, "POST", "/scim/v2/Users", body)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res := s.Send(t, req)
+		if res.Status != http.StatusCreated {
+			t.Fatalf("POST /scim/v2/Users = %s", res)
+		}
+		u := s.MustGetUser(t, s.A, MustID(t, res.Object(t)))
+		// costCenter is no longer mapped: it is dropped, not kept under its own name.
+		MustDiff(t, "additionalFields", map[string]any{"dept": "Research"}, u["additionalFields"])
+	})
 	t.Run("ErrBadInput", func(t *testing.T) {
 		before := s.MustOK(t, s.A, http.StatusOK, "GET", "/lethe/v1/settings", "")
 		var many strings.Builder
