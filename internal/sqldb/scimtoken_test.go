@@ -2,6 +2,7 @@ package sqldb_test
 
 import (
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -122,4 +123,42 @@ func errField(err error) (string, string) {
 		return e.Details[0].Field, e.Details[0].Problem
 	}
 	return "", ""
+}
+
+func TestSettingsService_SCIMMapping(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := MustTenant(t, db, "scim")
+	settings := sqldb.NewSettingsService(db)
+	s, err := settings.FindSettings(ctx)
+	if err != nil || !maps.Equal(s.SCIM.AdditionalFields, lethe.DefaultSCIMAdditionalFields()) {
+		t.Fatalf("default mapping = %v, %v", s.SCIM.AdditionalFields, err)
+	}
+	grace := 3
+	if _, err := settings.UpdateSettings(ctx, lethe.SettingsUpdate{GraceDays: &grace}); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ = settings.FindSettings(ctx); !maps.Equal(s.SCIM.AdditionalFields, lethe.DefaultSCIMAdditionalFields()) {
+		t.Errorf("mapping after another change = %v", s.SCIM.AdditionalFields)
+	}
+	m := map[string]string{lethe.SCIMEnterpriseSchema + ":department": "dept", "urn:x:badge": "badge"}
+	if s, err = settings.UpdateSettings(ctx, lethe.SettingsUpdate{SCIMAdditionalFields: &m}); err != nil || !maps.Equal(s.SCIM.AdditionalFields, m) {
+		t.Fatalf("update = %v, %v", s, err)
+	}
+	if _, err := settings.UpdateSettings(ctx, lethe.SettingsUpdate{GraceDays: &grace}); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ = settings.FindSettings(ctx); !maps.Equal(s.SCIM.AdditionalFields, m) || s.Deletion.GraceDays != 3 {
+		t.Errorf("stored mapping = %v", s.SCIM.AdditionalFields)
+	}
+	empty := map[string]string{}
+	if _, err := settings.UpdateSettings(ctx, lethe.SettingsUpdate{SCIMAdditionalFields: &empty}); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ = settings.FindSettings(ctx); s.SCIM.AdditionalFields == nil || len(s.SCIM.AdditionalFields) != 0 {
+		t.Errorf("an emptied mapping = %v, want empty, not the default", s.SCIM.AdditionalFields)
+	}
+	bad := map[string]string{"a": "k", "b": "k"}
+	if _, err := settings.UpdateSettings(ctx, lethe.SettingsUpdate{SCIMAdditionalFields: &bad}); lethe.ErrorCode(err) != lethe.EInvalid {
+		t.Errorf("two attributes to one key: %v", err)
+	}
 }

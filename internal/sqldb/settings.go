@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/lethehq/lethe"
 )
@@ -34,9 +35,10 @@ func (tx *Tx) settings(ctx context.Context) (*lethe.Settings, error) {
 func (tx *Tx) readSettings(ctx context.Context) (*lethe.Settings, error) {
 	s := lethe.DefaultSettings()
 	var updated int64
-	var audit sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT deletion_mode, grace_days, tombstone_days, dormant_audit, updated_at FROM tenant_settings
-		WHERE tenant_id = $1`, string(tx.actor.TenantID)).Scan(&s.Deletion.Mode, &s.Deletion.GraceDays, &s.Deletion.TombstoneDays, &audit, &updated)
+	var audit, mapping sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT deletion_mode, grace_days, tombstone_days, dormant_audit, scim_additional_fields, updated_at
+		FROM tenant_settings WHERE tenant_id = $1`, string(tx.actor.TenantID)).Scan(&s.Deletion.Mode, &s.Deletion.GraceDays,
+		&s.Deletion.TombstoneDays, &audit, &mapping, &updated)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -47,6 +49,12 @@ func (tx *Tx) readSettings(ctx context.Context) (*lethe.Settings, error) {
 		if audit.Valid {
 			s.DormantAudit = &lethe.ScheduledAudit{}
 			if err := json.Unmarshal([]byte(audit.String), s.DormantAudit); err != nil {
+				return nil, err
+			}
+		}
+		if mapping.Valid {
+			s.SCIM.AdditionalFields = map[string]string{}
+			if err := json.Unmarshal([]byte(mapping.String), &s.SCIM.AdditionalFields); err != nil {
 				return nil, err
 			}
 		}
@@ -93,11 +101,11 @@ func (s *SettingsService) UpdateSettings(ctx context.Context, u lethe.SettingsUp
 			b, _ := json.Marshal(out.DormantAudit)
 			audit = string(b)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_settings (tenant_id, deletion_mode, grace_days, tombstone_days, dormant_audit, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id) DO UPDATE SET deletion_mode = excluded.deletion_mode,
-			grace_days = excluded.grace_days, tombstone_days = excluded.tombstone_days, dormant_audit = excluded.dormant_audit,
-			updated_at = excluded.updated_at`,
-			string(tx.actor.TenantID), d.Mode, d.GraceDays, d.TombstoneDays, audit, ms(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_settings (tenant_id, deletion_mode, grace_days, tombstone_days, dormant_audit,
+			scim_additional_fields, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id) DO UPDATE SET
+			deletion_mode = excluded.deletion_mode, grace_days = excluded.grace_days, tombstone_days = excluded.tombstone_days,
+			dormant_audit = excluded.dormant_audit, scim_additional_fields = excluded.scim_additional_fields, updated_at = excluded.updated_at`,
+			string(tx.actor.TenantID), d.Mode, d.GraceDays, d.TombstoneDays, audit, scimMapping(out.SCIM), ms(now)); err != nil {
 			return fmt.Errorf("save settings: %w", err)
 		}
 		every := 0
@@ -105,7 +113,22 @@ func (s *SettingsService) UpdateSettings(ctx context.Context, u lethe.SettingsUp
 			every = out.DormantAudit.EveryDays
 		}
 		return tx.appendTrail(ctx, "settings.updated", "", map[string]any{
-			"deletionMode": d.Mode, "graceDays": d.GraceDays, "tombstoneDays": d.TombstoneDays, "dormantAuditEveryDays": every})
+			"deletionMode": d.Mode, "graceDays": d.GraceDays, "tombstoneDays": d.TombstoneDays, "dormantAuditEveryDays": every,
+			"scimMappings": len(out.SCIM.AdditionalFields)})
 	})
 	return out, err
+}
+
+// scimMapping is the stored form of a SCIM attribute mapping: NULL while it
+// is the default, so a tenant that never changed it follows a new default.
+func scimMapping(s lethe.SCIMSettings) any {
+	if maps.Equal(s.AdditionalFields, lethe.DefaultSCIMAdditionalFields()) {
+		return nil
+	}
+	m := s.AdditionalFields
+	if m == nil {
+		m = map[string]string{}
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }
