@@ -23,53 +23,78 @@ var _ lethe.SCIMService = (*SCIMService)(nil)
 
 // A user SCIM sees has a person (erased users have none) and no scheduled
 // erasure.
-const scimUserFrom = ` FROM learners l JOIN people p ON p.tenant_id = l.tenant_id AND p.learner_id = l.id`
-
 const scimUserVisible = ` AND NOT EXISTS (SELECT 1 FROM pending_erasures e WHERE e.tenant_id = $1 AND e.learner_id = l.id)`
 
-const scimUserColumns = userColumns + `, p.scim_external_id`
+// The columns of a SCIM user: the user's, its externalId and its manager
+// (scimUserFrom joins it as m).
+const scimUserColumns = userColumns + `, p.scim_external_id, m.learner_id, m.ref, m.first_name, m.last_name`
+
+// scimUserFrom reads users with their manager, whose SCIM id the
+// enterprise extension shows.
+const scimUserFrom = ` FROM learners l JOIN people p ON p.tenant_id = l.tenant_id AND p.learner_id = l.id
+	LEFT JOIN people m ON m.tenant_id = p.tenant_id AND m.ref = p.manager_ref`
 
 func scanSCIMUser(r rowScanner) (*lethe.SCIMUser, error) {
-	var ext sql.NullString
-	u, err := scanUser(withExtra{row: r, extra: []any{&ext}})
+	var ext, mID, mRef, mFirst, mLast sql.NullString
+	u, err := scanUser(withExtra{row: r, extra: []any{&ext, &mID, &mRef, &mFirst, &mLast}})
 	if err != nil {
 		return nil, err
+	}
+	if mID.Valid {
+		u.Manager = &lethe.Manager{ID: lethe.LearnerID(mID.String), Ref: mRef.String,
+			Name: strings.TrimSpace(mFirst.String + " " + mLast.String)}
 	}
 	return &lethe.SCIMUser{User: u, ExternalID: ext.String}, nil
 }
 
-// FindSCIMUsers implements lethe.SCIMService: one statement for the page,
-// one for the total.
+// FindSCIMUsers implements lethe.SCIMService. A look-up by an indexed
+// equality (userName eq "x", as an identity provider asks before each
+// create) is one statement, outside a transaction, when its first page
+// holds every match; other queries take a statement for the total and one
+// for the page, in one transaction.
 func (s *SCIMService) FindSCIMUsers(ctx context.Context, q lethe.SCIMQuery) (users []*lethe.SCIMUser, total int, err error) {
-	err = s.db.readTx(ctx, func(tx *Tx) error {
-		args := []any{string(tx.actor.TenantID)}
-		w := scimWhere{attrs: scimUserAttrs, args: &args}
-		filter := ""
-		if q.Filter != nil {
-			c, err := w.cond(q.Filter, 0)
-			if err != nil {
-				return err
-			}
-			filter = " AND " + c
-		}
-		order, err := w.order(q.SortBy, q.Descending, "l.id")
+	actor, err := lethe.ActorFrom(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	args := []any{string(actor.TenantID)}
+	w := scimWhere{attrs: scimUserAttrs, args: &args}
+	filter := ""
+	if q.Filter != nil {
+		c, err := w.cond(q.Filter, 0)
 		if err != nil {
+			return nil, 0, err
+		}
+		filter = " AND " + c
+	}
+	selective := w.selective(q.Filter)
+	order, err := w.order(q.SortBy, q.Descending, selective && s.db.dialect.steerPlans, "l.id")
+	if err != nil {
+		return nil, 0, err
+	}
+	offset := max(q.Offset, 0)
+	counted := args
+	page := pageClause(&args, q.Limit, offset)
+	if selective && offset == 0 && q.Limit > 0 {
+		users, err = queryAll(ctx, s.db.read, scanSCIMUser, `SELECT `+scimUserColumns+scimUserFrom+` WHERE l.tenant_id = $1`+
+			scimUserVisible+filter+order+page, args...)
+		if err != nil {
+			return nil, 0, s.db.classify(fmt.Errorf("find SCIM users: %w", err))
+		}
+		if len(users) < q.Limit {
+			return append([]*lethe.SCIMUser{}, users...), len(users), nil
+		}
+	}
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		if total, err = tx.countSCIMUsers(ctx, filter, counted); err != nil || q.Limit <= 0 || offset >= total {
 			return err
 		}
-		if total, err = tx.countSCIMUsers(ctx, filter, args); err != nil {
-			return err
-		}
-		offset := max(q.Offset, 0)
-		if q.Limit <= 0 || offset >= total {
-			return nil
-		}
-		page := pageClause(&args, q.Limit, offset)
-		users, err = queryAll(ctx, tx, scanSCIMUser, `SELECT `+scimUserColumns+scimUserFrom+` WHERE l.tenant_id = $1`+scimUserVisible+
-			filter+order+page, args...)
+		users, err = queryAll(ctx, tx, scanSCIMUser, `SELECT `+scimUserColumns+scimUserFrom+` WHERE l.tenant_id = $1`+
+			scimUserVisible+filter+order+page, args...)
 		if err != nil {
 			return fmt.Errorf("find SCIM users: %w", err)
 		}
-		return tx.resolveSCIMManagers(ctx, users)
+		return nil
 	})
 	if users == nil && err == nil {
 		users = []*lethe.SCIMUser{}
@@ -96,31 +121,25 @@ func (tx *Tx) countSCIMUsers(ctx context.Context, filter string, args []any) (in
 	return n, nil
 }
 
-func (tx *Tx) resolveSCIMManagers(ctx context.Context, users []*lethe.SCIMUser) error {
-	plain := make([]*lethe.User, len(users))
-	for i, u := range users {
-		plain[i] = u.User
+// FindSCIMUser implements lethe.SCIMService: one statement, the user
+// with its manager, outside a transaction (as UserService.FindUser).
+func (s *SCIMService) FindSCIMUser(ctx context.Context, id lethe.LearnerID) (*lethe.SCIMUser, error) {
+	actor, err := lethe.ActorFrom(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return tx.resolveManagers(ctx, plain)
-}
-
-// FindSCIMUser implements lethe.SCIMService.
-func (s *SCIMService) FindSCIMUser(ctx context.Context, id lethe.LearnerID) (u *lethe.SCIMUser, err error) {
 	if !validText(string(id)) {
 		return nil, errUserNotFound
 	}
-	err = s.db.readTx(ctx, func(tx *Tx) error {
-		u, err = scanSCIMUser(tx.QueryRowContext(ctx, `SELECT `+scimUserColumns+scimUserFrom+` WHERE l.tenant_id = $1 AND l.id = $2`+
-			scimUserVisible, string(tx.actor.TenantID), string(id)))
-		if errors.Is(err, sql.ErrNoRows) {
-			return errUserNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("find SCIM user: %w", err)
-		}
-		return tx.resolveManagers(ctx, []*lethe.User{u.User})
-	})
-	return u, err
+	u, err := scanSCIMUser(s.db.read.QueryRowContext(ctx, `SELECT `+scimUserColumns+scimUserFrom+` WHERE l.tenant_id = $1 AND l.id = $2`+
+		scimUserVisible, string(actor.TenantID), string(id)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errUserNotFound
+	}
+	if err != nil {
+		return nil, s.db.classify(fmt.Errorf("find SCIM user: %w", err))
+	}
+	return u, nil
 }
 
 // checkSCIMRef reports a conflict when another user holds ref in any case.

@@ -172,6 +172,33 @@ func TestSCIMService_Filter(t *testing.T) {
 		if err != nil || len(got) != 0 || total != 2 {
 			t.Errorf("count only: %d users, total %d, %v", len(got), total, err)
 		}
+		// Look-ups by an indexed equality whose first page is full, or not
+		// the first, are counted.
+		two := or(leaf("userName", "eq", "ann.lee"), leaf("emails.value", "eq", "BOB@example.com"))
+		for _, q := range []lethe.SCIMQuery{{Filter: two, Limit: 1}, {Filter: two, Offset: 1, Limit: 1}, {Filter: two, Limit: 0}} {
+			got, total, err := scim.FindSCIMUsers(ctx, q)
+			if err != nil || total != 2 || len(got) != min(q.Limit, 1) {
+				t.Errorf("query %+v: %v of %d, %v", q, refsOf(got), total, err)
+			}
+		}
+	})
+	t.Run("OKManager", func(t *testing.T) {
+		r, err := scim.CreateSCIMUser(ctx, "report", lethe.UserFields{FirstName: strp("R"), LastName: strp("R"), Email: strp("r@example.com"),
+			ManagerRef: strp("Ann.Lee")}, "")
+		if err != nil || r.Manager == nil || r.Manager.ID != ann.ID {
+			t.Fatalf("created %+v, %v", r, err)
+		}
+		got, err := scim.FindSCIMUser(ctx, r.ID)
+		if err != nil || got.Manager == nil || got.Manager.ID != ann.ID || got.Manager.Name != "Ann Lee" {
+			t.Fatalf("FindSCIMUser = %+v, %v", got, err)
+		}
+		list, _, err := scim.FindSCIMUsers(ctx, lethe.SCIMQuery{Filter: leaf("userName", "eq", "REPORT"), Limit: 5})
+		if err != nil || len(list) != 1 || list[0].Manager == nil || list[0].Manager.ID != ann.ID {
+			t.Fatalf("FindSCIMUsers = %+v, %v", list, err)
+		}
+		if err := sqldb.NewUserService(db).PurgeUser(ctx, lethe.ByID(r.ID)); err != nil {
+			t.Fatal(err)
+		}
 	})
 	t.Run("OKOtherTenantApart", func(t *testing.T) {
 		if _, err := scim.FindSCIMUser(other, ann.ID); lethe.ErrorCode(err) != lethe.ENotFound {

@@ -31,14 +31,16 @@ type scimAttr struct {
 	expr     string
 	kind     scimKind
 	nullable bool
+	// indexed: an equality on it is served by an index (see selective).
+	indexed bool
 }
 
 // Keys are lowercase: SCIM attribute names ignore case.
 var scimUserAttrs = map[string]scimAttr{
-	"id":                {expr: "l.id", kind: scimExact},
-	"username":          {expr: "p.ref", kind: scimFold},
-	"externalid":        {expr: "p.scim_external_id", kind: scimExact, nullable: true},
-	"emails.value":      {expr: "p.email_norm", kind: scimEmail, nullable: true},
+	"id":                {expr: "l.id", kind: scimExact, indexed: true},
+	"username":          {expr: "p.ref", kind: scimFold, indexed: true},
+	"externalid":        {expr: "p.scim_external_id", kind: scimExact, nullable: true, indexed: true},
+	"emails.value":      {expr: "p.email_norm", kind: scimEmail, nullable: true, indexed: true},
 	"name.givenname":    {expr: "p.first_name", kind: scimFold},
 	"name.familyname":   {expr: "p.last_name", kind: scimFold},
 	"displayname":       {expr: "(p.first_name || ' ' || p.last_name)", kind: scimFold},
@@ -229,9 +231,35 @@ func (w scimWhere) likeCond(a scimAttr, col, op, s string, val func(string) stri
 	return col + " LIKE " + val(esc) + ` ESCAPE '\'`
 }
 
+// selective reports whether every row f selects is found through an
+// index by an equality (userName eq "x", or such conditions joined by and
+// with anything, or by or with each other): few rows, best read through
+// that index and sorted, rather than by walking the ids in order until a
+// page is full, which SQLite's planner, seeing the ORDER BY and the LIMIT,
+// prefers (see order).
+func (w scimWhere) selective(f *lethe.SCIMFilter) bool {
+	if f == nil {
+		return false
+	}
+	switch strings.ToLower(f.Op) {
+	case lethe.SCIMAnd:
+		return w.selective(f.Left) || w.selective(f.Right)
+	case lethe.SCIMOr:
+		return w.selective(f.Left) && w.selective(f.Right)
+	case lethe.SCIMEq:
+		return w.attrs[strings.ToLower(f.Attr)].indexed
+	}
+	return false
+}
+
 // order returns the ORDER BY of sortBy (an attribute, or "" for id), the
-// id last so pages are stable.
-func (w scimWhere) order(sortBy string, desc bool, id string) (string, error) {
+// id last so pages are stable. With hideID the id is ordered by as an
+// expression no index serves, so the planner reads the rows through the
+// filter's index (selective) and sorts them.
+func (w scimWhere) order(sortBy string, desc, hideID bool, id string) (string, error) {
+	if hideID {
+		id = "(" + id + " || '')"
+	}
 	dir := ""
 	if desc {
 		dir = " DESC"

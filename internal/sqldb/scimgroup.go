@@ -236,7 +236,7 @@ func (s *SCIMService) FindSCIMGroups(ctx context.Context, q lethe.SCIMQuery) (ou
 			}
 			where += " AND " + c
 		}
-		order, err := w.order(q.SortBy, q.Descending, "a.id")
+		order, err := w.order(q.SortBy, q.Descending, false, "a.id")
 		if err != nil {
 			return err
 		}

@@ -63,29 +63,43 @@ func checkTokenName(name string) (string, error) {
 // CreateSCIMToken implements lethe.SCIMTokenService.
 func (s *SCIMTokenService) CreateSCIMToken(ctx context.Context, name string) (*lethe.SCIMToken, string, error) {
 	secret := newSCIMSecret()
-	t, err := s.insertToken(ctx, name, secret)
+	t, err := s.insertToken(ctx, name, secret, false)
 	return t, secret, err
 }
 
-// SetSCIMToken creates a token of tenant with a chosen secret, for fixtures
-// such as the demo tenant, whose documented examples name a fixed token. A
-// token with that secret already (of any tenant) is replaced.
-func (s *SCIMTokenService) SetSCIMToken(ctx context.Context, tenant lethe.TenantID, name, secret string) (*lethe.SCIMToken, error) {
+// SetSCIMToken gives tenant a token with a chosen secret, for fixtures
+// such as the demo tenant, whose documented examples name a fixed token
+// (as TenantService.SetTenantKey sets a fixed API key). A token with that
+// secret already (of any tenant) is replaced. ENotFound when there is no
+// such tenant.
+func (s *SCIMTokenService) SetSCIMToken(ctx context.Context, tenant lethe.TenantID, name, secret string) error {
 	if !validKey(secret) {
-		return nil, lethe.FieldErrorf(lethe.EInvalid, "token", "invalid", "token must be non-empty text")
+		return lethe.FieldErrorf(lethe.EInvalid, "token", "invalid", "token must be non-empty text")
+	}
+	var n int
+	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants WHERE id = $1`, string(tenant)).Scan(&n); err != nil {
+		return fmt.Errorf("find tenant: %w", err)
+	}
+	if n == 0 || !validTenantID(tenant) {
+		return lethe.Errorf(lethe.ENotFound, "tenant not found")
 	}
 	ctx = lethe.WithActor(ctx, lethe.Actor{TenantID: tenant, Source: lethe.SourceCLI, Name: "scim-token"})
-	if _, err := s.db.write.ExecContext(ctx, `DELETE FROM scim_tokens WHERE secret_hash = $1`, s.secretHash(secret)); err != nil {
-		return nil, fmt.Errorf("replace SCIM token: %w", err)
-	}
-	return s.insertToken(ctx, name, secret)
+	_, err := s.insertToken(ctx, name, secret, true)
+	return err
 }
 
-func (s *SCIMTokenService) insertToken(ctx context.Context, name, secret string) (t *lethe.SCIMToken, err error) {
+// insertToken stores a token of the actor's tenant; with replace, a token
+// of that secret is deleted first, in the same transaction.
+func (s *SCIMTokenService) insertToken(ctx context.Context, name, secret string, replace bool) (t *lethe.SCIMToken, err error) {
 	if name, err = checkTokenName(name); err != nil {
 		return nil, err
 	}
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		if replace {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM scim_tokens WHERE secret_hash = $1`, s.secretHash(secret)); err != nil {
+				return fmt.Errorf("replace SCIM token: %w", err)
+			}
+		}
 		t = &lethe.SCIMToken{ID: lethe.NewID(tx.now), TenantID: tx.actor.TenantID, Name: name, CreatedAt: tx.now}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO scim_tokens (tenant_id, id, name, secret_hash, created_at)
 			VALUES ($1, $2, $3, $4, $5)`, string(t.TenantID), t.ID, t.Name, s.secretHash(secret), ms(tx.now)); err != nil {

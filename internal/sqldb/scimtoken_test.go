@@ -102,13 +102,16 @@ func TestSCIMTokenService(t *testing.T) {
 	t.Run("OKSetFixedToken", func(t *testing.T) {
 		const fixed = "lethe_scim_demo_token"
 		for range 2 { // setting it again replaces it
-			if _, err := tokens.SetSCIMToken(a, "scim-b", "demo", fixed); err != nil {
+			if err := tokens.SetSCIMToken(a, "scim-b", "demo", fixed); err != nil {
 				t.Fatal(err)
 			}
 		}
 		got, err := tokens.AuthenticateSCIM(a, fixed)
 		if err != nil || got.TenantID != "scim-b" || got.Name != "demo" {
 			t.Fatalf("fixed token = %+v, %v", got, err)
+		}
+		if err := tokens.SetSCIMToken(a, "nobody", "demo", "lethe_scim_other"); lethe.ErrorCode(err) != lethe.ENotFound {
+			t.Errorf("a token of no tenant = %v, want not found", err)
 		}
 		if list, _ := tokens.FindSCIMTokens(b); len(list) != 1 {
 			t.Errorf("tokens of the demo tenant = %d, want 1", len(list))

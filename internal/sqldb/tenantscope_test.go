@@ -215,6 +215,17 @@ func TestMigrations_TenantKeys(t *testing.T) {
 				t.Errorf("key not led by tenant_id accepted:\n\t%s", sql)
 			}
 		}
+		for sql, want := range map[string]bool{
+			"CREATE UNIQUE INDEX s ON scim_tokens (secret_hash)": true,
+			"CREATE INDEX s ON scim_tokens (secret_hash)":        false,
+			"CREATE UNIQUE INDEX s ON scim_tokens (name)":        false,
+		} {
+			s := migSchema{tables: map[string]*migTable{}}
+			s.apply("CREATE TABLE scim_tokens (tenant_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT, secret_hash BLOB, PRIMARY KEY (tenant_id, id));\n" + sql)
+			if got := len(tenantKeyProblems(s)) == 0; got != want {
+				t.Errorf("tenant finder key accepted %v, want %v:\n\t%s", got, want, sql)
+			}
+		}
 		s := migSchema{tables: map[string]*migTable{}}
 		s.apply(table + "CREATE INDEX t_ref ON t (tenant_id, ref); CREATE TABLE u (id TEXT PRIMARY KEY)")
 		if p := tenantKeyProblems(s); len(p) != 0 || slices.Contains(s.tenantTables(), "u") {
@@ -279,6 +290,19 @@ func TestTenantScope_Check(t *testing.T) {
 		`UPDATE learners SET x = 1 WHERE tenant_id = $1 AND id IN (SELECT learner_id FROM people WHERE manager_ref = $2)`,
 		`INSERT INTO learner_counts (tenant_id, state, n) SELECT tenant_id, state, COUNT(*) FROM learners GROUP BY tenant_id, state`,
 		`select learner_id from people where ref = $1`,
+	}
+	// A tenant finder (tenantFinders) binds its finder column instead, in a
+	// statement on it alone; any other statement on it binds tenant_id.
+	for q, want := range map[string]bool{
+		`SELECT id, tenant_id FROM scim_tokens WHERE secret_hash = $1`:                           true,
+		`DELETE FROM scim_tokens WHERE tenant_id = $1 AND id = $2`:                               true,
+		`SELECT id FROM scim_tokens WHERE name = $1`:                                             false,
+		`SELECT t.id FROM scim_tokens t JOIN learners l ON l.id = t.id WHERE t.secret_hash = $1`: false,
+		`UPDATE scim_tokens SET last_used_at = $2 WHERE id = $1`:                                 false,
+	} {
+		if p := tenantScopeProblems(q, append(tables, "scim_tokens"), nil); (len(p) == 0) != want {
+			t.Errorf("statement on a tenant finder: accepted %v, want %v:\n\t%s", len(p) == 0, want, q)
+		}
 	}
 	for _, q := range ok {
 		if p := tenantScopeProblems(q, tables, nil); len(p) != 0 {
