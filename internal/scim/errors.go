@@ -119,8 +119,6 @@ func asSCIM(err error, attrOf map[string]string) *Error {
 				e.Detail = attr + " is already taken."
 			}
 		}
-	case lethe.ETooLarge:
-		e.Type = "tooLarge"
 	}
 	return e
 }

@@ -47,12 +47,12 @@ func readDoc(r *http.Request) (doc, error) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, errorf(http.StatusRequestEntityTooLarge, "tooLarge", "The request body must be at most 1 MiB.")
+			return nil, errorf(http.StatusRequestEntityTooLarge, "", "The request body must be at most 1 MiB.")
 		}
 		return nil, errorf(http.StatusBadRequest, typeInvalidSyntax, "The request body could not be read.")
 	}
 	if len(b) > MaxBody {
-		return nil, errorf(http.StatusRequestEntityTooLarge, "tooLarge", "The request body must be at most 1 MiB.")
+		return nil, errorf(http.StatusRequestEntityTooLarge, "", "The request body must be at most 1 MiB.")
 	}
 	return decodeDoc(b)
 }

@@ -421,13 +421,24 @@ func (h *Handler) logQuery(r *http.Request, q lethe.SCIMQuery) {
 	}
 }
 
+// mappedSchema reports whether the tenant's mapping names attributes of
+// the extension urn (an identity provider's custom extension).
+func mappedSchema(mapping map[string]string, urn string) bool {
+	for path := range mapping {
+		if len(path) > len(urn) && strings.EqualFold(path[:len(urn)+1], urn+":") {
+			return true
+		}
+	}
+	return false
+}
+
 // readUserBody reads the user document of a POST or PUT.
 func readUserBody(r *http.Request, mapping map[string]string) (userState, error) {
 	d, err := readDoc(r)
 	if err != nil {
 		return userState{}, err
 	}
-	if err := checkSchemas(d, userResource.knownSchema); err != nil {
+	if err := checkSchemas(d, func(urn string) bool { return userResource.knownSchema(urn) || mappedSchema(mapping, urn) }); err != nil {
 		return userState{}, err
 	}
 	userResource.canonical(d)
