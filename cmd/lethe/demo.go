@@ -84,8 +84,7 @@ func setUpDemo(ctx context.Context, db *sqldb.DB, tenants *sqldb.TenantService, 
 
 // setDemoSCIMToken gives the demo tenant its documented SCIM token.
 func setDemoSCIMToken(ctx context.Context, db *sqldb.DB) error {
-	_, err := sqldb.NewSCIMTokenService(db).SetSCIMToken(ctx, demoTenantID, demoSCIMTokenName, demoSCIMToken)
-	return err
+	return sqldb.NewSCIMTokenService(db).SetSCIMToken(ctx, demoTenantID, demoSCIMTokenName, demoSCIMToken)
 }
 
 type demo struct {
