@@ -107,9 +107,7 @@ var groupSchemaDef = schema{ID: groupSchema, Name: "Group", Desc: "Group", Attrs
 		{Name: "type", Type: "string", Mutability: "immutable"}}},
 }}
 
-// find returns the attribute of s named name, ignoring case, or nil.
-func (s *schema) find(name string) *attr { return findAttr(s.Attrs, name) }
-
+// findAttr returns the attribute of as named name, ignoring case, or nil.
 func findAttr(as []attr, name string) *attr {
 	for i := range as {
 		if strings.EqualFold(as[i].Name, name) {

@@ -109,6 +109,9 @@ func asSCIM(err error, attrOf map[string]string) *Error {
 		e.Type = typeInvalidSyntax
 	case lethe.EInvalid:
 		e.Type = typeInvalidValue
+		if attr == "filter" {
+			e.Type = typeInvalidFilter
+		}
 		if attr != "" {
 			e.Detail = attr + ": " + le.Message
 		}

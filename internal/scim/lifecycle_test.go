@@ -228,6 +228,7 @@ func TestBadInput(t *testing.T) {
 		{"active gt true", "GET", "/scim/v2/Users?filter=active%20gt%20true", "", 400, "invalidFilter", "active"},
 		{"unquoted value", "GET", "/scim/v2/Users?filter=userName%20sw%20O", "", 400, "invalidFilter", ""},
 		{"bad date", "GET", "/scim/v2/Users?filter=meta.lastModified%20gt%20%22yesterday%22", "", 400, "invalidFilter", "meta.lastModified"},
+		{"filter too deep", "GET", "/scim/v2/Users?filter=" + strings.Repeat("not%20(", 70) + "title%20pr" + strings.Repeat(")", 70), "", 400, "invalidFilter", "filter"},
 		{"bad count", "GET", "/scim/v2/Users?count=many", "", 400, "invalidValue", "count"},
 		{"bad sortBy", "GET", "/scim/v2/Users?sortBy=password", "", 400, "invalidValue", "sortBy"},
 		{"search body", "POST", "/scim/v2/Users/.search", `{"filter":7}`, 400, "invalidValue", "filter"},

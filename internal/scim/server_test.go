@@ -62,7 +62,7 @@ type harness struct {
 	tenantAKey string
 }
 
-func start(t *testing.T) *harness {
+func start(t testing.TB) *harness {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqldb.Open(ctx, testdb.DSN(t))
@@ -128,7 +128,7 @@ func (r *res) JSON(t *testing.T) map[string]any {
 }
 
 // do sends one SCIM request with a bearer token (none when token is "").
-func (h *harness) do(t *testing.T, token, method, path, body string, headers ...string) *res {
+func (h *harness) do(t testing.TB, token, method, path, body string, headers ...string) *res {
 	t.Helper()
 	var rd io.Reader = http.NoBody
 	if body != "" {
