@@ -14,5 +14,6 @@
 // One concept per file: handler.go (routes and auth), errors.go, user.go,
 // group.go, patch.go (PATCH operations), match.go (value filters applied in
 // memory), filter.go (query filters), query.go (list parameters and
-// projection), attributes.go (the schemas), discovery.go, json.go.
+// projection), attributes.go (the schemas), discovery.go, version.go
+// (ETags and If-Match), json.go.
 package scim

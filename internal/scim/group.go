@@ -235,11 +235,14 @@ func (h *Handler) createGroup(r *http.Request, _ route) (*reply, error) {
 }
 
 func (h *Handler) groupReply(r *http.Request, g *lethe.SCIMGroup, status int) (*reply, error) {
-	d := groupDoc(g, baseURL(r))
+	d, p := groupDoc(g, baseURL(r)), projection(r)
+	if !p.wantsMembers() {
+		delete(d, "members")
+	}
 	if err := h.addDisplays(r.Context(), []doc{d}); err != nil {
 		return nil, err
 	}
-	rep := &reply{status: status, body: d, etag: versionOf(d)}
+	rep := &reply{status: status, body: p.project(groupResource, d), etag: versionOf(d)}
 	if status == http.StatusCreated {
 		rep.location = baseURL(r) + "/Groups/" + g.ID
 	}

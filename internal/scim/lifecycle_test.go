@@ -325,3 +325,28 @@ func TestTenantMapping(t *testing.T) {
 	r = h.do(t, h.TokenA, "POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:example:unmapped:2.0:User"],"userName":"x"}`)
 	mustSCIMError(t, r, 400, "invalidValue")
 }
+
+func TestCreateWithoutEmail(t *testing.T) {
+	h := start(t)
+	r := h.do(t, h.TokenA, "POST", "/scim/v2/Users", `{`+coreUser+`,"userName":"kiosk-7","name":{"givenName":"Kiosk","familyName":"Seven"}}`)
+	mustStatus(t, r, 201)
+	m := r.JSON(t)
+	if m["emails"] != nil {
+		t.Errorf("emails: %v", m["emails"])
+	}
+	u, err := h.users.FindUser(h.as(h.tenantA), lethe.ByRef("kiosk-7"))
+	if err != nil || u.LoginMethod != lethe.LoginRef {
+		t.Fatalf("user %+v, %v: want login method ref", u, err)
+	}
+	id := m["id"].(string)
+	r = h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+id, patchBody(`[{"op":"Add","path":"emails[type eq \"work\"].value","value":"kiosk7@example.org"}]`))
+	mustStatus(t, r, 200)
+	if e := r.JSON(t)["emails"].([]any)[0].(map[string]any)["value"]; e != "kiosk7@example.org" {
+		t.Errorf("email added: %v", e)
+	}
+	r = h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+id, patchBody(`[{"op":"remove","path":"emails"}]`))
+	mustStatus(t, r, 200)
+	if r.JSON(t)["emails"] != nil {
+		t.Errorf("a user signing in by ref keeps an email SCIM removed: %s", r.Body)
+	}
+}

@@ -168,8 +168,11 @@ func applyPath(res *resource, d doc, op, path string, value any) error {
 	if err != nil {
 		return err
 	}
-	if value == nil && op != "remove" {
-		op, value = "remove", nil
+	switch {
+	case value == nil && op == "add":
+		return nil // nothing to add
+	case value == nil && op == "replace":
+		op = "remove" // null unassigns (RFC 7643 §2.5)
 	}
 	switch {
 	case t.filter != nil:

@@ -211,6 +211,7 @@ func TestPatchGroup(t *testing.T) {
 		{"member ids compare exactly", `[{"op":"remove","path":"members[value eq \"l1\"]"}]`, []lethe.LearnerID{"L1", "L2"}, "Sales"},
 		{"rename without path", `[{"op":"replace","value":{"id":"G1","displayName":"Sales EU"}}]`, []lethe.LearnerID{"L1", "L2"}, "Sales EU"},
 		{"entra add", `[{"op":"Add","path":"members","value":[{"value":"L5"}]}]`, []lethe.LearnerID{"L1", "L2", "L5"}, "Sales"},
+		{"add nothing", `[{"op":"add","path":"members","value":null},{"op":"add","path":"members"}]`, []lethe.LearnerID{"L1", "L2"}, "Sales"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

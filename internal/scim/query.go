@@ -24,16 +24,27 @@ type listParams struct {
 	attributes, exclude []string
 }
 
+// queryParam returns the first value of the query parameter name, whose
+// name ignores case.
+func queryParam(q url.Values, name string) string {
+	for k, v := range q {
+		if strings.EqualFold(k, name) && len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+// projection reads attributes and excludedAttributes, for the answer to a
+// write.
+func projection(r *http.Request) listParams {
+	q := r.URL.Query()
+	return listParams{attributes: splitList(queryParam(q, "attributes")), exclude: splitList(queryParam(q, "excludedAttributes"))}
+}
+
 // paramsFromURL reads list parameters; their names ignore case.
 func paramsFromURL(q url.Values) (listParams, error) {
-	get := func(name string) string {
-		for k, v := range q {
-			if strings.EqualFold(k, name) && len(v) > 0 {
-				return v[0]
-			}
-		}
-		return ""
-	}
+	get := func(name string) string { return queryParam(q, name) }
 	p := listParams{filter: get("filter"), sortBy: get("sortBy"), sortOrder: get("sortOrder"),
 		attributes: splitList(get("attributes")), exclude: splitList(get("excludedAttributes"))}
 	var err error

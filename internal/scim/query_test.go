@@ -3,6 +3,7 @@ package scim_test
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -13,6 +14,7 @@ func TestListPagingSearchAndProjection(t *testing.T) {
 	for i := range 5 {
 		ids = append(ids, h.mustCreate(t, fmt.Sprintf("user%d", i), fmt.Sprintf("user%d@example.org", i), fmt.Sprintf(`"title":"T%d"`, 4-i)))
 	}
+	slices.Sort(ids) // lists are in id order; ids made in one millisecond sort at random
 	page := h.do(t, h.TokenA, "GET", "/scim/v2/Users?startIndex=2&count=2", "").JSON(t)
 	res := page["Resources"].([]any)
 	if page["totalResults"] != float64(5) || page["itemsPerPage"] != float64(2) || page["startIndex"] != float64(2) ||
@@ -102,5 +104,26 @@ func TestLogsNameRoutesNotValues(t *testing.T) {
 		if strings.Contains(logs, secret) {
 			t.Errorf("logs carry %q:\n%s", secret, logs)
 		}
+	}
+}
+
+func TestProjectionOfWrites(t *testing.T) {
+	h := start(t)
+	r := h.do(t, h.TokenA, "POST", "/scim/v2/Users?attributes=userName", userBody("kit", "kit@example.org"))
+	mustStatus(t, r, 201)
+	m := r.JSON(t)
+	if len(m) != 3 || m["userName"] != "kit" {
+		t.Errorf("POST with attributes: %s", r.Body)
+	}
+	id := m["id"].(string)
+	r = h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+id+"?excludedAttributes=emails,name", patchBody(`[{"op":"replace","path":"active","value":false}]`))
+	mustStatus(t, r, 200)
+	if m := r.JSON(t); m["emails"] != nil || m["name"] != nil || m["active"] != false {
+		t.Errorf("PATCH with excludedAttributes: %s", r.Body)
+	}
+	r = h.do(t, h.TokenA, "POST", "/scim/v2/Groups?excludedAttributes=members", `{"displayName":"G","members":[{"value":"`+id+`"}]}`)
+	mustStatus(t, r, 201)
+	if m := r.JSON(t); m["members"] != nil || m["displayName"] != "G" {
+		t.Errorf("POST /Groups with excludedAttributes: %s", r.Body)
 	}
 }

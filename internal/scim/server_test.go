@@ -191,7 +191,7 @@ type step struct {
 	Body    json.RawMessage   `json:"body"`
 	Status  int               `json:"status"`
 	// Expect is a subset of the answer: objects match key by key, arrays
-	// element by element with the same length; "*" matches any value that
+	// element by element (in any order) with the same length; "*" matches any value that
 	// is there, "absent" a key that is not.
 	Expect map[string]any `json:"expect"`
 	// Save names variables to set from the answer's top-level keys.
@@ -281,14 +281,22 @@ func subset(at string, want, got any) string {
 		}
 		return ""
 	case []any:
+		// Elements match in any order: lists come in id order, and ids
+		// made in one millisecond sort at random.
 		g, ok := got.([]any)
 		if !ok || len(g) != len(w) {
 			return fmt.Sprintf("%s: got %v, want %d elements", at, got, len(w))
 		}
+		used := make([]bool, len(g))
+	next:
 		for i := range w {
-			if msg := subset(fmt.Sprintf("%s[%d]", at, i), w[i], g[i]); msg != "" {
-				return msg
+			for j := range g {
+				if !used[j] && subset("", w[i], g[j]) == "" {
+					used[j] = true
+					continue next
+				}
 			}
+			return fmt.Sprintf("%s[%d]: no element matches %v", at, i, w[i])
 		}
 		return ""
 	}

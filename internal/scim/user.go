@@ -321,9 +321,15 @@ func mergeExtra(raw json.RawMessage, before, after map[string]any) json.RawMessa
 	return b
 }
 
-// newUserFields are the fields of a user created from state s.
+// newUserFields are the fields of a user created from state s. A user the
+// identity provider sends without an email signs in with its ref (its
+// userName), as Lethe requires of a user without one.
 func newUserFields(s userState, managerRef string) lethe.UserFields {
 	var f lethe.UserFields
+	if s.email == "" {
+		ref := lethe.LoginRef
+		f.LoginMethod = &ref
+	}
 	opt := func(dst **string, v string) {
 		if v != "" {
 			*dst = &v
@@ -482,7 +488,8 @@ func (h *Handler) createUser(r *http.Request, _ route) (*reply, error) {
 		}
 	}
 	d := userDoc(u, mapping, baseURL(r))
-	return &reply{status: http.StatusCreated, body: d, etag: versionOf(d), location: baseURL(r) + "/Users/" + string(u.ID)}, nil
+	return &reply{status: http.StatusCreated, body: projection(r).project(userResource, d), etag: versionOf(d),
+		location: baseURL(r) + "/Users/" + string(u.ID)}, nil
 }
 
 // managerRef resolves a manager's SCIM id to its ref: an id that names no
@@ -597,7 +604,7 @@ func (h *Handler) editUser(r *http.Request, rawID string, mapping map[string]str
 			return nil, err
 		}
 		d := userDoc(u, mapping, base)
-		return &reply{status: http.StatusOK, body: d, etag: versionOf(d)}, nil
+		return &reply{status: http.StatusOK, body: projection(r).project(userResource, d), etag: versionOf(d)}, nil
 	}
 	return nil, errorf(http.StatusConflict, "", "The user's manager changed while it was being resolved; retry.")
 }
