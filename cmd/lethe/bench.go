@@ -16,6 +16,7 @@ type benchOptions struct {
 	remote
 	dsn, names, assignment string
 	concurrency, jobUsers  int
+	scimUsers              int
 	duration               time.Duration
 	asJSON, pprof          bool
 }
@@ -40,6 +41,7 @@ scenarios that erase users run only when named.`,
 	fs.IntVar(&o.concurrency, "concurrency", 8, "workers of the timed scenarios")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each timed scenario runs")
 	fs.IntVar(&o.jobUsers, "job-users", 100_000, "erasure-job: at most this many live users")
+	fs.IntVar(&o.scimUsers, "scim-users", bench.DefaultSCIMUsers, "scim-sync: provision at most this many users (it also ends after --duration)")
 	fs.StringVar(&o.assignment, "assignment", "", "enrolments: the assignment to read (default: the one with the most enrolments)")
 	fs.BoolVar(&o.asJSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.pprof, "pprof", false, "with --db: start the server with --pprof 127.0.0.1:0")
@@ -58,6 +60,8 @@ func runBench(ctx context.Context, e env, o benchOptions, serverGiven bool, pos 
 		return usageError{"bench: --duration must be positive"}
 	case o.jobUsers < 1:
 		return usageError{"bench: --job-users must be at least 1"}
+	case o.scimUsers < 1:
+		return usageError{"bench: --scim-users must be at least 1"}
 	case o.dsn != "" && serverGiven:
 		return usageError{"bench: give --server or --db, not both"}
 	case o.pprof && o.dsn == "":
@@ -70,7 +74,7 @@ func runBench(ctx context.Context, e env, o benchOptions, serverGiven bool, pos 
 		return usageError{err.Error()}
 	}
 	cfg := bench.Config{Server: *o.server, Tenant: *o.tenant, Key: *o.key, DB: o.dsn, Pprof: o.pprof, Scenarios: selected,
-		Concurrency: o.concurrency, Duration: o.duration, JobUsers: o.jobUsers, Assignment: o.assignment, Log: e.stderr}
+		Concurrency: o.concurrency, Duration: o.duration, JobUsers: o.jobUsers, SCIMUsers: o.scimUsers, Assignment: o.assignment, Log: e.stderr}
 	if o.dsn != "" {
 		// The server is this same executable, run as `lethe serve`.
 		if cfg.Executable, err = os.Executable(); err != nil {

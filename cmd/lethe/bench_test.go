@@ -25,7 +25,7 @@ import (
 	"github.com/lethehq/lethe/internal/testdb"
 )
 
-var benchDefault = []string{"create-users", "get-user", "search-status", "full-sync", "ingest", "activity-window", "enrolments"}
+var benchDefault = []string{"create-users", "scim-sync", "get-user", "scim-lookup", "search-status", "full-sync", "ingest", "activity-window", "enrolments"}
 
 // benchData is what mustBenchData made.
 type benchData struct {
@@ -198,8 +198,13 @@ func TestRun_Bench(t *testing.T) {
 		if deleted != 1 {
 			t.Errorf("%d users erased after the default scenarios, want only the one erased before", deleted)
 		}
-		if created := scenario(t, r, "create-users").Operations; int64(total) != int64(data.users)+created {
-			t.Errorf("%d users, want the %d made before plus the %d that create-users made", total, data.users, created)
+		created, synced := scenario(t, r, "create-users").Operations, scenario(t, r, "scim-sync")
+		if synced.Items == nil || *synced.Items != synced.Operations || synced.ItemUnit != "users" || *synced.ItemsPerSecond <= 0 {
+			t.Errorf("scim-sync = %+v, want one user provisioned per operation", synced)
+		}
+		if int64(total) != int64(data.users)+created+synced.Operations {
+			t.Errorf("%d users, want the %d made before plus the %d that create-users and the %d that scim-sync made",
+				total, data.users, created, synced.Operations)
 		}
 		if fs := scenario(t, r, "full-sync"); fs.Items == nil || *fs.Items != int64(total) || fs.ItemUnit != "users" ||
 			fs.Operations != int64(total/200+1) || *fs.ItemsPerSecond <= 0 {
@@ -269,6 +274,30 @@ func TestRun_Bench(t *testing.T) {
 			}
 		}
 		mustNotLeak(t, stderr, stderr2)
+	})
+	t.Run("OKSCIM", func(t *testing.T) {
+		t.Parallel()
+		srv := MustRunMain(t)
+		data := mustBenchData(t, srv, 10)
+		args := []string{"--server", srv.URL, "--tenant", srv.TenantID, "--key", srv.APIKey, "--duration", "60s", "--concurrency", "8"}
+		r, stderr := mustBench(t, append(args, "--scenarios", "scim-lookup,scim-sync", "--scim-users", "40")...)
+		if len(r.Scenarios) != 2 || r.Scenarios[0].Name != "scim-sync" || r.Scenarios[1].Name != "scim-lookup" {
+			t.Fatalf("scenarios %+v, want scim-sync then scim-lookup", r.Scenarios)
+		}
+		synced := scenario(t, r, "scim-sync")
+		mustMeasured(t, synced)
+		if synced.Operations != 40 || synced.Items == nil || *synced.Items != 40 || synced.ItemUnit != "users" || synced.Seconds >= 60 {
+			t.Errorf("scim-sync = %+v, want 40 users and an end before --duration", synced)
+		}
+		mustMeasured(t, scenario(t, r, "scim-lookup"))
+		if total, _ := benchUsers(t, srv.Client); total != data.users+40 {
+			t.Errorf("%d users after scim-sync, want %d", total, data.users+40)
+		}
+		// The run's SCIM token was revoked at its end.
+		if tokens := apiGet(t, srv, "/lethe/v1/scim/tokens"); strings.TrimSpace(tokens) != "[]" {
+			t.Errorf("SCIM tokens after bench: %s, want none left", tokens)
+		}
+		mustNotLeak(t, stderr)
 	})
 	t.Run("OKStartsItsOwnServer", func(t *testing.T) {
 		t.Parallel()
@@ -351,6 +380,7 @@ func TestRun_Bench(t *testing.T) {
 			{"--duration", "0s"},
 			{"--concurrency", "0"},
 			{"--job-users", "0"},
+			{"--scim-users", "0"},
 			{"extra"},
 			{"--db", "x.db"}, // and --server
 			{"--pprof"},      // without --db

@@ -108,7 +108,7 @@ func TestCLI_Errors(t *testing.T) {
 		t.Parallel()
 		_, stderr, err := cli(t, "tenant", "lst")
 		if !isUsageError(err) || !strings.Contains(stderr, `unknown subcommand "lst" (did you mean list?)`) ||
-			!strings.Contains(stderr, "Commands: create, list, rotate-key\n") {
+			!strings.Contains(stderr, "Commands: create, list, rotate-key, scim-token\n") {
 			t.Errorf("tenant lst = %v, stderr:\n%s", err, stderr)
 		}
 	})

@@ -16,7 +16,20 @@ import (
 const (
 	demoTenantID = "demo"
 	demoAPIKey   = "demo-api-key"
+	// demoSCIMToken is the demo tenant's SCIM bearer token, named
+	// demoSCIMTokenName, reset on every start like the API key.
+	demoSCIMToken     = "demo-scim-token"
+	demoSCIMTokenName = "demo"
 )
+
+// printDemo prints the demo tenant's credentials and a first request of
+// each API, on the address the server listens on.
+func printDemo(e env, addr string) {
+	fmt.Fprintf(e.stdout, "Demo tenant ready.\n  tenant id:  %s\n  api key:    %s\n  scim token: %s\n"+
+		"  try: curl -u %s:%s http://%s/rest/v1/users\n"+
+		"  try: curl -H 'Authorization: Bearer %s' 'http://%s/scim/v2/Users?filter=userName%%20eq%%20%%22EMP001%%22'\n",
+		demoTenantID, demoAPIKey, demoSCIMToken, demoTenantID, demoAPIKey, addr, demoSCIMToken, addr)
+}
 
 // Fixed ids of demo records named in the README.
 const (
@@ -25,7 +38,7 @@ const (
 )
 
 // setUpDemo creates the demo tenant the first time, and resets the demo key
-// on every start. It is idempotent.
+// and SCIM token on every start. It is idempotent.
 //
 // The tenant is a small organisation with a history: a structure of
 // departments with managers, forty-one people (some suspended, some past
@@ -38,12 +51,18 @@ func setUpDemo(ctx context.Context, db *sqldb.DB, tenants *sqldb.TenantService, 
 	_, _, err := tenants.CreateTenant(ctx, demoTenantID, "Demo organisation")
 	switch lethe.ErrorCode(err) {
 	case "":
-	case lethe.EConflict:
-		return tenants.SetTenantKey(ctx, demoTenantID, demoAPIKey) // already set up
+	case lethe.EConflict: // already set up
+		if err := tenants.SetTenantKey(ctx, demoTenantID, demoAPIKey); err != nil {
+			return err
+		}
+		return setDemoSCIMToken(ctx, db)
 	default:
 		return err
 	}
 	if err := tenants.SetTenantKey(ctx, demoTenantID, demoAPIKey); err != nil {
+		return err
+	}
+	if err := setDemoSCIMToken(ctx, db); err != nil {
 		return err
 	}
 	clock := db.Now
@@ -61,6 +80,11 @@ func setUpDemo(ctx context.Context, db *sqldb.DB, tenants *sqldb.TenantService, 
 		}
 	}
 	return nil
+}
+
+// setDemoSCIMToken gives the demo tenant its documented SCIM token.
+func setDemoSCIMToken(ctx context.Context, db *sqldb.DB) error {
+	return sqldb.NewSCIMTokenService(db).SetSCIMToken(ctx, demoTenantID, demoSCIMTokenName, demoSCIMToken)
 }
 
 type demo struct {

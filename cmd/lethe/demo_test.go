@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,6 +121,35 @@ func TestDemo(t *testing.T) {
 			t.Errorf("skill levels %v, managers %v", levels, managers)
 		}
 	})
+	t.Run("OKSCIMToken", func(t *testing.T) {
+		out := srv.stdout.String()
+		curl := "curl -H 'Authorization: Bearer " + demoSCIMToken + "' 'http://" + srv.Addr + "/scim/v2/Users?filter=userName%20eq%20%22EMP001%22'"
+		if !strings.Contains(out, "  scim token: demo-scim-token\n") || !strings.Contains(out, "  api key:    demo-api-key\n") || !strings.Contains(out, curl) {
+			t.Errorf("serve --demo printed:\n%s\nwant the API key, the SCIM token and %s", out, curl)
+		}
+		// The printed request works: EMP001 is found by its userName.
+		req, _ := http.NewRequest("GET", srv.URL+"/scim/v2/Users?filter=userName%20eq%20%22EMP001%22", nil)
+		req.Header.Set("Authorization", "Bearer "+demoSCIMToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var list struct {
+			TotalResults int
+			Resources    []struct{ ID, UserName string }
+		}
+		if err := json.NewDecoder(res.Body).Decode(&list); err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("GET /scim/v2/Users with the demo token: %d, %v", res.StatusCode, err)
+		}
+		if list.TotalResults != 1 || len(list.Resources) != 1 || list.Resources[0].UserName != "EMP001" ||
+			list.Resources[0].ID != string(demoID(1)) {
+			t.Errorf("the demo's SCIM lookup of EMP001 = %+v", list)
+		}
+		// One demo token however often the demo starts (checked after the
+		// restart below too).
+		mustOneDemoToken(t, srv.URL)
+	})
 	t.Run("OKIdempotent", func(t *testing.T) {
 		before := total(t, "/rest/v1/activities?perPage=1")
 		if err := srv.Stop(); err != nil {
@@ -140,5 +170,26 @@ func TestDemo(t *testing.T) {
 		if p.Pagination.TotalResults != before {
 			t.Errorf("activities after a second start: %d, want %d", p.Pagination.TotalResults, before)
 		}
+		mustOneDemoToken(t, again.URL)
+		if got := scimGet(t, again.URL, demoSCIMToken); got != http.StatusOK {
+			t.Errorf("the demo SCIM token after a second start: %d", got)
+		}
 	})
+}
+
+// mustOneDemoToken checks the demo tenant holds exactly one SCIM token, the
+// demo's.
+func mustOneDemoToken(t *testing.T, base string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/lethe/v1/scim/tokens", nil)
+	req.SetBasicAuth(demoTenantID, demoAPIKey)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var tokens []struct{ Name string }
+	if err := json.NewDecoder(res.Body).Decode(&tokens); err != nil || len(tokens) != 1 || tokens[0].Name != demoSCIMTokenName {
+		t.Errorf("the demo tenant's SCIM tokens = %+v, %v; want the one demo token", tokens, err)
+	}
 }

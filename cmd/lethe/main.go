@@ -2,7 +2,7 @@
 //
 //	lethe serve     run the HTTP server
 //	lethe migrate   apply database migrations
-//	lethe tenant    create | list | rotate-key
+//	lethe tenant    create | list | rotate-key | scim-token create|list|revoke
 //	lethe trail     verify | checkpoint
 //	lethe seed      fill a tenant with a synthetic organisation
 //	lethe erasure   show | verify

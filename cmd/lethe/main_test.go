@@ -113,6 +113,7 @@ type testServer struct {
 	Client   *client.Client // authenticated as the tenant
 
 	logs   *logBuffer
+	stdout *syncWriter // what serve printed
 	cancel context.CancelFunc
 	done   chan error
 
@@ -149,11 +150,10 @@ func MustRunMainOn(tb testing.TB, dsn string) *testServer {
 func mustServe(tb testing.TB, dsn string, extra ...string) *testServer {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	srv := &testServer{DSN: dsn, logs: newLogBuffer(), cancel: cancel, done: make(chan error, 1)}
-	var stdout bytes.Buffer
+	srv := &testServer{DSN: dsn, logs: newLogBuffer(), stdout: &syncWriter{w: &bytes.Buffer{}}, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, extra...)
-		srv.done <- run(ctx, args, noEnv, &syncWriter{w: &stdout}, srv.logs)
+		srv.done <- run(ctx, args, noEnv, srv.stdout, srv.logs)
 	}()
 	select {
 	case srv.Addr = <-srv.logs.addr:
@@ -184,6 +184,12 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.String()
 }
 
 // Stop cancels the server's context, as SIGINT or SIGTERM do, and returns

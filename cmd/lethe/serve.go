@@ -114,8 +114,6 @@ func runServe(ctx context.Context, e env, o serveOptions) error {
 		if err := setUpDemo(ctx, db, s.tenants, s.users); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		fmt.Fprintf(e.stdout, "Demo tenant ready.\n  tenant id: %s\n  api key:   %s\n  try: curl -u %s:%s http://%s/rest/v1/users\n",
-			demoTenantID, demoAPIKey, demoTenantID, demoAPIKey, o.addr)
 	}
 	srv := server.New(server.Config{Logger: logger, Tenants: s.tenants, REST: s.rest(db, o, logger), SCIM: s.scim(db, logger), Ready: db.Ping})
 	if o.pprofAddr != "" {
@@ -126,6 +124,9 @@ func runServe(ctx context.Context, e env, o serveOptions) error {
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
+	}
+	if o.demo {
+		printDemo(e, ln.Addr().String())
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "database", db.Dialect(), "schema_version", sqldb.SchemaVersion())
 	// The background loops end before the database closes (the deferred
@@ -167,7 +168,8 @@ func (s services) rest(db *sqldb.DB, o serveOptions, logger *slog.Logger) *rest.
 		Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
 		Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
 		Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(), Reports: sqldb.NewReportService(db),
-		Bulk: s.bulk, Jobs: s.jobs, JobsQueued: s.queued, MaxJobItems: o.maxJobItems,
+		SCIMTokens: sqldb.NewSCIMTokenService(db),
+		Bulk:       s.bulk, Jobs: s.jobs, JobsQueued: s.queued, MaxJobItems: o.maxJobItems,
 		Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 		Now: func() time.Time { return db.Now() },
 	}

@@ -15,8 +15,8 @@ import (
 // a server runs on the same database.
 
 func newTenantCmd(e env) *cobra.Command {
-	return group("tenant", "Create, list and rotate the keys of tenants (on the database)",
-		newTenantCreateCmd(e), newTenantListCmd(e), newTenantRotateKeyCmd(e))
+	return group("tenant", "Create, list and rotate the keys of tenants, and manage their SCIM tokens (on the database)",
+		newTenantCreateCmd(e), newTenantListCmd(e), newTenantRotateKeyCmd(e), newSCIMTokenCmd(e))
 }
 
 // tenantFlags are the flags every tenant subcommand takes.

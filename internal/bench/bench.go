@@ -30,7 +30,9 @@ type scenario struct {
 // which erases for as long as it runs.
 var scenarios = []scenario{
 	{name: "create-users", run: (*runner).createUsers},
+	{name: "scim-sync", run: (*runner).scimSync},
 	{name: "get-user", run: (*runner).getUser},
+	{name: "scim-lookup", run: (*runner).scimLookup},
 	{name: "search-status", run: (*runner).searchStatus},
 	{name: "full-sync", oneShot: true, run: (*runner).fullSync},
 	{name: "ingest", run: (*runner).ingest},
@@ -43,6 +45,10 @@ var scenarios = []scenario{
 // ErrFailed is what the command returns (exit status 1) when some request
 // of some scenario failed; the report says which and how.
 var ErrFailed = errors.New("bench: some scenarios had errors")
+
+// DefaultSCIMUsers is how many users scim-sync provisions at most: the
+// issue's full initial sync.
+const DefaultSCIMUsers = 100_000
 
 const (
 	sampleUsers = 10_000 // user ids sampled for get-user, ingest and the erasure job's reader
@@ -57,10 +63,17 @@ type runner struct {
 	concurrency int
 	duration    time.Duration
 	jobUsers    int
+	scimUsers   int
 	assignment  string
 	prefix      string // makes the refs, emails and activity ids of this run unique
 
+	// The server and the tenant's credentials, for the calls the SDK does
+	// not make (SCIM and its tokens), over http.
+	server, tenant, key string
+	http                *http.Client
+
 	pop *userSample // discovered on first use
+	scimState
 }
 
 // Config is one run of lethe bench: the flags of the command.
@@ -74,6 +87,7 @@ type Config struct {
 	Concurrency    int
 	Duration       time.Duration
 	JobUsers       int    // erasure-job: at most this many live users
+	SCIMUsers      int    // scim-sync: at most this many users (0: 100,000)
 	Assignment     string // enrolments: the assignment to read; default the one with the most enrolments
 	Log            io.Writer
 }
@@ -104,17 +118,24 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = cfg.Concurrency+4, cfg.Concurrency+4
 	defer tr.CloseIdleConnections()
+	httpc := &http.Client{Transport: tr, Timeout: 5 * time.Minute}
 	b := &runner{
 		log: cfg.Log, concurrency: cfg.Concurrency, duration: cfg.Duration, jobUsers: cfg.JobUsers, assignment: cfg.Assignment,
-		c:      client.New(report.Server, cfg.Tenant, cfg.Key, client.WithHTTPClient(&http.Client{Transport: tr, Timeout: 5 * time.Minute})),
+		scimUsers: cfg.SCIMUsers, server: report.Server, tenant: cfg.Tenant, key: cfg.Key, http: httpc,
+		c:      client.New(report.Server, cfg.Tenant, cfg.Key, client.WithHTTPClient(httpc)),
 		prefix: fmt.Sprintf("bench-%s-%08x", strconv.FormatInt(time.Now().Unix(), 36), rand.Uint32()),
+	}
+	if b.scimUsers <= 0 {
+		b.scimUsers = DefaultSCIMUsers
 	}
 	// One call first, so that a wrong server, tenant or key is one clear
 	// error rather than every request of every scenario failing.
 	if _, err := b.c.SearchUsers(ctx, client.SearchParams{PerPage: 1}); err != nil {
 		return nil, fmt.Errorf("bench: the first call failed: %s", fmtError(toError(err)))
 	}
-	if err := b.runAll(ctx, cfg.Scenarios, srv, report); err != nil {
+	err := b.runAll(ctx, cfg.Scenarios, srv, report)
+	b.closeSCIM()
+	if err != nil {
 		return nil, err
 	}
 	if srv == nil {

@@ -25,6 +25,7 @@ func (b *runner) population(ctx context.Context) (*userSample, error) {
 			p.sample = append(p.sample, u.ID)
 			if !u.Deleted {
 				p.live = append(p.live, u.ID)
+				p.refs = append(p.refs, u.Ref)
 			}
 		}
 	}
@@ -283,4 +284,5 @@ func (b *runner) enrolments(ctx context.Context) Result {
 type userSample struct {
 	sample []string // ids of up to sampleUsers users spread over the tenant
 	live   []string // the sampled users that are not erased
+	refs   []string // their refs, SCIM's userNames
 }

@@ -25,6 +25,7 @@ type Handler struct {
 	Tags         lethe.TagService // tags, learners' tags and skills, skill levels
 	CPD          lethe.CPDService
 	Settings     lethe.SettingsService
+	SCIMTokens   lethe.SCIMTokenService // the tenant's SCIM tokens (the protocol is internal/scim)
 	Bulk         lethe.BulkService
 	Jobs         lethe.JobService
 	Reports      lethe.ReportService

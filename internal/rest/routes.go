@@ -105,6 +105,10 @@ func (h *Handler) routes() []Route {
 		{"GET", "/lethe/v1/audits/dormant/{id}", h.json(h.getDormant)},          // audit report
 		{"POST", "/lethe/v1/audits/dormant/{id}/apply", h.json(h.applyDormant)}, // 202 job
 		{"PATCH", "/lethe/v1/settings", h.json(h.updateSettings)},
+		// Lethe's own: the tenant's SCIM tokens (SCIM itself is at /scim/v2).
+		{"POST", "/lethe/v1/scim/tokens", h.json(h.createSCIMToken)}, // 201 {id, name, createdAt, token}: the secret, shown once
+		{"GET", "/lethe/v1/scim/tokens", h.json(h.listSCIMTokens)},   // bare array of {id, name, createdAt, lastUsedAt}
+		{"DELETE", "/lethe/v1/scim/tokens/{id}", h.revokeSCIMToken},  // 204; 404 unknown
 		// Lethe's own: CPD, tags and skill levels administration.
 		{"POST", "/lethe/v1/cpd/categories", h.json(h.createCPDCategory)},      // {categoryId, name}, 201
 		{"POST", "/lethe/v1/cpd/requirements", h.json(h.createCPDRequirement)}, // CPD requirement, 201

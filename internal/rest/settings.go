@@ -19,6 +19,10 @@ type settingsJSON struct {
 	Audits struct {
 		Dormant *scheduledAuditJSON `json:"dormant"`
 	} `json:"audits"`
+	SCIM struct {
+		// AdditionalFields maps SCIM attribute paths to additionalFields keys.
+		AdditionalFields map[string]string `json:"additionalFields"`
+	} `json:"scim"`
 	UpdatedAt *string `json:"updatedAt"`
 }
 
@@ -33,6 +37,10 @@ func toSettingsJSON(s *lethe.Settings) settingsJSON {
 	if a := s.DormantAudit; a != nil {
 		out.Audits.Dormant = &scheduledAuditJSON{EveryDays: a.EveryDays, Rules: toRulesJSON(&a.Rules)}
 	}
+	out.SCIM.AdditionalFields = s.SCIM.AdditionalFields
+	if out.SCIM.AdditionalFields == nil {
+		out.SCIM.AdditionalFields = map[string]string{}
+	}
 	out.UpdatedAt = formatTimePtr(s.UpdatedAt)
 	return out
 }
@@ -46,8 +54,8 @@ func (h *Handler) getSettings(r *http.Request) (int, any, error) {
 	return http.StatusOK, toSettingsJSON(s), nil
 }
 
-// PATCH /lethe/v1/settings: {"deletion": {"mode", "graceDays", "tombstoneDays"}},
-// each optional.
+// PATCH /lethe/v1/settings: {"deletion": {"mode", "graceDays", "tombstoneDays"},
+// "audits": {"dormant"}, "scim": {"additionalFields"}}, each optional.
 func (h *Handler) updateSettings(r *http.Request) (int, any, error) {
 	body, err := readBody(r)
 	if err != nil {
@@ -71,7 +79,10 @@ func decodeSettingsUpdate(body []byte) (lethe.SettingsUpdate, error) {
 		return u, err
 	}
 	for k := range obj {
-		if k != "deletion" && k != "audits" {
+		if k != "deletion" && k != "audits" && k != "scim" {
+			if k == "" {
+				k = `""` // a field is never named by the empty string
+			}
 			return u, lethe.FieldErrorf(lethe.EInvalid, k, "unknown", "%s is not a setting", k)
 		}
 	}
@@ -85,7 +96,34 @@ func decodeSettingsUpdate(body []byte) (lethe.SettingsUpdate, error) {
 			return u, err
 		}
 	}
+	if raw, ok := obj["scim"]; ok {
+		if err := decodeSCIMSettingsUpdate(raw, &u); err != nil {
+			return u, err
+		}
+	}
 	return u, nil
+}
+
+// decodeSCIMSettingsUpdate reads the scim member of a settings change into
+// u: additionalFields, an object of SCIM attribute path to additionalFields
+// key, replaces the whole mapping ({} maps nothing). The limits are
+// lethe.SettingsUpdate.Apply's.
+func decodeSCIMSettingsUpdate(raw json.RawMessage, u *lethe.SettingsUpdate) error {
+	var scim map[string]json.RawMessage
+	if isNull(raw) || json.Unmarshal(raw, &scim) != nil {
+		return typeError("scim", "a JSON object")
+	}
+	for k, v := range scim {
+		if k != "additionalFields" {
+			return lethe.FieldErrorf(lethe.EInvalid, "scim."+k, "unknown", "scim.%s is not a setting", k)
+		}
+		var m map[string]string
+		if isNull(v) || json.Unmarshal(v, &m) != nil {
+			return typeError("scim.additionalFields", "an object of SCIM attribute paths to additionalFields keys (strings)")
+		}
+		u.SCIMAdditionalFields = &m
+	}
+	return nil
 }
 
 // decodeAuditsUpdate reads the audits member of a settings change into u.

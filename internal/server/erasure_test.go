@@ -283,7 +283,7 @@ func TestErasure_Settings(t *testing.T) {
 	s := MustStartServer(t)
 	t.Run("OKDefaults", func(t *testing.T) {
 		MustDiff(t, "settings", map[string]any{"deletion": map[string]any{"mode": "erase", "graceDays": 0.0, "tombstoneDays": 30.0},
-			"audits": map[string]any{"dormant": nil}, "updatedAt": nil}, s.MustOK(t, s.A, http.StatusOK, "GET", "/lethe/v1/settings", ""))
+			"audits": map[string]any{"dormant": nil}, "scim": map[string]any{"additionalFields": defaultSCIMMapping()}, "updatedAt": nil}, s.MustOK(t, s.A, http.StatusOK, "GET", "/lethe/v1/settings", ""))
 	})
 	t.Run("ErrBadInput", func(t *testing.T) {
 		for body, field := range map[string]string{

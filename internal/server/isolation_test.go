@@ -24,6 +24,7 @@ type tenantAUsers struct {
 	activityID string
 	// A finished dry-run job and a dormant-audit preview.
 	jobID, auditID string
+	scimTokenID    string // a SCIM token of A's
 }
 
 // seedTenantA gives tenant A a live, a suspended and an erased user, and a
@@ -64,6 +65,7 @@ func seedTenantA(t *testing.T, s *testServer) tenantAUsers {
 		`{"action":"suspend","dryRun":true,"selector":{"csv":"ref\n`+a.suspendedRef+`\n"}}`))
 	s.runJobs(t)
 	a.auditID = MustID(t, s.MustOK(t, s.A, http.StatusCreated, "POST", "/lethe/v1/audits/dormant", `{"neverLoggedInDays":0}`))
+	a.scimTokenID = s.MustOK(t, s.A, http.StatusCreated, "POST", "/lethe/v1/scim/tokens", `{"name":"a-entra"}`)["id"].(string)
 	return a
 }
 
@@ -87,6 +89,7 @@ func snapshotA(t *testing.T, s *testServer, a tenantAUsers) map[string]string {
 	get("/rest/v1/users/ref/" + a.suspendedRef)
 	get("/lethe/v1/erasures/" + a.erasedID)
 	get("/lethe/v1/settings")
+	get("/lethe/v1/scim/tokens")
 	for _, p := range []string{"/lethe/v1/jobs", "/lethe/v1/jobs/" + a.jobID, "/lethe/v1/jobs/" + a.jobID + "/results",
 		"/lethe/v1/audits/dormant", "/lethe/v1/audits/dormant/" + a.auditID, "/lethe/v1/jobs/" + a.auditID + "/results"} {
 		get(p)
@@ -129,6 +132,8 @@ func expandPaths(t *testing.T, pattern string, a tenantAUsers) []string {
 				values = []string{contentA}
 			case name == "id" && strings.HasPrefix(pattern, "/rest/v1/activity/"):
 				values = []string{a.activityID}
+			case name == "id" && strings.HasPrefix(pattern, "/lethe/v1/scim/tokens/"):
+				values = []string{a.scimTokenID}
 			case name == "id" && (strings.HasPrefix(pattern, "/lethe/v1/jobs/") || strings.HasPrefix(pattern, "/lethe/v1/audits/")):
 				values = []string{a.jobID, a.auditID}
 			case name == "id" || name == "userId":
@@ -359,8 +364,20 @@ func TestServer_TenantIsolation(t *testing.T) {
 		"GET /lethe/v1/settings": func(t *testing.T, b Tenant, method, path string) {
 			got := s.MustOK(t, b, http.StatusOK, method, path, "")
 			MustDiff(t, "B's settings", map[string]any{"deletion": map[string]any{"mode": "erase", "graceDays": 0.0, "tombstoneDays": 30.0},
-				"audits": map[string]any{"dormant": nil}, "updatedAt": nil}, got)
+				"audits": map[string]any{"dormant": nil}, "scim": map[string]any{"additionalFields": defaultSCIMMapping()}, "updatedAt": nil}, got)
 		},
+		// SCIM tokens: B sees, makes and revokes only its own.
+		"POST /lethe/v1/scim/tokens": func(t *testing.T, b Tenant, method, path string) {
+			id := s.MustOK(t, b, http.StatusCreated, method, path, `{"name":"b-okta"}`)["id"]
+			list := mustArray(t, s.Do(t, b, "GET", path, ""))
+			if len(list) != 1 || list[0].(map[string]any)["id"] != id {
+				t.Errorf("B's tokens = %v, want only B's new one", list)
+			}
+		},
+		"GET /lethe/v1/scim/tokens": func(t *testing.T, b Tenant, method, path string) {
+			MustDiff(t, "B's tokens", []any{}, mustArray(t, s.Do(t, b, method, path, "")))
+		},
+		"DELETE /lethe/v1/scim/tokens/{id}": notFound(s, ""),
 		"PATCH /lethe/v1/settings": func(t *testing.T, b Tenant, method, path string) {
 			s.MustOK(t, b, http.StatusOK, method, path, `{"deletion":{"mode":"restricted","graceDays":3}}`)
 		},

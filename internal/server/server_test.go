@@ -20,6 +20,7 @@ import (
 
 	"github.com/lethehq/lethe"
 	"github.com/lethehq/lethe/internal/rest"
+	"github.com/lethehq/lethe/internal/scim"
 	"github.com/lethehq/lethe/internal/server"
 	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/lethehq/lethe/internal/testdb"
@@ -129,10 +130,13 @@ func MustStartServerDSN(tb testing.TB, dsn string) *testServer {
 			Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
 			Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
 			Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(), Reports: sqldb.NewReportService(db),
-			Bulk: sqldb.NewBulkService(db), Jobs: sqldb.NewJobService(db),
+			SCIMTokens: sqldb.NewSCIMTokenService(db),
+			Bulk:       sqldb.NewBulkService(db), Jobs: sqldb.NewJobService(db),
 			Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 			Now: func() time.Time { return db.Now() },
 		},
+		SCIM: &scim.Handler{SCIM: sqldb.NewSCIMService(db), Tokens: sqldb.NewSCIMTokenService(db), Users: users,
+			Settings: sqldb.NewSettingsService(db), Logger: logger},
 		Ready: db.Ping,
 	})
 	hs := httptest.NewServer(srv.Handler())
