@@ -117,7 +117,7 @@ func resolve(res *resource, d doc, raw string) (*target, error) {
 	if ext := res.extension(raw); ext != nil {
 		return &target{obj: d, key: ext.ID, def: &attr{Name: ext.ID, Type: "complex", Sub: ext.Attrs}}, nil
 	}
-	p, err := filter.ParsePath([]byte(prepareFilter(raw)))
+	p, err := parsePath(raw)
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, typeInvalidPath, "The path is not a valid SCIM attribute path.")
 	}
