@@ -33,12 +33,18 @@ func (tx *Tx) settings(ctx context.Context) (*lethe.Settings, error) {
 }
 
 func (tx *Tx) readSettings(ctx context.Context) (*lethe.Settings, error) {
+	return scanSettings(tx.QueryRowContext(ctx, settingsQuery, string(tx.actor.TenantID)))
+}
+
+const settingsQuery = `SELECT deletion_mode, grace_days, tombstone_days, dormant_audit, scim_additional_fields, updated_at
+	FROM tenant_settings WHERE tenant_id = $1`
+
+// scanSettings reads the row of settingsQuery; the defaults when there is none.
+func scanSettings(row *sql.Row) (*lethe.Settings, error) {
 	s := lethe.DefaultSettings()
 	var updated int64
 	var audit, mapping sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT deletion_mode, grace_days, tombstone_days, dormant_audit, scim_additional_fields, updated_at
-		FROM tenant_settings WHERE tenant_id = $1`, string(tx.actor.TenantID)).Scan(&s.Deletion.Mode, &s.Deletion.GraceDays,
-		&s.Deletion.TombstoneDays, &audit, &mapping, &updated)
+	err := row.Scan(&s.Deletion.Mode, &s.Deletion.GraceDays, &s.Deletion.TombstoneDays, &audit, &mapping, &updated)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -62,13 +68,15 @@ func (tx *Tx) readSettings(ctx context.Context) (*lethe.Settings, error) {
 	return &s, nil
 }
 
-// FindSettings implements lethe.SettingsService.
-func (s *SettingsService) FindSettings(ctx context.Context) (out *lethe.Settings, err error) {
-	err = s.db.readTx(ctx, func(tx *Tx) error {
-		out, err = tx.settings(ctx)
-		return err
-	})
-	return out, err
+// FindSettings implements lethe.SettingsService: one statement, outside a
+// transaction (SCIM reads the settings on every request).
+func (s *SettingsService) FindSettings(ctx context.Context) (*lethe.Settings, error) {
+	actor, err := lethe.ActorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := scanSettings(s.db.read.QueryRowContext(ctx, settingsQuery, string(actor.TenantID)))
+	return out, s.db.classify(err)
 }
 
 // UpdateSettings implements lethe.SettingsService. The change is in the
