@@ -147,7 +147,10 @@ func (w scimWhere) timeCond(a scimAttr, op string, v any) (string, error) {
 }
 
 func (w scimWhere) memberCond(op string, v any) (string, error) {
-	exists := `EXISTS (SELECT 1 FROM audience_members m WHERE m.tenant_id = $1 AND m.audience_id = a.id`
+	// Members whose erasure is scheduled are gone for SCIM, as in
+	// groupMembers.
+	exists := `EXISTS (SELECT 1 FROM audience_members m WHERE m.tenant_id = $1 AND m.audience_id = a.id
+		AND NOT EXISTS (SELECT 1 FROM pending_erasures e WHERE e.tenant_id = $1 AND e.learner_id = m.learner_id)`
 	if op == lethe.SCIMPr {
 		return exists + ")", nil
 	}

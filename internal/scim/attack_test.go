@@ -1,0 +1,106 @@
+package scim_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lethehq/lethe"
+)
+
+const coreGroup = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"]`
+
+// total GETs path and returns totalResults.
+func (h *harness) total(t *testing.T, token, path string) any {
+	t.Helper()
+	r := h.do(t, token, "GET", path, "")
+	mustStatus(t, r, 200)
+	return r.JSON(t)["totalResults"]
+}
+
+// mustGroup creates a group of members as tenant A and returns its id.
+func (h *harness) mustGroup(t *testing.T, name string, members ...string) string {
+	t.Helper()
+	var ms []string
+	for _, m := range members {
+		ms = append(ms, `{"value":"`+m+`"}`)
+	}
+	r := h.do(t, h.TokenA, "POST", "/scim/v2/Groups", `{`+coreGroup+`,"displayName":"`+name+`","members":[`+strings.Join(ms, ",")+`]}`)
+	mustStatus(t, r, 201)
+	return r.JSON(t)["id"].(string)
+}
+
+// mustBeGone checks that no SCIM path shows the deleted user id (userName
+// kit, externalId ext-kit, email kit@example.org) or its membership of group.
+func (h *harness) mustBeGone(t *testing.T, id, group string) {
+	t.Helper()
+	mustSCIMError(t, h.do(t, h.TokenA, "GET", "/scim/v2/Users/"+id, ""), 404, "")
+	mustSCIMError(t, h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+id, patchBody(`[{"op":"replace","value":{"active":true}}]`)), 404, "")
+	mustSCIMError(t, h.do(t, h.TokenA, "PUT", "/scim/v2/Users/"+id, userBody("kit", "kit@example.org")), 404, "")
+	mustSCIMError(t, h.do(t, h.TokenA, "DELETE", "/scim/v2/Users/"+id, ""), 404, "")
+	for _, f := range []string{`userName eq "kit"`, `externalId eq "ext-kit"`, `emails.value eq "kit@example.org"`,
+		`emails co "kit"`, `id eq "` + id + `"`, `name.familyName eq "Marlowe"`, `active eq false`} {
+		if n := h.total(t, h.TokenA, "/scim/v2/Users?filter="+url.QueryEscape(f)); n != float64(0) {
+			t.Errorf("filter %s finds the deleted user: %v", f, n)
+		}
+		r := h.do(t, h.TokenA, "POST", "/scim/v2/Users/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"`+
+			strings.ReplaceAll(f, `"`, `\"`)+`"}`)
+		if mustStatus(t, r, 200); r.JSON(t)["totalResults"] != float64(0) {
+			t.Errorf(".search %s finds the deleted user: %s", f, r.Body)
+		}
+	}
+	if n := h.total(t, h.TokenA, "/scim/v2/Users"); n != float64(0) {
+		t.Errorf("the unfiltered list counts the deleted user: %v", n)
+	}
+	g := h.do(t, h.TokenA, "GET", "/scim/v2/Groups/"+group, "")
+	if mustStatus(t, g, 200); strings.Contains(string(g.Body), id) {
+		t.Errorf("the group still lists the deleted member: %s", g.Body)
+	}
+	for _, f := range []string{`members.value eq "` + id + `"`, `members pr`} {
+		if n := h.total(t, h.TokenA, "/scim/v2/Groups?filter="+url.QueryEscape(f)); n != float64(0) {
+			t.Errorf("group filter %s still sees the deleted member: %v", f, n)
+		}
+	}
+}
+
+func TestAttackErasureLeavesNoTrace(t *testing.T) {
+	for _, grace := range []int{0, 30} {
+		t.Run(map[int]string{0: "erase", 30: "grace"}[grace], func(t *testing.T) {
+			h := start(t)
+			if _, err := h.settings.UpdateSettings(h.as(h.tenantA), lethe.SettingsUpdate{GraceDays: &grace}); err != nil {
+				t.Fatal(err)
+			}
+			id := h.mustCreate(t, "kit", "kit@example.org", `"externalId":"ext-kit"`)
+			group := h.mustGroup(t, "Poets", id)
+			mustStatus(t, h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+id, patchBody(`[{"op":"replace","value":{"active":false}}]`)), 200)
+			mustStatus(t, h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+id, patchBody(`[{"op":"replace","value":{"active":true}}]`)), 200)
+			mustStatus(t, h.do(t, h.TokenA, "DELETE", "/scim/v2/Users/"+id, ""), 204)
+			h.mustBeGone(t, id, group)
+			// A member list naming the deleted id adds nothing back.
+			r := h.do(t, h.TokenA, "PATCH", "/scim/v2/Groups/"+group, patchBody(`[{"op":"add","path":"members","value":[{"value":"`+id+`"}]}]`))
+			if r.Status >= 500 || strings.Contains(string(h.do(t, h.TokenA, "GET", "/scim/v2/Groups/"+group, "").Body), id) {
+				t.Errorf("adding the deleted id to a group: %s", r)
+			}
+			if grace > 0 {
+				h.db.Now = func() time.Time { return time.Now().Add(31 * lethe.Day) }
+				if n, err := h.users.RunDueErasures(h.as(h.tenantA)); err != nil || n != 1 {
+					t.Fatalf("RunDueErasures = %d, %v", n, err)
+				}
+				h.mustBeGone(t, id, group)
+			}
+			e, err := h.users.FindErasure(h.as(h.tenantA), lethe.LearnerID(id))
+			if err != nil || e.Source != lethe.SourceSCIM {
+				t.Fatalf("the receipt does not name SCIM: %+v %v", e, err)
+			}
+			again := h.mustCreate(t, "Kit", "kit@example.org")
+			got := h.do(t, h.TokenA, "GET", "/scim/v2/Users/"+again, "")
+			if again == id || strings.Contains(string(got.Body), "ext-kit") {
+				t.Errorf("the reused userName is linked to the erased user: %s", got.Body)
+			}
+			if g := h.do(t, h.TokenA, "GET", "/scim/v2/Groups/"+group, ""); strings.Contains(string(g.Body), again) {
+				t.Errorf("the new user inherited the erased user's group: %s", g.Body)
+			}
+		})
+	}
+}
