@@ -3,6 +3,7 @@ package scim_test
 import (
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -102,5 +103,112 @@ func TestAttackErasureLeavesNoTrace(t *testing.T) {
 				t.Errorf("the new user inherited the erased user's group: %s", g.Body)
 			}
 		})
+	}
+}
+
+func TestAttackTenantIsolation(t *testing.T) {
+	h := start(t)
+	a := h.mustCreate(t, "kit", "kit@example.org", `"externalId":"ext-kit"`)
+	group := h.mustGroup(t, "Poets", a)
+	b := h.do(t, h.TokenB, "POST", "/scim/v2/Users", userBody("bee", "bee@example.org"))
+	mustStatus(t, b, 201)
+	bid := b.JSON(t)["id"].(string)
+	for _, p := range []string{"/scim/v2/Users/" + a, "/scim/v2/Groups/" + group} {
+		mustSCIMError(t, h.do(t, h.TokenB, "GET", p, ""), 404, "")
+		mustSCIMError(t, h.do(t, h.TokenB, "PATCH", p, patchBody(`[{"op":"replace","path":"displayName","value":"x"}]`)), 404, "")
+		mustSCIMError(t, h.do(t, h.TokenB, "DELETE", p, ""), 404, "")
+	}
+	mustSCIMError(t, h.do(t, h.TokenB, "PUT", "/scim/v2/Users/"+a, userBody("kit", "kit@example.org")), 404, "")
+	mustSCIMError(t, h.do(t, h.TokenB, "PUT", "/scim/v2/Groups/"+group, `{`+coreGroup+`,"displayName":"x"}`), 404, "")
+	for _, f := range []string{`id eq "` + a + `"`, `externalId eq "ext-kit"`, `emails.value eq "kit@example.org"`, `userName pr`} {
+		q := url.QueryEscape(f)
+		if n := h.total(t, h.TokenB, "/scim/v2/Users?filter="+q); n != float64(map[bool]int{true: 1}[f == "userName pr"]) {
+			t.Errorf("tenant B filter %s: %v", f, n)
+		}
+		r := h.do(t, h.TokenB, "POST", "/scim/v2/Users/.search", `{"filter":"`+strings.ReplaceAll(f, `"`, `\"`)+`"}`)
+		if strings.Contains(string(r.Body), a) || strings.Contains(string(r.Body), "kit@") {
+			t.Errorf("tenant B .search %s: %s", f, r.Body)
+		}
+	}
+	for _, f := range []string{`members.value eq "` + a + `"`, `displayName eq "Poets"`, `id eq "` + group + `"`} {
+		if n := h.total(t, h.TokenB, "/scim/v2/Groups?filter="+url.QueryEscape(f)); n != float64(0) {
+			t.Errorf("tenant B group filter %s: %v", f, n)
+		}
+	}
+	// Tenant B names tenant A's ids as members and as a manager.
+	mustSCIMError(t, h.do(t, h.TokenB, "POST", "/scim/v2/Groups", `{"displayName":"G","members":[{"value":"`+a+`"}]}`), 400, "invalidValue")
+	bg := h.do(t, h.TokenB, "POST", "/scim/v2/Groups", `{"displayName":"G"}`)
+	mustStatus(t, bg, 201)
+	gid := bg.JSON(t)["id"].(string)
+	mustSCIMError(t, h.do(t, h.TokenB, "PATCH", "/scim/v2/Groups/"+gid, patchBody(`[{"op":"add","path":"members","value":[{"value":"`+a+`"}]}]`)), 400, "invalidValue")
+	mustSCIMError(t, h.do(t, h.TokenB, "PATCH", "/scim/v2/Users/"+bid, patchBody(`[{"op":"add","path":"`+enterpris+`:manager","value":"`+a+`"}]`)), 400, "invalidValue")
+	mustSCIMError(t, h.do(t, h.TokenB, "POST", "/scim/v2/Users", userBody("b2", "b2@example.org", `"`+enterpris+`":{"manager":{"value":"`+a+`"}}`)), 400, "invalidValue")
+	// A's group and user are untouched.
+	if g := h.do(t, h.TokenA, "GET", "/scim/v2/Groups/"+group, "").JSON(t); g["displayName"] != "Poets" || len(g["members"].([]any)) != 1 {
+		t.Errorf("tenant A's group changed: %v", g)
+	}
+	mustStatus(t, h.do(t, h.TokenA, "GET", "/scim/v2/Users/"+a, ""), 200)
+	toks, err := h.tokens.FindSCIMTokens(h.as(h.tenantA))
+	if err != nil || len(toks) != 1 {
+		t.Fatal(toks, err)
+	}
+	if err := h.tokens.RevokeSCIMToken(h.as("tenant-b"), toks[0].ID); lethe.ErrorCode(err) != lethe.ENotFound {
+		t.Errorf("tenant B revoking tenant A's token: %v", err)
+	}
+	mustStatus(t, h.do(t, h.TokenA, "GET", "/scim/v2/Users/"+a, ""), 200)
+}
+
+func TestAttackConcurrency(t *testing.T) {
+	h := start(t)
+	var ids []string
+	for i := range 20 {
+		ids = append(ids, h.mustCreate(t, "u"+string(rune('a'+i)), "u"+string(rune('a'+i))+"@example.org"))
+	}
+	group := h.mustGroup(t, "All")
+	statuses := make(chan int, 20)
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Go(func() {
+			statuses <- h.do(t, h.TokenA, "PATCH", "/scim/v2/Groups/"+group,
+				patchBody(`[{"op":"add","path":"members","value":[{"value":"`+id+`"}]}]`)).Status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	for s := range statuses {
+		if s != 200 && s != 204 {
+			t.Errorf("group PATCH: %d", s)
+		}
+	}
+	g := h.do(t, h.TokenA, "GET", "/scim/v2/Groups/"+group, "").JSON(t)
+	if m, _ := g["members"].([]any); len(m) != 20 {
+		t.Errorf("%d of 20 concurrent member adds landed", len(m))
+	}
+	created := make(chan *res, 20)
+	for range 20 {
+		wg.Go(func() { created <- h.do(t, h.TokenA, "POST", "/scim/v2/Users", userBody("same", "same@example.org")) })
+	}
+	wg.Wait()
+	close(created)
+	n := map[int]int{}
+	for r := range created {
+		n[r.Status]++
+		if r.Status == 409 && !strings.Contains(string(r.Body), "uniqueness") {
+			t.Errorf("409 without uniqueness: %s", r.Body)
+		}
+	}
+	if n[201] != 1 || n[409] != 19 {
+		t.Errorf("20 concurrent creates of one userName: %v", n)
+	}
+	for i := range 10 {
+		id := h.mustCreate(t, "race"+string(rune('a'+i)), "race"+string(rune('a'+i))+"@example.org")
+		wg.Go(func() { h.do(t, h.TokenA, "PUT", "/scim/v2/Users/"+id, userBody("racer", "racer@example.org")) })
+		wg.Go(func() { h.do(t, h.TokenA, "DELETE", "/scim/v2/Users/"+id, "") })
+		wg.Wait()
+		mustSCIMError(t, h.do(t, h.TokenA, "GET", "/scim/v2/Users/"+id, ""), 404, "")
+		u, err := h.users.FindUser(h.as(h.tenantA), lethe.ByID(lethe.LearnerID(id)))
+		if err != nil || !u.Deleted() || u.Person != nil {
+			t.Fatalf("a PUT racing a DELETE resurrected the user: %+v %v", u, err)
+		}
 	}
 }
