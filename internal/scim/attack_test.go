@@ -212,3 +212,110 @@ func TestAttackConcurrency(t *testing.T) {
 		}
 	}
 }
+
+func TestAttackBadInputNever500(t *testing.T) {
+	h := start(t)
+	id := h.mustCreate(t, "kit", "kit@example.org", `"externalId":"secret-ext"`)
+	group := h.mustGroup(t, "Poets", id)
+	var many []string
+	for range 10000 {
+		many = append(many, `{"value":"`+id+`"}`)
+	}
+	deep := strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5000)
+	huge := "/scim/v2/Users?filter=" + url.QueryEscape(strings.Repeat(`userName eq "kit@example.org" or `, 2000)+`userName eq "x"`)
+	type req struct{ method, path, body, ctype string }
+	reqs := []req{
+		{"GET", huge, "", ""},
+		{"GET", "/scim/v2/Users?filter=" + url.QueryEscape(strings.Repeat("(", 3000)+`userName eq "x"`+strings.Repeat(")", 3000)), "", ""},
+		{"POST", "/scim/v2/Users", deep, ""},
+		{"POST", "/scim/v2/Users", `{"userName":"a` + "\xff\xfe" + `","emails":[{"value":"a@example.org"}]}`, ""},
+		{"POST", "/scim/v2/Users", userBody("nul\\u0000name", "nul@example.org"), ""},
+		{"POST", "/scim/v2/Users", userBody("nul2", "nul2@example.org", `"title":"a\u0000b"`), ""},
+		{"POST", "/scim/v2/Users", userBody("nul3", "nul3@example.org", `"externalId":"a\u0000b"`), ""},
+		{"POST", "/scim/v2/Users", `{"userName":["x"],"name":5,"emails":[5],"active":{}}`, ""},
+		{"POST", "/scim/v2/Users", userBody("num", "num@example.org", `"title":5,"timezone":1.5,"preferredLanguage":true`), ""},
+		{"POST", "/scim/v2/Users", userBody("num2", "num2@example.org", `"externalId":12`), ""},
+		{"POST", "/scim/v2/Users", userBody("num3", "num3@example.org", `"`+enterpris+`":{"manager":5,"department":{"x":1}}`), ""},
+		{"POST", "/scim/v2/Users", userBody("num4", "num4@example.org", `"`+enterpris+`":"x"`), ""},
+		{"POST", "/scim/v2/Groups", `{"displayName":"G","members":[{"value":5}]}`, ""},
+		{"POST", "/scim/v2/Groups", `{"displayName":"G` + "\u0000" + `"}`, ""},
+		{"POST", "/scim/v2/Groups", `{"displayName":5}`, ""},
+		{"POST", "/scim/v2/Groups", `{"displayName":"G","externalId":"e\u0000"}`, ""},
+		{"PATCH", "/scim/v2/Groups/" + group, patchBody(`[{"op":"add","path":"members","value":[` + strings.Join(many, ",") + `]}]`), ""},
+		{"PATCH", "/scim/v2/Groups/" + group, patchBody(`[{"op":"remove","path":"members[value eq 5]"}]`), ""},
+		{"PATCH", "/scim/v2/Groups/" + group, patchBody(`[{"op":"remove","path":"members[value eq \"\u0000\"]"}]`), ""},
+		{"PATCH", "/scim/v2/Groups/" + group, patchBody(`[{"op":"replace","path":"members","value":"x"}]`), ""},
+		{"PATCH", "/scim/v2/Groups/" + group, patchBody(`[{"op":"add","value":{"members":5}}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"replace","path":"emails[type eq ]","value":"x"}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"replace","path":"emails[type eq \"work\" and (]","value":"x"}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"replace","path":"emails[value co \"a\"].value.x","value":"x"}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"replace","path":"name[givenName eq \"Kit\"]","value":"x"}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"replace","path":"` + enterpris + `:manager.value","value":5}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"replace","path":"` + enterpris + `:manager","value":{"value":["x"]}}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"replace","path":"emails","value":[{"value":5}]}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"replace","path":"name","value":"x"}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"replace","path":"name.givenName","value":{"a":1}}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":5,"path":"title","value":"x"}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"replace","path":5,"value":"x"}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"replace","value":5}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"replace","value":{"userName":null}}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"remove","path":"userName"}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"replace","path":"externalId","value":"` + strings.Repeat("é", 70000) + `"}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`[{"op":"replace","path":"title","value":"` + strings.Repeat("x", 900000) + `"}]`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, patchBody(`null`), ""},
+		{"PATCH", "/scim/v2/Users/" + id, `{"Operations":[null]}`, ""},
+		{"PUT", "/scim/v2/Users/" + id, `{"userName":"kit","emails":[{"value":"kit@example.org"}],"active":"False"}`, ""},
+		{"PUT", "/scim/v2/Users/" + id, `{}`, ""},
+		{"PUT", "/scim/v2/Groups/" + group, `{"displayName":"G","members":null}`, ""},
+		{"POST", "/scim/v2/Users/.search", `{"startIndex":"x","count":1e300,"sortBy":5,"attributes":"x"}`, ""},
+		{"POST", "/scim/v2/Users/.search", `{"startIndex":-9223372036854775808,"count":9223372036854775807}`, ""},
+		{"POST", "/scim/v2/Users/.search", `{"startIndex":1.5,"count":-1}`, ""},
+		{"POST", "/scim/v2/Groups/.search", `{"filter":"members[value eq \"x\"]"}`, ""},
+		{"POST", "/scim/v2/Users", userBody("ct", "ct@example.org"), "-"},
+		{"POST", "/scim/v2/Users", userBody("ct2", "ct2@example.org"), "application/json; charset=utf-8"},
+		{"POST", "/scim/v2/Users", userBody("ct3", "ct3@example.org"), ";;;"},
+		{"POST", "/scim/v2/Users", userBody("ct4", "ct4@example.org"), "application/scim+json; charset=latin1"},
+		{"PATCH", "/scim/v2/Users/" + id, "", ""},
+	}
+	for _, q := range []string{"startIndex=-1", "startIndex=0", "startIndex=9223372036854775807", "startIndex=9223372036854775808",
+		"count=-5", "count=9223372036854775807", "count=99999999999999999999", "startIndex=9223372036854775807&count=9223372036854775807",
+		"attributes=" + url.QueryEscape("!!,,urn:x:,emails[type eq \"w\"],meta.version.x"), "excludedAttributes=" + url.QueryEscape("id,,,:"),
+		"sortOrder=sideways", "sortBy=" + url.QueryEscape("emails[type eq \"work\"]"), "filter=" + url.QueryEscape(`emails[type eq "work" and value co "@"]`),
+		"filter=" + url.QueryEscape(`meta.created gt "2026-01-01T00:00:00Z" and meta.lastModified le "9999-12-31T23:59:59Z"`),
+		"filter=" + url.QueryEscape(`meta.created gt "-99999-01-01T00:00:00Z"`), "filter=" + url.QueryEscape(`userName eq "a\u0000b"`),
+		"filter=" + url.QueryEscape("userName eq \"\xff\""), "filter=" + url.QueryEscape(`userName eq 5`), "filter=" + url.QueryEscape(`userName eq null`),
+		"filter=" + url.QueryEscape(`active eq "False"`), "filter=" + url.QueryEscape(`emails.value gt "a"`), "filter=" + url.QueryEscape(`urn:x:y eq "z"`)} {
+		reqs = append(reqs, req{"GET", "/scim/v2/Users?" + q, "", ""}, req{"GET", "/scim/v2/Groups?" + q, "", ""})
+	}
+	for _, a := range []string{"id", "userName", "externalId", "emails.value", "name.givenName", "name.familyName", "displayName", "title",
+		"active", "meta.created", "meta.lastModified", "members.value", "members", "emails", "name", "nope", enterpris + ":department"} {
+		reqs = append(reqs, req{"GET", "/scim/v2/Users?sortBy=" + url.QueryEscape(a), "", ""}, req{"GET", "/scim/v2/Groups?sortBy=" + url.QueryEscape(a) + "&sortOrder=descending", "", ""})
+	}
+	for _, q := range reqs {
+		hdr := []string{}
+		if q.ctype == "-" {
+			hdr = []string{"Content-Type", ""}
+		} else if q.ctype != "" {
+			hdr = []string{"Content-Type", q.ctype}
+		}
+		r := h.do(t, h.TokenA, q.method, q.path, q.body, hdr...)
+		label := q.method + " " + q.path
+		if len(label) > 120 {
+			label = label[:120]
+		}
+		if r.Status >= 500 {
+			t.Errorf("%s (%.80s): %s", label, q.body, r)
+			continue
+		}
+		if r.Status >= 400 {
+			st, _ := r.JSON(t)["scimType"].(string)
+			mustSCIMError(t, r, r.Status, st)
+		}
+	}
+	logs := h.Logs.String()
+	for _, secret := range []string{"kit@example.org", "secret-ext", "Marlowe", `"Kit"`} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the logs carry %q", secret)
+		}
+	}
+}
