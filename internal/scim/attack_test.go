@@ -319,3 +319,54 @@ func TestAttackBadInputNever500(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackQuirks walks the rows of the Okta/Entra table of
+// research/go-ecosystem.md §1 that the replays do not cover.
+func TestAttackQuirks(t *testing.T) {
+	h := start(t)
+	r := h.do(t, h.TokenA, "POST", "/scim/v2/Users", `{`+coreUser+`,"UserName":"kit","Name":{"GivenName":"Kit","FamilyName":"Marlowe"},`+
+		`"Emails":[{"Value":"kit@example.org","Type":"work","Primary":"True"}],"Active":"True","ExternalId":"ext-kit"}`)
+	mustStatus(t, r, 201)
+	id := r.JSON(t)["id"].(string)
+	got := h.do(t, h.TokenA, "GET", "/scim/v2/Users/"+id, "").JSON(t)
+	if got["userName"] != "kit" || got["active"] != true || got["externalId"] != "ext-kit" ||
+		got["name"].(map[string]any)["familyName"] != "Marlowe" || !strings.Contains(string(h.do(t, h.TokenA, "GET", "/scim/v2/Users/"+id, "").Body), "kit@example.org") {
+		t.Errorf("mixed-case attribute names are not read: %v", got)
+	}
+	group := h.mustGroup(t, "Poets", id)
+	for _, p := range []string{
+		"/scim/v2/users?filter=" + url.QueryEscape(`UserName eq "KIT"`),
+		"/scim/v2/Users/?filter=" + url.QueryEscape(`name.FamilyName eq "marlowe"`),
+		"/scim/v2/USERS?filter=" + url.QueryEscape(`Emails.Value eq "Kit@Example.org"`),
+		"/scim/v2/Users?filter=" + url.QueryEscape(`ExternalId eq "ext-kit"`),
+		"/scim/v2/Users?filter=" + url.QueryEscape(`Active eq true`),
+		"/scim/v2/Users?filter=" + url.QueryEscape(`active eq true`) + "&startIndex=1&count=100",
+		"/scim/v2/groups/?filter=" + url.QueryEscape(`DisplayName eq "poets"`),
+		"/scim/v2/Groups?filter=" + url.QueryEscape(`Members[Value eq "`+id+`"]`),
+	} {
+		if n := h.total(t, h.TokenA, p); n != float64(1) {
+			t.Errorf("GET %s: totalResults %v, want 1", p, n)
+		}
+	}
+	// Entra's string booleans, capitalised ops and a deactivated user read back.
+	mustStatus(t, h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+id, patchBody(`[{"op":"Replace","path":"Active","value":"False"}]`)), 200)
+	if got := h.do(t, h.TokenA, "GET", "/scim/v2/Users?filter="+url.QueryEscape(`userName eq "kit"`), "").JSON(t); got["totalResults"] != float64(1) ||
+		got["Resources"].([]any)[0].(map[string]any)["active"] != false {
+		t.Errorf("the deactivated user is not found with active false: %v", got)
+	}
+	mustStatus(t, h.do(t, h.TokenA, "PUT", "/scim/v2/Users/"+id, userBody("kit", "kit@example.org", `"active":true`)), 200)
+	// Okta's PUT-style deprovisioning.
+	r = h.do(t, h.TokenA, "PUT", "/scim/v2/Users/"+id, strings.Replace(userBody("kit", "kit@example.org"), `"active":true`, `"active":false`, 1))
+	if mustStatus(t, r, 200); r.JSON(t)["active"] != false {
+		t.Errorf("PUT active false: %s", r.Body)
+	}
+	g := h.do(t, h.TokenA, "GET", "/scim/v2/Groups/"+group, "").JSON(t)
+	if m, _ := g["members"].([]any); len(m) != 1 || m[0].(map[string]any)["display"] == nil {
+		t.Errorf("GET /Groups/{id}: members without display: %v", g)
+	}
+	if g := h.do(t, h.TokenA, "GET", "/scim/v2/Groups/"+group+"?excludedAttributes=members", "").JSON(t); g["members"] != nil {
+		t.Errorf("excludedAttributes=members: %v", g)
+	}
+	mustStatus(t, h.do(t, h.TokenA, "GET", "/scim/v2/serviceConfiguration", ""), 200)
+	mustStatus(t, h.do(t, h.TokenA, "GET", "/scim/v2/ServiceProviderConfig/", ""), 200)
+}
