@@ -370,3 +370,31 @@ func TestAttackQuirks(t *testing.T) {
 	mustStatus(t, h.do(t, h.TokenA, "GET", "/scim/v2/serviceConfiguration", ""), 200)
 	mustStatus(t, h.do(t, h.TokenA, "GET", "/scim/v2/ServiceProviderConfig/", ""), 200)
 }
+
+// A manager whose erasure is scheduled is gone for SCIM: their reports no
+// longer show them (id and name) as manager.
+func TestAttackScheduledManagerHidden(t *testing.T) {
+	h := start(t)
+	grace := 30
+	if _, err := h.settings.UpdateSettings(h.as(h.tenantA), lethe.SettingsUpdate{GraceDays: &grace}); err != nil {
+		t.Fatal(err)
+	}
+	boss := h.mustCreate(t, "boss", "boss@example.org")
+	rep := h.mustCreate(t, "rep", "rep@example.org", `"`+enterpris+`":{"manager":{"value":"`+boss+`"}}`)
+	if !strings.Contains(string(h.do(t, h.TokenA, "GET", "/scim/v2/Users/"+rep, "").Body), boss) {
+		t.Fatal("the manager is not shown to begin with")
+	}
+	mustStatus(t, h.do(t, h.TokenA, "DELETE", "/scim/v2/Users/"+boss, ""), 204)
+	get := h.do(t, h.TokenA, "GET", "/scim/v2/Users/"+rep, "")
+	for i, r := range []*res{get,
+		h.do(t, h.TokenA, "GET", "/scim/v2/Users?filter="+url.QueryEscape(`userName eq "rep"`), ""),
+		h.do(t, h.TokenA, "GET", "/scim/v2/Users?filter="+url.QueryEscape(`userName sw "re"`), ""),
+		h.do(t, h.TokenA, "POST", "/scim/v2/Users/.search", `{"filter":"userName eq \"rep\""}`),
+		h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+rep, patchBody(`[{"op":"replace","path":"title","value":"Clerk"}]`), "If-Match", get.Header.Get("ETag")),
+		h.do(t, h.TokenA, "PUT", "/scim/v2/Users/"+rep, userBody("rep", "rep@example.org", `"title":"Scribe"`)),
+	} {
+		if r.Status != 200 || strings.Contains(string(r.Body), boss) {
+			t.Errorf("request %d: a report shows the manager whose erasure is scheduled: %s", i, r)
+		}
+	}
+}

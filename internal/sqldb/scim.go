@@ -30,9 +30,11 @@ const scimUserVisible = ` AND NOT EXISTS (SELECT 1 FROM pending_erasures e WHERE
 const scimUserColumns = userColumns + `, p.scim_external_id, m.learner_id, m.ref, m.first_name, m.last_name`
 
 // scimUserFrom reads users with their manager, whose SCIM id the
-// enterprise extension shows.
+// enterprise extension shows; a manager whose erasure is scheduled is gone
+// for SCIM, so shown as none.
 const scimUserFrom = ` FROM learners l JOIN people p ON p.tenant_id = l.tenant_id AND p.learner_id = l.id
-	LEFT JOIN people m ON m.tenant_id = p.tenant_id AND m.ref = p.manager_ref`
+	LEFT JOIN people m ON m.tenant_id = p.tenant_id AND m.ref = p.manager_ref
+		AND NOT EXISTS (SELECT 1 FROM pending_erasures me WHERE me.tenant_id = m.tenant_id AND me.learner_id = m.learner_id)`
 
 func scanSCIMUser(r rowScanner) (*lethe.SCIMUser, error) {
 	var ext, mID, mRef, mFirst, mLast sql.NullString
@@ -269,6 +271,9 @@ func (s *SCIMService) EditSCIMUser(ctx context.Context, id lethe.LearnerID, edit
 		if err := tx.resolveManagers(ctx, []*lethe.User{u.User}); err != nil {
 			return err
 		}
+		if err := tx.hideScheduledManager(ctx, u.User); err != nil {
+			return err
+		}
 		e, err := edit(cloneSCIMUser(u))
 		if err != nil {
 			return err
@@ -282,9 +287,25 @@ func (s *SCIMService) EditSCIMUser(ctx context.Context, id lethe.LearnerID, edit
 			}
 		}
 		out = u
-		return tx.resolveManagers(ctx, []*lethe.User{u.User})
+		if err := tx.resolveManagers(ctx, []*lethe.User{u.User}); err != nil {
+			return err
+		}
+		return tx.hideScheduledManager(ctx, u.User)
 	})
 	return out, err
+}
+
+// hideScheduledManager clears u.Manager when the manager's erasure is
+// scheduled: they are gone for SCIM (see scimUserFrom).
+func (tx *Tx) hideScheduledManager(ctx context.Context, u *lethe.User) error {
+	if u.Manager == nil {
+		return nil
+	}
+	due, err := tx.pendingErasure(ctx, &lethe.User{Learner: lethe.Learner{ID: u.Manager.ID}})
+	if due != nil {
+		u.Manager = nil
+	}
+	return err
 }
 
 // applySCIMEdit applies e to u through the write paths of the user
