@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -395,6 +396,44 @@ func TestAttackScheduledManagerHidden(t *testing.T) {
 	} {
 		if r.Status != 200 || strings.Contains(string(r.Body), boss) {
 			t.Errorf("request %d: a report shows the manager whose erasure is scheduled: %s", i, r)
+		}
+	}
+}
+
+// Filter semantics agree on both databases: case, LIKE wildcards in
+// values, missing attributes under ne and not.
+func TestAttackFilterSemantics(t *testing.T) {
+	h := start(t)
+	kit := h.mustCreate(t, "kit_1", "Kit.M@Example.org", `"externalId":"Ext%1"`, `"title":"Poet"`)
+	other := h.mustCreate(t, "kitx1", "other@example.org")
+	for f, want := range map[string][]string{
+		`emails.value co "KIT"`:                             {kit},
+		`emails.value sw "kit.m@"`:                          {kit},
+		`emails.value ew "EXAMPLE.ORG"`:                     {kit, other},
+		`emails.value eq "KIT.M@example.ORG"`:               {kit},
+		`userName co "_"`:                                   {kit},
+		`userName sw "KIT_"`:                                {kit},
+		`externalId sw "Ext%"`:                              {kit},
+		`externalId sw "ext%"`:                              {},
+		`externalId co "%"`:                                 {kit},
+		`title ne "Poet"`:                                   {other},
+		`not (title eq "Poet")`:                             {other},
+		`not (title pr)`:                                    {other},
+		`not (externalId pr)`:                               {other},
+		`externalId ne "Ext%1"`:                             {other},
+		`title co "oe" or externalId eq "nope"`:             {kit},
+		`name.givenName eq "kit" and not (userName ew "1")`: {},
+	} {
+		r := h.do(t, h.TokenA, "GET", "/scim/v2/Users?filter="+url.QueryEscape(f), "")
+		mustStatus(t, r, 200)
+		var got []string
+		for _, u := range r.JSON(t)["Resources"].([]any) {
+			got = append(got, u.(map[string]any)["id"].(string))
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("filter %s = %v, want %v", f, got, want)
 		}
 	}
 }
