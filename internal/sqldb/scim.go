@@ -26,23 +26,24 @@ var _ lethe.SCIMService = (*SCIMService)(nil)
 const scimUserVisible = ` AND NOT EXISTS (SELECT 1 FROM pending_erasures e WHERE e.tenant_id = $1 AND e.learner_id = l.id)`
 
 // The columns of a SCIM user: the user's, its externalId and its manager
-// (scimUserFrom joins it as m).
-const scimUserColumns = userColumns + `, p.scim_external_id, m.learner_id, m.ref, m.first_name, m.last_name`
+// (scimUserFrom joins it as m), with whether the manager's erasure is
+// scheduled (such a manager is gone for SCIM, so shown as none).
+const scimUserColumns = userColumns + `, p.scim_external_id, m.learner_id, m.ref, m.first_name, m.last_name,
+	(SELECT 1 FROM pending_erasures me WHERE me.tenant_id = $1 AND me.learner_id = m.learner_id)`
 
 // scimUserFrom reads users with their manager, whose SCIM id the
-// enterprise extension shows; a manager whose erasure is scheduled is gone
-// for SCIM, so shown as none.
+// enterprise extension shows.
 const scimUserFrom = ` FROM learners l JOIN people p ON p.tenant_id = l.tenant_id AND p.learner_id = l.id
-	LEFT JOIN people m ON m.tenant_id = p.tenant_id AND m.ref = p.manager_ref
-		AND NOT EXISTS (SELECT 1 FROM pending_erasures me WHERE me.tenant_id = m.tenant_id AND me.learner_id = m.learner_id)`
+	LEFT JOIN people m ON m.tenant_id = p.tenant_id AND m.ref = p.manager_ref`
 
 func scanSCIMUser(r rowScanner) (*lethe.SCIMUser, error) {
 	var ext, mID, mRef, mFirst, mLast sql.NullString
-	u, err := scanUser(withExtra{row: r, extra: []any{&ext, &mID, &mRef, &mFirst, &mLast}})
+	var mScheduled sql.NullInt64
+	u, err := scanUser(withExtra{row: r, extra: []any{&ext, &mID, &mRef, &mFirst, &mLast, &mScheduled}})
 	if err != nil {
 		return nil, err
 	}
-	if mID.Valid {
+	if mID.Valid && !mScheduled.Valid {
 		u.Manager = &lethe.Manager{ID: lethe.LearnerID(mID.String), Ref: mRef.String,
 			Name: strings.TrimSpace(mFirst.String + " " + mLast.String)}
 	}
