@@ -437,3 +437,22 @@ func TestAttackFilterSemantics(t *testing.T) {
 		}
 	}
 }
+
+// A userName with non-ASCII letters is found by the look-up an identity
+// provider makes before it creates (on PostgreSQL the ref column's "C"
+// collation folded only ASCII while the value was folded fully: the
+// look-up found nothing and the create was 409, a sync stuck for good).
+func TestAttackNonASCIIUserName(t *testing.T) {
+	h := start(t)
+	id := h.mustCreate(t, "ÉVA.Ünal", "eva@example.org")
+	for _, f := range []string{`userName eq "ÉVA.Ünal"`, `userName eq "Éva.Ünal"`, `userName sw "ÉVA"`, `userName ew "ÜNAL"`,
+		`userName co "A.Ü"`, `userName eq "ÉVA.Ünal" and active eq true`} {
+		r := h.do(t, h.TokenA, "GET", "/scim/v2/Users?filter="+url.QueryEscape(f), "")
+		if mustStatus(t, r, 200); r.JSON(t)["totalResults"] != float64(1) || !strings.Contains(string(r.Body), id) {
+			t.Errorf("filter %s: %s", f, r.Body)
+		}
+	}
+	for _, name := range []string{"ÉVA.Ünal", "Éva.Ünal"} {
+		mustSCIMError(t, h.do(t, h.TokenA, "POST", "/scim/v2/Users", userBody(name, "eva2@example.org")), 409, "uniqueness")
+	}
+}

@@ -161,8 +161,10 @@ func (tx *Tx) checkSCIMRef(ctx context.Context, self lethe.LearnerID, ref string
 		}
 	}
 	var other string
-	err := tx.QueryRowContext(ctx, `SELECT learner_id FROM people WHERE tenant_id = $1 AND lower(ref) = lower(CAST($2 AS TEXT))
-		AND learner_id <> $3 LIMIT 1`, tenant, ref, string(self)).Scan(&other)
+	// lower(ref) folds ASCII only (the "C" collation on PostgreSQL), so the
+	// value is folded alike (foldASCII).
+	err := tx.QueryRowContext(ctx, `SELECT learner_id FROM people WHERE tenant_id = $1 AND lower(ref) = CAST($2 AS TEXT)
+		AND learner_id <> $3 LIMIT 1`, tenant, foldASCII(ref), string(self)).Scan(&other)
 	if err == nil {
 		return lethe.FieldErrorf(lethe.EConflict, "ref", "taken", "A user with this ref already exists.")
 	}
