@@ -461,3 +461,49 @@ func TestAttackNonASCIIUserName(t *testing.T) {
 		mustSCIMError(t, h.do(t, h.TokenA, "POST", "/scim/v2/Users", userBody(name, "eva2@example.org")), 409, "uniqueness")
 	}
 }
+
+// Concurrent creates that clash by case, renames onto one userName and
+// groups of one externalId: exactly one wins, the rest are 409 uniqueness.
+func TestAttackConcurrentUniqueness(t *testing.T) {
+	h := start(t)
+	var ids []string
+	for i := range 10 {
+		ids = append(ids, h.mustCreate(t, "r"+string(rune('a'+i)), "r"+string(rune('a'+i))+"@example.org"))
+	}
+	var wg sync.WaitGroup
+	run := func(name string, n int, req func(i int) *res) {
+		t.Helper()
+		out := make(chan *res, n)
+		for i := range n {
+			wg.Go(func() { out <- req(i) })
+		}
+		wg.Wait()
+		close(out)
+		count := map[int]int{}
+		for r := range out {
+			count[r.Status]++
+			if r.Status == 409 && !strings.Contains(string(r.Body), `"uniqueness"`) {
+				t.Errorf("%s: 409 without uniqueness: %s", name, r.Body)
+			}
+			if r.Status >= 500 {
+				t.Errorf("%s: %s", name, r)
+			}
+		}
+		if count[409] != n-1 || count[200]+count[201] != 1 {
+			t.Errorf("%s: %v, want one success and %d 409", name, count, n-1)
+		}
+	}
+	run("creates by case", 10, func(i int) *res {
+		name := "Bob"
+		if i%2 == 1 {
+			name = "bOB"
+		}
+		return h.do(t, h.TokenA, "POST", "/scim/v2/Users", userBody(name, "bob"+string(rune('a'+i))+"@example.org"))
+	})
+	run("renames", 10, func(i int) *res {
+		return h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+ids[i], patchBody(`[{"op":"replace","path":"userName","value":"`+[]string{"Same", "SAME"}[i%2]+`"}]`))
+	})
+	run("groups", 10, func(i int) *res {
+		return h.do(t, h.TokenA, "POST", "/scim/v2/Groups", `{"displayName":"G","externalId":"grp-1"}`)
+	})
+}
