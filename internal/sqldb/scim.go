@@ -200,6 +200,11 @@ func (s *SCIMService) CreateSCIMUser(ctx context.Context, ref string, f lethe.Us
 		if err := tx.checkSCIMRef(ctx, "", ref); err != nil {
 			return err
 		}
+		if f.ManagerRef != nil {
+			if err := tx.checkSCIMManager(ctx, *f.ManagerRef); err != nil {
+				return err
+			}
+		}
 		u, err := tx.createUser(ctx, "", ref, f)
 		if err != nil {
 			return err
@@ -218,6 +223,29 @@ func (s *SCIMService) CreateSCIMUser(ctx context.Context, ref string, f lethe.Us
 		return nil
 	})
 	return out, err
+}
+
+// checkSCIMManager checks that a manager ref SCIM writes (resolved from
+// manager.value before the transaction) is still held by a person SCIM
+// sees, and locks that person's learner row: an erasure of the manager,
+// which clears the refs to them, then runs wholly before this write
+// (refused here) or after it (clearing this ref too), so their ref never
+// outlives them. "" (no manager) passes.
+func (tx *Tx) checkSCIMManager(ctx context.Context, ref string) error {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return nil
+	}
+	var id string
+	err := tx.QueryRowContext(ctx, `SELECT l.id FROM learners l JOIN people p ON p.tenant_id = l.tenant_id AND p.learner_id = l.id
+		WHERE l.tenant_id = $1 AND p.ref = $2`+scimUserVisible+tx.db.dialect.forUpdate, string(tx.actor.TenantID), ref).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return lethe.FieldErrorf(lethe.EInvalid, "managerRef", "unknown", "managerRef names no user.")
+	}
+	if err != nil {
+		return fmt.Errorf("check manager: %w", err)
+	}
+	return nil
 }
 
 // findSCIMUserLocked reads a user SCIM sees, locked for the transaction,
@@ -315,6 +343,11 @@ func (tx *Tx) hideScheduledManager(ctx context.Context, u *lethe.User) error {
 // service: suspension and reactivation with their history, the fields as
 // UpdateUser changes them.
 func (tx *Tx) applySCIMEdit(ctx context.Context, u *lethe.SCIMUser, e *lethe.SCIMUserEdit) error {
+	if m := e.Fields.ManagerRef; m != nil && strings.TrimSpace(*m) != u.Person.ManagerRef {
+		if err := tx.checkSCIMManager(ctx, *m); err != nil {
+			return err
+		}
+	}
 	if e.Ref != nil {
 		if err := tx.renameUser(ctx, u.User, *e.Ref); err != nil {
 			return err
