@@ -516,3 +516,26 @@ func TestAttackConcurrentUniqueness(t *testing.T) {
 		return h.do(t, h.TokenA, "POST", "/scim/v2/Groups", `{"displayName":"G","externalId":"grp-1"}`)
 	})
 }
+
+// Under a grace period a PUT with active true racing the DELETE never
+// cancels the scheduled erasure: the user stays gone for SCIM.
+func TestAttackPutRacingGraceDelete(t *testing.T) {
+	h := start(t)
+	grace := 30
+	if _, err := h.settings.UpdateSettings(h.as(h.tenantA), lethe.SettingsUpdate{GraceDays: &grace}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 10 {
+		name := "race" + string(rune('a'+i))
+		id := h.mustCreate(t, name, name+"@example.org")
+		mustStatus(t, h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+id, patchBody(`[{"op":"replace","path":"active","value":false}]`)), 200)
+		wg.Go(func() { h.do(t, h.TokenA, "PUT", "/scim/v2/Users/"+id, userBody(name, name+"@example.org", `"active":true`)) })
+		wg.Go(func() { h.do(t, h.TokenA, "DELETE", "/scim/v2/Users/"+id, "") })
+		wg.Wait()
+		mustSCIMError(t, h.do(t, h.TokenA, "GET", "/scim/v2/Users/"+id, ""), 404, "")
+		if u, err := h.users.FindUser(h.as(h.tenantA), lethe.ByID(lethe.LearnerID(id))); err != nil || u.State != lethe.StateSuspended {
+			t.Fatalf("a PUT racing a DELETE under a grace period reactivated the user: %+v %v", u, err)
+		}
+	}
+}
