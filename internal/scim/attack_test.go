@@ -530,7 +530,9 @@ func TestAttackPutRacingGraceDelete(t *testing.T) {
 		name := "race" + string(rune('a'+i))
 		id := h.mustCreate(t, name, name+"@example.org")
 		mustStatus(t, h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+id, patchBody(`[{"op":"replace","path":"active","value":false}]`)), 200)
-		wg.Go(func() { h.do(t, h.TokenA, "PUT", "/scim/v2/Users/"+id, userBody(name, name+"@example.org", `"active":true`)) })
+		wg.Go(func() {
+			h.do(t, h.TokenA, "PUT", "/scim/v2/Users/"+id, userBody(name, name+"@example.org", `"active":true`))
+		})
 		wg.Go(func() { h.do(t, h.TokenA, "DELETE", "/scim/v2/Users/"+id, "") })
 		wg.Wait()
 		mustSCIMError(t, h.do(t, h.TokenA, "GET", "/scim/v2/Users/"+id, ""), 404, "")
