@@ -26,8 +26,10 @@ var _ lethe.SCIMService = (*SCIMService)(nil)
 const scimUserVisible = ` AND NOT EXISTS (SELECT 1 FROM pending_erasures e WHERE e.tenant_id = $1 AND e.learner_id = l.id)`
 
 // The columns of a SCIM user: the user's, its externalId and its manager
-// (scimUserFrom joins it as m).
-const scimUserColumns = userColumns + `, p.scim_external_id, m.learner_id, m.ref, m.first_name, m.last_name`
+// (scimUserFrom joins it as m), with whether the manager's erasure is
+// scheduled (such a manager is gone for SCIM, so shown as none).
+const scimUserColumns = userColumns + `, p.scim_external_id, m.learner_id, m.ref, m.first_name, m.last_name,
+	(SELECT 1 FROM pending_erasures me WHERE me.tenant_id = $1 AND me.learner_id = m.learner_id)`
 
 // scimUserFrom reads users with their manager, whose SCIM id the
 // enterprise extension shows.
@@ -36,11 +38,12 @@ const scimUserFrom = ` FROM learners l JOIN people p ON p.tenant_id = l.tenant_i
 
 func scanSCIMUser(r rowScanner) (*lethe.SCIMUser, error) {
 	var ext, mID, mRef, mFirst, mLast sql.NullString
-	u, err := scanUser(withExtra{row: r, extra: []any{&ext, &mID, &mRef, &mFirst, &mLast}})
+	var mScheduled sql.NullInt64
+	u, err := scanUser(withExtra{row: r, extra: []any{&ext, &mID, &mRef, &mFirst, &mLast, &mScheduled}})
 	if err != nil {
 		return nil, err
 	}
-	if mID.Valid {
+	if mID.Valid && !mScheduled.Valid {
 		u.Manager = &lethe.Manager{ID: lethe.LearnerID(mID.String), Ref: mRef.String,
 			Name: strings.TrimSpace(mFirst.String + " " + mLast.String)}
 	}
@@ -158,8 +161,10 @@ func (tx *Tx) checkSCIMRef(ctx context.Context, self lethe.LearnerID, ref string
 		}
 	}
 	var other string
-	err := tx.QueryRowContext(ctx, `SELECT learner_id FROM people WHERE tenant_id = $1 AND lower(ref) = lower(CAST($2 AS TEXT))
-		AND learner_id <> $3 LIMIT 1`, tenant, ref, string(self)).Scan(&other)
+	// lower(ref) folds ASCII only (the "C" collation on PostgreSQL), so the
+	// value is folded alike (foldASCII).
+	err := tx.QueryRowContext(ctx, `SELECT learner_id FROM people WHERE tenant_id = $1 AND lower(ref) = CAST($2 AS TEXT)
+		AND learner_id <> $3 LIMIT 1`, tenant, foldASCII(ref), string(self)).Scan(&other)
 	if err == nil {
 		return lethe.FieldErrorf(lethe.EConflict, "ref", "taken", "A user with this ref already exists.")
 	}
@@ -195,6 +200,11 @@ func (s *SCIMService) CreateSCIMUser(ctx context.Context, ref string, f lethe.Us
 		if err := tx.checkSCIMRef(ctx, "", ref); err != nil {
 			return err
 		}
+		if f.ManagerRef != nil {
+			if err := tx.checkSCIMManager(ctx, *f.ManagerRef); err != nil {
+				return err
+			}
+		}
 		u, err := tx.createUser(ctx, "", ref, f)
 		if err != nil {
 			return err
@@ -213,6 +223,29 @@ func (s *SCIMService) CreateSCIMUser(ctx context.Context, ref string, f lethe.Us
 		return nil
 	})
 	return out, err
+}
+
+// checkSCIMManager checks that a manager ref SCIM writes (resolved from
+// manager.value before the transaction) is still held by a person SCIM
+// sees, and locks that person's learner row: an erasure of the manager,
+// which clears the refs to them, then runs wholly before this write
+// (refused here) or after it (clearing this ref too), so their ref never
+// outlives them. "" (no manager) passes.
+func (tx *Tx) checkSCIMManager(ctx context.Context, ref string) error {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return nil
+	}
+	var id string
+	err := tx.QueryRowContext(ctx, `SELECT l.id FROM learners l JOIN people p ON p.tenant_id = l.tenant_id AND p.learner_id = l.id
+		WHERE l.tenant_id = $1 AND p.ref = $2`+scimUserVisible+tx.db.dialect.forUpdate, string(tx.actor.TenantID), ref).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return lethe.FieldErrorf(lethe.EInvalid, "managerRef", "unknown", "managerRef names no user.")
+	}
+	if err != nil {
+		return fmt.Errorf("check manager: %w", err)
+	}
+	return nil
 }
 
 // findSCIMUserLocked reads a user SCIM sees, locked for the transaction,
@@ -269,6 +302,9 @@ func (s *SCIMService) EditSCIMUser(ctx context.Context, id lethe.LearnerID, edit
 		if err := tx.resolveManagers(ctx, []*lethe.User{u.User}); err != nil {
 			return err
 		}
+		if err := tx.hideScheduledManager(ctx, u.User); err != nil {
+			return err
+		}
 		e, err := edit(cloneSCIMUser(u))
 		if err != nil {
 			return err
@@ -282,15 +318,36 @@ func (s *SCIMService) EditSCIMUser(ctx context.Context, id lethe.LearnerID, edit
 			}
 		}
 		out = u
-		return tx.resolveManagers(ctx, []*lethe.User{u.User})
+		if err := tx.resolveManagers(ctx, []*lethe.User{u.User}); err != nil {
+			return err
+		}
+		return tx.hideScheduledManager(ctx, u.User)
 	})
 	return out, err
+}
+
+// hideScheduledManager clears u.Manager when the manager's erasure is
+// scheduled: they are gone for SCIM (see scimUserFrom).
+func (tx *Tx) hideScheduledManager(ctx context.Context, u *lethe.User) error {
+	if u.Manager == nil {
+		return nil
+	}
+	due, err := tx.pendingErasure(ctx, &lethe.User{Learner: lethe.Learner{ID: u.Manager.ID}})
+	if due != nil {
+		u.Manager = nil
+	}
+	return err
 }
 
 // applySCIMEdit applies e to u through the write paths of the user
 // service: suspension and reactivation with their history, the fields as
 // UpdateUser changes them.
 func (tx *Tx) applySCIMEdit(ctx context.Context, u *lethe.SCIMUser, e *lethe.SCIMUserEdit) error {
+	if m := e.Fields.ManagerRef; m != nil && strings.TrimSpace(*m) != u.Person.ManagerRef {
+		if err := tx.checkSCIMManager(ctx, *m); err != nil {
+			return err
+		}
+	}
 	if e.Ref != nil {
 		if err := tx.renameUser(ctx, u.User, *e.Ref); err != nil {
 			return err

@@ -66,7 +66,12 @@ func TestSCIM_ErasureCanary(t *testing.T) {
 	if got, err := scim.FindSCIMGroup(actx, g.ID, true); err != nil || !slices.Equal(got.Members, []lethe.LearnerID{kept.ID}) {
 		t.Errorf("the group after the erasure = %+v, %v", got, err)
 	}
-	control := []string{"CnryScimKept-REF", "CnryScimKept-EXT"}
+	// The identity provider's token is in the search too: it must hold
+	// nothing of the person (its label is found, proving scim_tokens is read).
+	if _, _, err := sqldb.NewSCIMTokenService(db).CreateSCIMToken(actx, "CnryScimTokenLabel"); err != nil {
+		t.Fatal(err)
+	}
+	control := []string{"CnryScimKept-REF", "CnryScimKept-EXT", "CnryScimTokenLabel"}
 	found := scimResidue(t, db, dsn, control, canaries)
 	closed = true
 	for _, c := range control {

@@ -678,3 +678,41 @@ func TestSCIMService_CreateInactive(t *testing.T) {
 		t.Fatalf("the refused create left a user: %v", err)
 	}
 }
+
+// The SCIM surface resolves manager.value to a ref before its write
+// transaction. A manager erased in between must not be written as a
+// report's managerRef after the erasure cleared the refs to them: their
+// ref would outlive them and name whoever takes their userName next. The
+// store refuses a managerRef no person SCIM sees holds, naming it.
+func TestSCIMService_StaleManagerRef(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := MustTenant(t, db, "scim")
+	scim, users := sqldb.NewSCIMService(db), sqldb.NewUserService(db)
+	boss := mustSCIMUser(t, ctx, scim, "stale-boss", "B", "O", "boss@example.com", "", "")
+	rep := mustSCIMUser(t, ctx, scim, "rep", "R", "E", "rep@example.com", "", "")
+	if _, err := users.DeleteUser(ctx, lethe.ByID(boss.ID)); err != nil {
+		t.Fatal(err)
+	}
+	stale := "stale-boss"
+	_, err := scim.EditSCIMUser(ctx, rep.ID, func(*lethe.SCIMUser) (*lethe.SCIMUserEdit, error) {
+		return &lethe.SCIMUserEdit{Fields: lethe.UserFields{ManagerRef: &stale}}, nil
+	})
+	if lethe.ErrorCode(err) != lethe.EInvalid || !strings.Contains(fmt.Sprint(err), "managerRef") {
+		t.Errorf("an edit naming an erased manager's ref = %v, want invalid managerRef", err)
+	}
+	_, err = scim.CreateSCIMUser(ctx, "rep2", lethe.UserFields{FirstName: &stale, LastName: &stale, ManagerRef: &stale,
+		Email: new("rep2@example.com")}, "", true)
+	if lethe.ErrorCode(err) != lethe.EInvalid || !strings.Contains(fmt.Sprint(err), "managerRef") {
+		t.Errorf("a create naming an erased manager's ref = %v, want invalid managerRef", err)
+	}
+	u, err := users.FindUser(ctx, lethe.ByID(rep.ID))
+	if err != nil || u.Person.ManagerRef != "" {
+		t.Errorf("the report names the erased manager: %+v %v", u.Person, err)
+	}
+	none := ""
+	if _, err := scim.EditSCIMUser(ctx, rep.ID, func(*lethe.SCIMUser) (*lethe.SCIMUserEdit, error) {
+		return &lethe.SCIMUserEdit{Fields: lethe.UserFields{ManagerRef: &none}}, nil
+	}); err != nil {
+		t.Errorf("clearing the manager: %v", err)
+	}
+}

@@ -33,12 +33,16 @@ type scimAttr struct {
 	nullable bool
 	// indexed: an equality on it is served by an index (see selective).
 	indexed bool
+	// asciiFold: a column of the "C" collation on PostgreSQL, whose lower()
+	// folds ASCII letters only, as SQLite's does: the value is folded so in
+	// Go (foldASCII), never by lower() under the database's collation.
+	asciiFold bool
 }
 
 // Keys are lowercase: SCIM attribute names ignore case.
 var scimUserAttrs = map[string]scimAttr{
 	"id":                {expr: "l.id", kind: scimExact, indexed: true},
-	"username":          {expr: "p.ref", kind: scimFold, indexed: true},
+	"username":          {expr: "p.ref", kind: scimFold, indexed: true, asciiFold: true},
 	"externalid":        {expr: "p.scim_external_id", kind: scimExact, nullable: true, indexed: true},
 	"emails.value":      {expr: "p.email_norm", kind: scimEmail, nullable: true, indexed: true},
 	"name.givenname":    {expr: "p.first_name", kind: scimFold},
@@ -147,7 +151,10 @@ func (w scimWhere) timeCond(a scimAttr, op string, v any) (string, error) {
 }
 
 func (w scimWhere) memberCond(op string, v any) (string, error) {
-	exists := `EXISTS (SELECT 1 FROM audience_members m WHERE m.tenant_id = $1 AND m.audience_id = a.id`
+	// Members whose erasure is scheduled are gone for SCIM, as in
+	// groupMembers.
+	exists := `EXISTS (SELECT 1 FROM audience_members m WHERE m.tenant_id = $1 AND m.audience_id = a.id
+		AND NOT EXISTS (SELECT 1 FROM pending_erasures e WHERE e.tenant_id = $1 AND e.learner_id = m.learner_id)`
 	if op == lethe.SCIMPr {
 		return exists + ")", nil
 	}
@@ -185,6 +192,9 @@ func (w scimWhere) textCond(a scimAttr, op string, v any) (string, error) {
 	switch a.kind {
 	case scimFold:
 		col, val = "lower("+a.expr+")", func(s string) string { return "lower(CAST(" + w.param(s) + " AS TEXT))" }
+		if a.asciiFold {
+			val = func(s string) string { return "CAST(" + w.param(foldASCII(s)) + " AS TEXT)" }
+		}
 	case scimEmail:
 		s = lethe.NormalizeEmail(s)
 	}
@@ -280,4 +290,15 @@ func (w scimWhere) order(sortBy string, desc, hideID bool, id string) (string, e
 		out += "(" + a.expr + " IS NULL), " // missing values last, on both databases
 	}
 	return out + col + dir + ", " + id + dir, nil
+}
+
+// foldASCII lowers the ASCII letters of s and nothing else: what lower()
+// does on SQLite and under PostgreSQL's "C" collation.
+func foldASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }
