@@ -469,7 +469,7 @@ func TestSCIMService_Groups(t *testing.T) {
 			t.Errorf("members %v: %v, want invalid members", ids, err)
 		}
 	}
-	g, err := scim.CreateSCIMGroup(ctx, " Sales ", "okta-sales", []lethe.LearnerID{u[2].ID, u[0].ID, u[1].ID, u[0].ID})
+	g, err := scim.CreateSCIMGroup(ctx, " Sales ", "okta-sales", []lethe.LearnerID{u[2].ID, u[0].ID, u[0].ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -557,16 +557,18 @@ func TestSCIMService_Groups(t *testing.T) {
 			return &lethe.SCIMGroupEdit{Name: strp("Sales EMEA"), ExternalID: strp("okta-emea"),
 				Members: &[]lethe.LearnerID{u[0].ID, u[3].ID, u[1].ID}}, nil
 		})
-		if err != nil || got.Name != "Sales EMEA" || got.Reference != "okta-emea" || !slices.Equal(got.Members, []lethe.LearnerID{u[0].ID, u[3].ID}) ||
+		// u[1] is suspended: still a member (TestSCIMService_SuspendedMembers).
+		want := slices.Sorted(slices.Values([]lethe.LearnerID{u[0].ID, u[1].ID, u[3].ID}))
+		if err != nil || got.Name != "Sales EMEA" || got.Reference != "okta-emea" || !slices.Equal(got.Members, want) ||
 			!got.UpdatedAt.After(g.UpdatedAt) && !got.UpdatedAt.Equal(g.UpdatedAt) {
 			t.Fatalf("edit = %+v %v, %v", got, got.Members, err)
 		}
 		e := enrolled(t, ctx, db, as.ID)
-		if !e[u[0].ID] || e[u[2].ID] || !e[u[3].ID] || len(e) != 3 {
-			t.Errorf("enrolments after the diff = %v (u2 unassigned, u3 enrolled)", e)
+		if !e[u[0].ID] || !e[u[1].ID] || e[u[2].ID] || !e[u[3].ID] || len(e) != 4 {
+			t.Errorf("enrolments after the diff = %v (u2 unassigned, u1 and u3 enrolled)", e)
 		}
 		m, _, err := audiences.FindMembers(ctx, lethe.MemberFilter{Audience: g.ID, Limit: 10})
-		if err != nil || len(m) != 2 {
+		if err != nil || len(m) != 3 {
 			t.Errorf("vendor members = %v, %v", m, err)
 		}
 	})
@@ -600,7 +602,7 @@ func TestSCIMService_Groups(t *testing.T) {
 		if _, err := audiences.FindAudienceByID(ctx, g.ID); lethe.ErrorCode(err) != lethe.ENotFound {
 			t.Errorf("the audience after delete: %v", err)
 		}
-		if got := enrolled(t, ctx, db, as.ID); len(got) != 3 {
+		if got := enrolled(t, ctx, db, as.ID); len(got) != 4 {
 			t.Errorf("the members' records after delete: %v", got)
 		}
 		if _, err := scim.FindSCIMUser(ctx, u[0].ID); err != nil {
@@ -714,5 +716,49 @@ func TestSCIMService_StaleManagerRef(t *testing.T) {
 		return &lethe.SCIMUserEdit{Fields: lethe.UserFields{ManagerRef: &none}}, nil
 	}); err != nil {
 		t.Errorf("clearing the manager: %v", err)
+	}
+}
+
+// A suspended user can be a SCIM group member: a pre-hire provisioned
+// inactive is put in their groups before they start, and a replace that
+// names a member who was suspended since keeps them (a suspension keeps
+// every membership). An erased user is left out.
+func TestSCIMService_SuspendedMembers(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := MustTenant(t, db, "scim")
+	scim, users := sqldb.NewSCIMService(db), sqldb.NewUserService(db)
+	hire, err := scim.CreateSCIMUser(ctx, "prehire", lethe.UserFields{FirstName: strp("P"), LastName: strp("H"),
+		Email: strp("prehire@example.com")}, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := mustSCIMUser(t, ctx, scim, "staff", "S", "T", "staff@example.com", "", "")
+	gone := mustSCIMUser(t, ctx, scim, "gone", "G", "O", "gone@example.com", "", "")
+	if _, err := users.EraseUser(ctx, lethe.ByID(gone.ID)); err != nil {
+		t.Fatal(err)
+	}
+	g, err := scim.CreateSCIMGroup(ctx, "Starters", "", []lethe.LearnerID{hire.ID, staff.ID, gone.ID})
+	want := slices.Sorted(slices.Values([]lethe.LearnerID{hire.ID, staff.ID}))
+	if err != nil || !slices.Equal(g.Members, want) {
+		t.Fatalf("group = %+v, %v; want members %v", g, err, want)
+	}
+	if _, err := users.SuspendUser(ctx, lethe.ByID(staff.ID), nil); err != nil {
+		t.Fatal(err)
+	}
+	g, err = scim.EditSCIMGroup(ctx, g.ID, func(cur *lethe.SCIMGroup) (*lethe.SCIMGroupEdit, error) {
+		members := slices.Clone(cur.Members)
+		return &lethe.SCIMGroupEdit{Members: &members}, nil
+	})
+	if err != nil || !slices.Equal(g.Members, want) {
+		t.Fatalf("after a replace naming the suspended member: %v, %v", g.Members, err)
+	}
+	if _, err := scim.EditSCIMUser(ctx, hire.ID, func(*lethe.SCIMUser) (*lethe.SCIMUserEdit, error) {
+		return &lethe.SCIMUserEdit{Active: new(true)}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	g, err = scim.FindSCIMGroup(ctx, g.ID, true)
+	if err != nil || !slices.Contains(g.Members, hire.ID) {
+		t.Fatalf("the hire, activated, is no longer a member: %v, %v", g.Members, err)
 	}
 }

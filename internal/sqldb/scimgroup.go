@@ -76,8 +76,10 @@ func (tx *Tx) groupMembers(ctx context.Context, ids []string) (map[string][]leth
 
 // scimMembers checks a member list: every id must name a user of the
 // tenant (EInvalid naming "members" otherwise). It returns the ids that
-// can be added, in order, each once: not the suspended nor the erased,
-// whom the vendor's member writes refuse too.
+// can be members, in order, each once: not the erased, who name no one.
+// A suspended user can (ADR 0029): a pre-hire provisioned inactive is put
+// in their groups before they start, and a suspended member named in a
+// replace must stay, as a suspension keeps every membership.
 func (tx *Tx) scimMembers(ctx context.Context, ids []lethe.LearnerID) ([]lethe.LearnerID, error) {
 	state := map[lethe.LearnerID]lethe.State{}
 	for rest := ids; len(rest) > 0; {
@@ -115,7 +117,7 @@ func (tx *Tx) scimMembers(ctx context.Context, ids []lethe.LearnerID) ([]lethe.L
 		if !ok {
 			return nil, errUnknownMember
 		}
-		if s == lethe.StateActive && !seen[id] {
+		if s != lethe.StateDeleted && !seen[id] {
 			out = append(out, id)
 		}
 		seen[id] = true
