@@ -377,3 +377,24 @@ func TestRename(t *testing.T) {
 		t.Fatal("the old name still led to the renamed user")
 	}
 }
+
+// The answer to a PATCH that removes the manager shows no manager: the
+// store's copy of the user must not keep the one it resolved before.
+func TestRemoveManagerAnswer(t *testing.T) {
+	h := start(t)
+	boss := h.mustCreate(t, "boss", "boss@example.org")
+	id := h.mustCreate(t, "kit", "kit@example.org")
+	path := enterpris + ":manager"
+	r := h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+id, patchBody(`[{"op":"Add","path":"`+path+`","value":"`+boss+`"}]`))
+	mustStatus(t, r, 200)
+	if ext, _ := r.JSON(t)[enterpris].(map[string]any); ext == nil || ext["manager"] == nil {
+		t.Fatalf("no manager after the add: %s", r.Body)
+	}
+	r = h.do(t, h.TokenA, "PATCH", "/scim/v2/Users/"+id, patchBody(`[{"op":"Remove","path":"`+path+`"}]`))
+	mustStatus(t, r, 200)
+	for name, got := range map[string]map[string]any{"PATCH answer": r.JSON(t), "GET": h.do(t, h.TokenA, "GET", "/scim/v2/Users/"+id, "").JSON(t)} {
+		if ext, _ := got[enterpris].(map[string]any); ext != nil && ext["manager"] != nil {
+			t.Errorf("%s still shows the manager: %v", name, ext)
+		}
+	}
+}

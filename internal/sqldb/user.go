@@ -248,6 +248,9 @@ func (tx *Tx) resolveManagers(ctx context.Context, users []*lethe.User) error {
 	args = append(args, string(tx.actor.TenantID))
 	var marks []string
 	for _, u := range users {
+		// A manager resolved before a change that cleared or moved the
+		// manager ref must not survive it.
+		u.Manager = nil
 		if u.Person == nil || u.Person.ManagerRef == "" {
 			continue
 		}
