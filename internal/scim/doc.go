@@ -13,7 +13,8 @@
 //
 // One concept per file: handler.go (routes and auth), errors.go, user.go,
 // group.go, patch.go (PATCH operations), match.go (value filters applied in
-// memory), filter.go (query filters), query.go (list parameters and
-// projection), attributes.go (the schemas), discovery.go, version.go
-// (ETags and If-Match), json.go.
+// memory), filter.go (query filters, with a fast path for the attr eq
+// "value" look-up), pathcache.go (plain attribute paths parsed once),
+// query.go (list parameters and projection), attributes.go (the schemas),
+// discovery.go, version.go (ETags and If-Match), json.go.
 package scim
