@@ -2,6 +2,7 @@ package scim
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	filter "github.com/scim2/filter-parser/v2"
@@ -60,6 +61,9 @@ func FuzzSimpleEquality(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
+		if len(raw) > maxFilterLength {
+			return // parseFilter refuses it before either parser runs
+		}
 		got, ok := simpleEquality(raw)
 		if !ok {
 			return
@@ -69,4 +73,42 @@ func FuzzSimpleEquality(f *testing.F) {
 			t.Fatalf("%q: fast %#v, parser %#v (%v)", raw, got, want, err)
 		}
 	})
+}
+
+func TestNesting(t *testing.T) {
+	tests := []struct {
+		s    string
+		want int
+	}{
+		{`userName eq "x"`, 0},
+		{`(a pr) and (b pr)`, 1},
+		{`emails[type eq "work" and (value co "x")]`, 2},
+		{`userName eq "(((("`, 0},
+		{`userName eq "a\"(((" or ((b pr))`, 2},
+		{strings.Repeat("(", 40), 40},
+	}
+	for _, tt := range tests {
+		if got := nesting(tt.s); got != tt.want {
+			t.Errorf("nesting(%q) = %d, want %d", tt.s, got, tt.want)
+		}
+	}
+}
+
+// A filter or path the parser would take long over is refused before it
+// runs: 4,096 open parentheses, a 50 kB attribute name.
+func TestParserBounds(t *testing.T) {
+	for _, raw := range []string{strings.Repeat("(", maxFilterLength), strings.Repeat("not (", 33) + "a pr" + strings.Repeat(")", 33)} {
+		_, err := parseFilter(raw, userResource, userFilters)
+		if e, ok := err.(*Error); !ok || e.Type != typeInvalidFilter {
+			t.Errorf("filter of %d characters: %v", len(raw), err)
+		}
+	}
+	if _, err := parseFilter(strings.Repeat("not (", 32)+"title pr"+strings.Repeat(")", 32), userResource, userFilters); err != nil {
+		t.Errorf("a filter nested 32 deep: %v", err)
+	}
+	for _, raw := range []string{"a." + strings.Repeat("b", 50000), "emails[" + strings.Repeat("(", 40) + "value pr" + strings.Repeat(")", 40) + "]"} {
+		if _, err := parsePath(raw); err == nil {
+			t.Errorf("path of %d characters parsed", len(raw))
+		}
+	}
 }
