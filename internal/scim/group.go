@@ -168,15 +168,7 @@ func (h *Handler) listOrGetGroup(r *http.Request, rt route) (*reply, error) {
 }
 
 func (h *Handler) searchGroups(r *http.Request, _ route) (*reply, error) {
-	d, err := readDoc(r)
-	if err != nil {
-		return nil, err
-	}
-	p, err := paramsFromSearch(d)
-	if err != nil {
-		return nil, err
-	}
-	return h.listGroups(r, p)
+	return h.search(r, h.listGroups)
 }
 
 func (h *Handler) listGroups(r *http.Request, p listParams) (*reply, error) {

@@ -310,3 +310,17 @@ func (p listParams) wantsMembers() bool {
 	}
 	return false
 }
+
+// search answers POST /.search: the SearchRequest body read as the list
+// parameters of a GET, then the list.
+func (h *Handler) search(r *http.Request, list func(*http.Request, listParams) (*reply, error)) (*reply, error) {
+	d, err := readDoc(r)
+	if err != nil {
+		return nil, err
+	}
+	p, err := paramsFromSearch(d)
+	if err != nil {
+		return nil, err
+	}
+	return list(r, p)
+}

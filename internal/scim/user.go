@@ -387,15 +387,7 @@ func (h *Handler) listOrGetUser(r *http.Request, rt route) (*reply, error) {
 }
 
 func (h *Handler) searchUsers(r *http.Request, _ route) (*reply, error) {
-	d, err := readDoc(r)
-	if err != nil {
-		return nil, err
-	}
-	p, err := paramsFromSearch(d)
-	if err != nil {
-		return nil, err
-	}
-	return h.listUsers(r, p)
+	return h.search(r, h.listUsers)
 }
 
 func (h *Handler) listUsers(r *http.Request, p listParams) (*reply, error) {
