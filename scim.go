@@ -127,6 +127,11 @@ type SCIMService interface {
 	// nothing. A ref changed by the edit is checked as CreateSCIMUser
 	// checks it.
 	EditSCIMUser(ctx context.Context, id LearnerID, edit func(*SCIMUser) (*SCIMUserEdit, error)) (*SCIMUser, error)
+	// DeleteSCIMUser is UserService.DeleteUser for a user SCIM sees, with
+	// check called on the user read locked in the deleting transaction
+	// (If-Match): an error from check is returned as is and deletes
+	// nothing.
+	DeleteSCIMUser(ctx context.Context, id LearnerID, check func(*SCIMUser) error) (*Deletion, error)
 
 	// FindSCIMGroups returns a page of groups matching q, and the total.
 	FindSCIMGroups(ctx context.Context, q SCIMQuery) ([]*SCIMGroup, int, error)

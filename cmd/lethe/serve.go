@@ -177,7 +177,7 @@ func (s services) rest(db *sqldb.DB, o serveOptions, logger *slog.Logger) *rest.
 
 // scim is the SCIM 2.0 handler over the store.
 func (s services) scim(db *sqldb.DB, logger *slog.Logger) *scim.Handler {
-	return &scim.Handler{SCIM: sqldb.NewSCIMService(db), Tokens: sqldb.NewSCIMTokenService(db), Users: s.users,
+	return &scim.Handler{SCIM: sqldb.NewSCIMService(db), Tokens: sqldb.NewSCIMTokenService(db),
 		Settings: sqldb.NewSettingsService(db), Logger: logger}
 }
 

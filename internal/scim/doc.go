@@ -1,7 +1,7 @@
 // Package scim serves SCIM 2.0 (RFC 7643, RFC 7644) at /scim/v2: the surface
 // an organisation's identity provider (Okta, Entra ID) provisions people
 // and groups through. It is a plain http.Handler over the domain's service
-// interfaces (lethe.SCIMService, lethe.SCIMTokenService, lethe.UserService,
+// interfaces (lethe.SCIMService, lethe.SCIMTokenService,
 // lethe.SettingsService) and never touches the store.
 //
 // Resources are handled as JSON documents: a user or group is rendered to

@@ -18,7 +18,6 @@ const Prefix = "/scim/v2"
 type Handler struct {
 	SCIM     lethe.SCIMService
 	Tokens   lethe.SCIMTokenService
-	Users    lethe.UserService
 	Settings lethe.SettingsService // nil: the default attribute mapping
 	Logger   *slog.Logger
 }

@@ -78,7 +78,7 @@ func start(t testing.TB) *harness {
 		Logger: logger, Tenants: tenants,
 		REST: &rest.Handler{Users: users, Provisioning: sqldb.NewProvisioningService(db), Logger: logger,
 			Audiences: sqldb.NewAudienceService(db), Settings: h.settings, Now: func() time.Time { return db.Now() }},
-		SCIM: &scim.Handler{SCIM: sqldb.NewSCIMService(db), Tokens: h.tokens, Users: users, Settings: h.settings, Logger: logger},
+		SCIM: &scim.Handler{SCIM: sqldb.NewSCIMService(db), Tokens: h.tokens, Settings: h.settings, Logger: logger},
 	})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {

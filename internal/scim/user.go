@@ -595,20 +595,21 @@ func (h *Handler) deleteUser(r *http.Request, rt route) (*reply, error) {
 		return nil, err
 	}
 	ctx := r.Context()
-	u, err := h.SCIM.FindSCIMUser(ctx, id)
-	if err != nil {
-		return nil, err
-	}
+	var mapping map[string]string
 	if r.Header.Get("If-Match") != "" {
-		mapping, err := h.mapping(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkIfMatch(r, userDoc(u, mapping, baseURL(r))); err != nil {
+		if mapping, err = h.mapping(ctx); err != nil {
 			return nil, err
 		}
 	}
-	if _, err := h.Users.DeleteUser(ctx, lethe.ByID(id)); err != nil {
+	// If-Match is checked against the user locked in the deleting
+	// transaction, so no change can slip in between.
+	_, err = h.SCIM.DeleteSCIMUser(ctx, id, func(u *lethe.SCIMUser) error {
+		if mapping == nil {
+			return nil
+		}
+		return checkIfMatch(r, userDoc(u, mapping, baseURL(r)))
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &reply{status: http.StatusNoContent}, nil

@@ -135,7 +135,7 @@ func MustStartServerDSN(tb testing.TB, dsn string) *testServer {
 			Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 			Now: func() time.Time { return db.Now() },
 		},
-		SCIM: &scim.Handler{SCIM: sqldb.NewSCIMService(db), Tokens: sqldb.NewSCIMTokenService(db), Users: users,
+		SCIM: &scim.Handler{SCIM: sqldb.NewSCIMService(db), Tokens: sqldb.NewSCIMTokenService(db),
 			Settings: sqldb.NewSettingsService(db), Logger: logger},
 		Ready: db.Ping,
 	})

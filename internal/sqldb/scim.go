@@ -430,3 +430,27 @@ func (tx *Tx) renameUser(ctx context.Context, u *lethe.User, ref string) error {
 	u.UpdatedAt = tx.now
 	return tx.appendTrail(ctx, "user.updated", string(u.ID), nil)
 }
+
+// DeleteSCIMUser implements lethe.SCIMService: the user is read locked and
+// shown to check as EditSCIMUser shows it, then deleted by the vendor's
+// delete in the same transaction.
+func (s *SCIMService) DeleteSCIMUser(ctx context.Context, id lethe.LearnerID, check func(*lethe.SCIMUser) error) (d *lethe.Deletion, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		u, err := tx.findSCIMUserLocked(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.resolveManagers(ctx, []*lethe.User{u.User}); err != nil {
+			return err
+		}
+		if err := tx.hideScheduledManager(ctx, u.User); err != nil {
+			return err
+		}
+		if err := check(cloneSCIMUser(u)); err != nil {
+			return err
+		}
+		d, err = tx.deleteUser(ctx, u.User)
+		return err
+	})
+	return d, err
+}

@@ -762,3 +762,35 @@ func TestSCIMService_SuspendedMembers(t *testing.T) {
 		t.Fatalf("the hire, activated, is no longer a member: %v, %v", g.Members, err)
 	}
 }
+
+// DeleteSCIMUser shows check the locked user: a refusal deletes nothing;
+// then the vendor's delete runs in the same transaction, and the user is
+// gone for SCIM.
+func TestSCIMService_DeleteChecked(t *testing.T) {
+	db := MustOpenDB(t)
+	a, _ := lethe.ActorFrom(MustTenant(t, db, "scim"))
+	a.Source = lethe.SourceSCIM
+	ctx := lethe.WithActor(context.Background(), a)
+	scim := sqldb.NewSCIMService(db)
+	u := mustSCIMUser(t, ctx, scim, "leaver", "L", "V", "leaver@example.com", "Clerk", "ext-l")
+	stale := errors.New("stale")
+	_, err := scim.DeleteSCIMUser(ctx, u.ID, func(got *lethe.SCIMUser) error {
+		if got.ID != u.ID || got.ExternalID != "ext-l" || got.Person.JobTitle != "Clerk" {
+			t.Errorf("check sees %+v", got)
+		}
+		return stale
+	})
+	if !errors.Is(err, stale) {
+		t.Fatalf("a refused check = %v, want its error", err)
+	}
+	if _, err := scim.FindSCIMUser(ctx, u.ID); err != nil {
+		t.Fatalf("a refused check deleted the user: %v", err)
+	}
+	d, err := scim.DeleteSCIMUser(ctx, u.ID, func(*lethe.SCIMUser) error { return nil })
+	if err != nil || d.Outcome != lethe.DeletionErased || d.Erasure == nil || d.Erasure.Source != lethe.SourceSCIM {
+		t.Fatalf("delete = %+v, %v", d, err)
+	}
+	if _, err := scim.DeleteSCIMUser(ctx, u.ID, func(*lethe.SCIMUser) error { return nil }); lethe.ErrorCode(err) != lethe.ENotFound {
+		t.Fatalf("deleting again = %v, want not found", err)
+	}
+}
