@@ -158,7 +158,7 @@ func (h *Handler) listOrGetGroup(r *http.Request, rt route) (*reply, error) {
 	}
 	d := groupDoc(g, baseURL(r))
 	v := versionOf(d)
-	if inm := r.Header.Get("If-None-Match"); inm != "" && tagListHas(inm, v) {
+	if notModified(r, v) {
 		return &reply{status: http.StatusNotModified, etag: v}, nil
 	}
 	if err := h.addDisplays(r.Context(), []doc{d}); err != nil {

@@ -380,7 +380,7 @@ func (h *Handler) listOrGetUser(r *http.Request, rt route) (*reply, error) {
 	}
 	d := userDoc(u, mapping, baseURL(r))
 	v := versionOf(d)
-	if inm := r.Header.Get("If-None-Match"); inm != "" && tagListHas(inm, v) {
+	if notModified(r, v) {
 		return &reply{status: http.StatusNotModified, etag: v}, nil
 	}
 	return &reply{status: http.StatusOK, body: p.project(userResource, d), etag: v}, nil

@@ -53,3 +53,9 @@ func tagListHas(list, version string) bool {
 	}
 	return false
 }
+
+// notModified reports whether the request's If-None-Match names version v.
+func notModified(r *http.Request, v string) bool {
+	inm := r.Header.Get("If-None-Match")
+	return inm != "" && tagListHas(inm, v)
+}

@@ -295,14 +295,8 @@ func cloneSCIMUser(u *lethe.SCIMUser) *lethe.SCIMUser {
 // EditSCIMUser implements lethe.SCIMService.
 func (s *SCIMService) EditSCIMUser(ctx context.Context, id lethe.LearnerID, edit func(*lethe.SCIMUser) (*lethe.SCIMUserEdit, error)) (out *lethe.SCIMUser, err error) {
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		u, err := tx.findSCIMUserLocked(ctx, id)
+		u, err := tx.shownSCIMUserLocked(ctx, id)
 		if err != nil {
-			return err
-		}
-		if err := tx.resolveManagers(ctx, []*lethe.User{u.User}); err != nil {
-			return err
-		}
-		if err := tx.hideScheduledManager(ctx, u.User); err != nil {
 			return err
 		}
 		e, err := edit(cloneSCIMUser(u))
@@ -436,14 +430,8 @@ func (tx *Tx) renameUser(ctx context.Context, u *lethe.User, ref string) error {
 // delete in the same transaction.
 func (s *SCIMService) DeleteSCIMUser(ctx context.Context, id lethe.LearnerID, check func(*lethe.SCIMUser) error) (d *lethe.Deletion, err error) {
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		u, err := tx.findSCIMUserLocked(ctx, id)
+		u, err := tx.shownSCIMUserLocked(ctx, id)
 		if err != nil {
-			return err
-		}
-		if err := tx.resolveManagers(ctx, []*lethe.User{u.User}); err != nil {
-			return err
-		}
-		if err := tx.hideScheduledManager(ctx, u.User); err != nil {
 			return err
 		}
 		if err := check(cloneSCIMUser(u)); err != nil {
@@ -453,4 +441,18 @@ func (s *SCIMService) DeleteSCIMUser(ctx context.Context, id lethe.LearnerID, ch
 		return err
 	})
 	return d, err
+}
+
+// shownSCIMUserLocked reads a user SCIM sees, locked for the transaction,
+// with its manager as SCIM shows it (none while the manager's erasure is
+// scheduled): what an edit or a delete's If-Match check is shown.
+func (tx *Tx) shownSCIMUserLocked(ctx context.Context, id lethe.LearnerID) (*lethe.SCIMUser, error) {
+	u, err := tx.findSCIMUserLocked(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.resolveManagers(ctx, []*lethe.User{u.User}); err != nil {
+		return nil, err
+	}
+	return u, tx.hideScheduledManager(ctx, u.User)
 }
