@@ -155,6 +155,9 @@ var Registry = []Table{
 	// each secret; scim_groups marks the audiences SCIM created.
 	{Name: "scim_tokens", Columns: cols(NotPersonal, "tenant_id", "id", "name", "secret_hash", "created_at", "last_used_at")},
 	{Name: "scim_groups", Columns: cols(NotPersonal, "tenant_id", "audience_id")},
+	// OAuth clients: labelled credentials of a tenant, their scopes and a
+	// keyed hash of each secret.
+	{Name: "oauth_clients", Columns: cols(NotPersonal, "tenant_id", "id", "name", "scopes", "secret_hash", "created_at", "last_used_at")},
 
 	// Jobs hold ids only. Their items name learners by id and stay (what
 	// a job did is a record); they are not erased with the learner, so a

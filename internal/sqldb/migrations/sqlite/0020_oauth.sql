@@ -1,0 +1,17 @@
+-- Lethe schema, version 20 (SQLite): OAuth 2.0 client credentials (issue 17).
+--
+-- A tenant's OAuth clients: only a keyed hash of each secret is kept. The
+-- token endpoint names the tenant, and a token carries tenant and client
+-- id, so a client is always found by its key. Revoking deletes the row,
+-- and with it every live token of the client (tokens are checked against
+-- this row on each request).
+CREATE TABLE oauth_clients (
+    tenant_id    TEXT NOT NULL REFERENCES tenants (id),
+    id           TEXT NOT NULL,
+    name         TEXT NOT NULL,     -- a label such as "hr-sync"
+    scopes       TEXT NOT NULL,     -- space-separated, e.g. "api/read api/write"
+    secret_hash  BLOB NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER,           -- written at most once a minute
+    PRIMARY KEY (tenant_id, id)
+);
