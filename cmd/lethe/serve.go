@@ -115,7 +115,8 @@ func runServe(ctx context.Context, e env, o serveOptions) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	srv := server.New(server.Config{Logger: logger, Tenants: s.tenants, REST: s.rest(db, o, logger), SCIM: s.scim(db, logger), Ready: db.Ping})
+	srv := server.New(server.Config{Logger: logger, Tenants: s.tenants, REST: s.rest(db, o, logger), SCIM: s.scim(db, logger),
+		OAuth: sqldb.NewOAuthService(db), Ready: db.Ping})
 	if o.pprofAddr != "" {
 		if err := servePprof(ctx, o.pprofAddr, logger); err != nil {
 			return err

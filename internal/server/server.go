@@ -25,6 +25,10 @@ type Config struct {
 	// served. A handler with a Route(*http.Request) string method names
 	// its routes for the access log.
 	SCIM http.Handler
+	// OAuth issues and checks OAuth 2.0 client-credentials tokens
+	// (POST /oauth2/token/{tenantId}, Bearer on /rest and /lethe/v1); nil:
+	// not served.
+	OAuth lethe.OAuthService
 	// Ready reports whether the server can take traffic (the database answers).
 	Ready func(ctx context.Context) error
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
@@ -57,6 +61,9 @@ func New(cfg Config) *Server {
 		writeStatusJSON(w, http.StatusOK, "ok")
 	})
 	s.mux.HandleFunc("GET /openapi.json", serveOpenAPI)
+	if cfg.OAuth != nil {
+		s.mux.Handle("POST /oauth2/token/{tenantId}", newTokenEndpoint(cfg.OAuth, cfg.Logger))
+	}
 	for _, rt := range cfg.REST.Routes() {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.authenticate(rt.Handler))
 	}
@@ -289,6 +296,10 @@ func (p *headerProbe) WriteHeader(code int)        { p.status = code }
 // the tenant's Actor in the request context.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && s.cfg.OAuth != nil {
+			s.serveBearer(w, r, strings.TrimSpace(bearer), next)
+			return
+		}
 		user, key, ok := r.BasicAuth()
 		if !ok || user == "" {
 			rest.WriteError(w, lethe.Errorf(lethe.EUnauthenticated, "Authentication required: HTTP Basic with tenant id and API key."))

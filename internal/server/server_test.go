@@ -137,6 +137,7 @@ func MustStartServerDSN(tb testing.TB, dsn string) *testServer {
 		},
 		SCIM: &scim.Handler{SCIM: sqldb.NewSCIMService(db), Tokens: sqldb.NewSCIMTokenService(db),
 			Settings: sqldb.NewSettingsService(db), Logger: logger},
+		OAuth: sqldb.NewOAuthService(db),
 		Ready: db.Ping,
 	})
 	hs := httptest.NewServer(srv.Handler())
