@@ -26,6 +26,7 @@ type Handler struct {
 	CPD          lethe.CPDService
 	Settings     lethe.SettingsService
 	SCIMTokens   lethe.SCIMTokenService // the tenant's SCIM tokens (the protocol is internal/scim)
+	OAuth        lethe.OAuthService     // the tenant's OAuth clients (the token endpoint is internal/server)
 	Bulk         lethe.BulkService
 	Jobs         lethe.JobService
 	Reports      lethe.ReportService

@@ -106,9 +106,12 @@ func (h *Handler) routes() []Route {
 		{"POST", "/lethe/v1/audits/dormant/{id}/apply", h.json(h.applyDormant)}, // 202 job
 		{"PATCH", "/lethe/v1/settings", h.json(h.updateSettings)},
 		// Lethe's own: the tenant's SCIM tokens (SCIM itself is at /scim/v2).
-		{"POST", "/lethe/v1/scim/tokens", h.json(h.createSCIMToken)}, // 201 {id, name, createdAt, token}: the secret, shown once
-		{"GET", "/lethe/v1/scim/tokens", h.json(h.listSCIMTokens)},   // bare array of {id, name, createdAt, lastUsedAt}
-		{"DELETE", "/lethe/v1/scim/tokens/{id}", h.revokeSCIMToken},  // 204; 404 unknown
+		{"POST", "/lethe/v1/scim/tokens", h.json(h.createSCIMToken)},     // 201 {id, name, createdAt, token}: the secret, shown once
+		{"GET", "/lethe/v1/scim/tokens", h.json(h.listSCIMTokens)},       // bare array of {id, name, createdAt, lastUsedAt}
+		{"DELETE", "/lethe/v1/scim/tokens/{id}", h.revokeSCIMToken},      // 204; 404 unknown
+		{"POST", "/lethe/v1/oauth/clients", h.json(h.createOAuthClient)}, // 201 {clientId, clientSecret, name, scopes, createdAt}
+		{"GET", "/lethe/v1/oauth/clients", h.json(h.listOAuthClients)},   // bare array of {clientId, name, scopes, createdAt, lastUsedAt}
+		{"DELETE", "/lethe/v1/oauth/clients/{id}", h.revokeOAuthClient},  // 204; 404 unknown
 		// Lethe's own: CPD, tags and skill levels administration.
 		{"POST", "/lethe/v1/cpd/categories", h.json(h.createCPDCategory)},      // {categoryId, name}, 201
 		{"POST", "/lethe/v1/cpd/requirements", h.json(h.createCPDRequirement)}, // CPD requirement, 201

@@ -142,3 +142,41 @@ func TestOAuthToken(t *testing.T) {
 		MustError(t, s.bearer(t, tok, "GET", "/rest/v1/users", ""), 401, string(lethe.EUnauthenticated))
 	})
 }
+
+func TestOAuthClientsREST(t *testing.T) {
+	s := MustStartServer(t)
+	res := s.Do(t, s.A, "POST", "/lethe/v1/oauth/clients", `{"name":"hr-sync","scopes":["api/read","api/write"]}`)
+	MustStatus(t, res, http.StatusCreated)
+	m := res.Object(t)
+	MustKeys(t, m, "clientId", "clientSecret", "name", "scopes", "createdAt")
+	id, secret := m["clientId"].(string), m["clientSecret"].(string)
+	tok := s.mustToken(t, s.A.ID, id, secret, "")
+	MustStatus(t, s.bearer(t, tok, "GET", "/rest/v1/users", ""), http.StatusOK)
+	// Credential management needs api/all.
+	MustError(t, s.bearer(t, tok, "GET", "/lethe/v1/oauth/clients", ""), 403, "forbidden")
+	list := s.Do(t, s.A, "GET", "/lethe/v1/oauth/clients", "")
+	MustStatus(t, list, http.StatusOK)
+	MustNotContain(t, list, secret)
+	if arr := mustArray(t, list); len(arr) != 1 {
+		t.Fatalf("list = %s", list.Body)
+	}
+	if arr := mustArray(t, s.Do(t, s.B, "GET", "/lethe/v1/oauth/clients", "")); len(arr) != 0 {
+		t.Fatal("tenant B sees A's client")
+	}
+	for body, f := range map[string]string{
+		`{"name":"x","scopes":[]}`:           "scopes",
+		`{"name":"x","scopes":["api/nope"]}`: "scopes",
+		`{"name":"x","scopes":"api/read"}`:   "scopes",
+		`{"name":"x"}`:                       "scopes",
+		`{"scopes":["api/read"]}`:            "name",
+		`{"name":"` + strings.Repeat("n", 101) + `","scopes":["api/read"]}`: "name",
+	} {
+		MustError(t, s.Do(t, s.A, "POST", "/lethe/v1/oauth/clients", body), 422, "invalid", f)
+	}
+	MustError(t, s.Do(t, s.B, "DELETE", "/lethe/v1/oauth/clients/"+id, ""), 404, "not_found")
+	if res := s.Do(t, s.A, "DELETE", "/lethe/v1/oauth/clients/"+id, ""); res.Status != http.StatusNoContent {
+		t.Fatalf("DELETE = %s", res)
+	}
+	MustError(t, s.bearer(t, tok, "GET", "/rest/v1/users", ""), 401, "unauthenticated")
+	MustError(t, s.Do(t, s.A, "DELETE", "/lethe/v1/oauth/clients/"+id, ""), 404, "not_found")
+}
