@@ -99,7 +99,7 @@ variable is used when the flag is not given. Shell completions: lethe completion
 	root.SetVersionTemplate("lethe {{.Version}}\n")
 	root.Flags().BoolP("version", "v", false, "print the version")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
-	root.AddCommand(newServeCmd(e), newMigrateCmd(e), newTenantCmd(e), newTrailCmd(e), newSeedCmd(e),
+	root.AddCommand(newServeCmd(e), newMigrateCmd(e), newTenantCmd(e), newClientCmd(e), newTrailCmd(e), newSeedCmd(e),
 		newErasureCmd(e), newUsersCmd(e), newJobsCmd(e), newAuditCmd(e), newBenchCmd(e), newVersionCmd(e))
 	addCompletion(root)
 	return root
