@@ -25,6 +25,7 @@ type tenantAUsers struct {
 	// A finished dry-run job and a dormant-audit preview.
 	jobID, auditID string
 	scimTokenID    string // a SCIM token of A's
+	oauthClientID  string // an OAuth client of A's
 }
 
 // seedTenantA gives tenant A a live, a suspended and an erased user, and a
@@ -66,6 +67,8 @@ func seedTenantA(t *testing.T, s *testServer) tenantAUsers {
 	s.runJobs(t)
 	a.auditID = MustID(t, s.MustOK(t, s.A, http.StatusCreated, "POST", "/lethe/v1/audits/dormant", `{"neverLoggedInDays":0}`))
 	a.scimTokenID = s.MustOK(t, s.A, http.StatusCreated, "POST", "/lethe/v1/scim/tokens", `{"name":"a-entra"}`)["id"].(string)
+	a.oauthClientID = s.MustOK(t, s.A, http.StatusCreated, "POST", "/lethe/v1/oauth/clients",
+		`{"name":"a-sync","scopes":["api/read"]}`)["clientId"].(string)
 	return a
 }
 
@@ -90,6 +93,7 @@ func snapshotA(t *testing.T, s *testServer, a tenantAUsers) map[string]string {
 	get("/lethe/v1/erasures/" + a.erasedID)
 	get("/lethe/v1/settings")
 	get("/lethe/v1/scim/tokens")
+	get("/lethe/v1/oauth/clients")
 	for _, p := range []string{"/lethe/v1/jobs", "/lethe/v1/jobs/" + a.jobID, "/lethe/v1/jobs/" + a.jobID + "/results",
 		"/lethe/v1/audits/dormant", "/lethe/v1/audits/dormant/" + a.auditID, "/lethe/v1/jobs/" + a.auditID + "/results"} {
 		get(p)
@@ -134,6 +138,8 @@ func expandPaths(t *testing.T, pattern string, a tenantAUsers) []string {
 				values = []string{a.activityID}
 			case name == "id" && strings.HasPrefix(pattern, "/lethe/v1/scim/tokens/"):
 				values = []string{a.scimTokenID}
+			case name == "id" && strings.HasPrefix(pattern, "/lethe/v1/oauth/clients/"):
+				values = []string{a.oauthClientID}
 			case name == "id" && (strings.HasPrefix(pattern, "/lethe/v1/jobs/") || strings.HasPrefix(pattern, "/lethe/v1/audits/")):
 				values = []string{a.jobID, a.auditID}
 			case name == "id" || name == "userId":
@@ -378,6 +384,18 @@ func TestServer_TenantIsolation(t *testing.T) {
 			MustDiff(t, "B's tokens", []any{}, mustArray(t, s.Do(t, b, method, path, "")))
 		},
 		"DELETE /lethe/v1/scim/tokens/{id}": notFound(s, ""),
+		// OAuth clients: B sees, makes and revokes only its own.
+		"POST /lethe/v1/oauth/clients": func(t *testing.T, b Tenant, method, path string) {
+			id := s.MustOK(t, b, http.StatusCreated, method, path, `{"name":"b-sync","scopes":["api/read"]}`)["clientId"]
+			list := mustArray(t, s.Do(t, b, "GET", path, ""))
+			if len(list) != 1 || list[0].(map[string]any)["clientId"] != id {
+				t.Errorf("B's clients = %v, want only B's new one", list)
+			}
+		},
+		"GET /lethe/v1/oauth/clients": func(t *testing.T, b Tenant, method, path string) {
+			MustDiff(t, "B's clients", []any{}, mustArray(t, s.Do(t, b, method, path, "")))
+		},
+		"DELETE /lethe/v1/oauth/clients/{id}": notFound(s, ""),
 		"PATCH /lethe/v1/settings": func(t *testing.T, b Tenant, method, path string) {
 			s.MustOK(t, b, http.StatusOK, method, path, `{"deletion":{"mode":"restricted","graceDays":3}}`)
 		},
