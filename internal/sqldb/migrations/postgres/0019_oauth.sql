@@ -1,4 +1,4 @@
--- Lethe schema, version 20 (PostgreSQL): OAuth 2.0 client credentials (issue 17).
+-- Lethe schema, version 19 (PostgreSQL): OAuth 2.0 client credentials (issue 17).
 --
 -- A tenant's OAuth clients: only a keyed hash of each secret is kept. The
 -- token endpoint names the tenant, and a token carries tenant and client
