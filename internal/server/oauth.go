@@ -27,8 +27,9 @@ func (s *Server) serveBearer(w http.ResponseWriter, r *http.Request, token strin
 		return
 	}
 	if !lethe.OAuthScopesAllow(t.Scopes, r.Method, r.URL.Path) {
-		rest.WriteError(w, lethe.Errorf(lethe.EForbidden, "This token's scopes (%s) do not allow %s %s; it needs one of: %s.",
-			strings.Join(t.Scopes, " "), r.Method, r.URL.Path, strings.Join(lethe.OAuthScopesNeeded(r.Method, r.URL.Path), ", ")))
+		// The path is not named: it can carry a ref or an email.
+		rest.WriteError(w, lethe.Errorf(lethe.EForbidden, "This token's scopes (%s) do not allow this %s request; it needs one of: %s.",
+			strings.Join(t.Scopes, " "), r.Method, strings.Join(lethe.OAuthScopesNeeded(r.Method, r.URL.Path), ", ")))
 		return
 	}
 	ctx := lethe.WithActor(r.Context(), lethe.Actor{TenantID: t.TenantID, Source: lethe.SourceAPI, Name: "oauth:" + t.ClientID})
@@ -200,6 +201,10 @@ func (e *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case lethe.EInvalid:
 		e.writeError(w, basic, tokenError{http.StatusBadRequest, "invalid_scope", "The scope is unknown or not granted to this client."})
+		return
+	case lethe.EUnavailable:
+		w.Header().Set("Retry-After", "1")
+		e.writeError(w, basic, tokenError{http.StatusServiceUnavailable, "temporarily_unavailable", "The database is unavailable; retry shortly."})
 		return
 	default:
 		e.logger.Error("oauth token", "request_id", r.Header.Get("X-Request-Id"), "error", err.Error())

@@ -122,6 +122,12 @@ func TestOAuthToken(t *testing.T) {
 		read := s.mustToken(t, s.A.ID, id, secret, "api/read")
 		MustStatus(t, s.bearer(t, read, "GET", "/rest/v1/users", ""), http.StatusOK)
 		MustError(t, s.bearer(t, read, "POST", "/rest/v1/users/x/tags", `{}`), 403, "forbidden")
+		// A refusal never echoes the path: it can carry a ref.
+		res := s.bearer(t, read, "DELETE", "/rest/v2/users/ref/canary-ref-4711", "")
+		MustError(t, res, 403, "forbidden")
+		if strings.Contains(string(res.Body), "canary-ref-4711") {
+			t.Errorf("the 403 names the ref: %s", res.Body)
+		}
 		hid, hsecret := s.mustClient(t, s.A, "api/webhooks")
 		hooks := s.mustToken(t, s.A.ID, hid, hsecret, "")
 		MustError(t, s.bearer(t, hooks, "GET", "/rest/v1/users", ""), 403, "forbidden")
