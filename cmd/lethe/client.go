@@ -36,23 +36,11 @@ func (f clientFlags) openClients(ctx context.Context, cmd string) (*sqldb.DB, co
 	if *f.tenant == "" {
 		return nil, nil, nil, usageError{cmd + ": --tenant is required"}
 	}
-	db, tenants, err := f.open(ctx)
+	db, actx, err := f.openInTenant(ctx, cmd, *f.tenant, "client")
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	ts, err := tenants.FindTenants(ctx)
-	if err != nil {
-		db.Close()
-		return nil, nil, nil, err
-	}
-	for _, t := range ts {
-		if string(t.ID) == *f.tenant {
-			actx := lethe.WithActor(ctx, lethe.Actor{TenantID: t.ID, Source: lethe.SourceCLI, Name: "client"})
-			return db, actx, sqldb.NewOAuthService(db), nil
-		}
-	}
-	db.Close()
-	return nil, nil, nil, fmt.Errorf("%s: tenant %q not found", cmd, *f.tenant)
+	return db, actx, sqldb.NewOAuthService(db), nil
 }
 
 func newClientCreateCmd(e env) *cobra.Command {

@@ -25,26 +25,34 @@ func newSCIMTokenCmd(e env) *cobra.Command {
 		newSCIMTokenCreateCmd(e), newSCIMTokenListCmd(e), newSCIMTokenRevokeCmd(e))
 }
 
-// openSCIMTokens opens the database and the token service in the tenant
-// named by the command's first argument, after checking the tenant exists.
-func (f tenantFlags) openSCIMTokens(ctx context.Context, cmd string, tenant string) (*sqldb.DB, context.Context, lethe.SCIMTokenService, error) {
+// openInTenant opens the database with a context acting in tenant as the
+// CLI (the trail's actor is label), after checking the tenant exists.
+func (f tenantFlags) openInTenant(ctx context.Context, cmd, tenant, label string) (*sqldb.DB, context.Context, error) {
 	db, tenants, err := f.open(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	ts, err := tenants.FindTenants(ctx)
 	if err != nil {
 		db.Close()
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	for _, t := range ts {
 		if string(t.ID) == tenant {
-			actx := lethe.WithActor(ctx, lethe.Actor{TenantID: t.ID, Source: lethe.SourceCLI, Name: "scim-token"})
-			return db, actx, sqldb.NewSCIMTokenService(db), nil
+			return db, lethe.WithActor(ctx, lethe.Actor{TenantID: t.ID, Source: lethe.SourceCLI, Name: label}), nil
 		}
 	}
 	db.Close()
-	return nil, nil, nil, fmt.Errorf("%s: tenant %q not found", cmd, tenant)
+	return nil, nil, fmt.Errorf("%s: tenant %q not found", cmd, tenant)
+}
+
+// openSCIMTokens opens the database and the token service in tenant.
+func (f tenantFlags) openSCIMTokens(ctx context.Context, cmd string, tenant string) (*sqldb.DB, context.Context, lethe.SCIMTokenService, error) {
+	db, actx, err := f.openInTenant(ctx, cmd, tenant, "scim-token")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return db, actx, sqldb.NewSCIMTokenService(db), nil
 }
 
 func newSCIMTokenCreateCmd(e env) *cobra.Command {
