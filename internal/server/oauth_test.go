@@ -121,6 +121,9 @@ func TestOAuthToken(t *testing.T) {
 	t.Run("ErrScopes", func(t *testing.T) {
 		read := s.mustToken(t, s.A.ID, id, secret, "api/read")
 		MustStatus(t, s.bearer(t, read, "GET", "/rest/v1/users", ""), http.StatusOK)
+		lower := s.NewRequest(t, Tenant{}, "GET", "/rest/v1/users", "")
+		lower.Header.Set("Authorization", "bearer "+read) // the scheme ignores case
+		MustStatus(t, s.Send(t, lower), http.StatusOK)
 		MustError(t, s.bearer(t, read, "POST", "/rest/v1/users/x/tags", `{}`), 403, "forbidden")
 		// A refusal never echoes the path: it can carry a ref.
 		res := s.bearer(t, read, "DELETE", "/rest/v2/users/ref/canary-ref-4711", "")

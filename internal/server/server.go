@@ -296,7 +296,8 @@ func (p *headerProbe) WriteHeader(code int)        { p.status = code }
 // the tenant's Actor in the request context.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && s.cfg.OAuth != nil {
+		// The scheme is matched ignoring case (RFC 9110 §11.1).
+		if scheme, bearer, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") && s.cfg.OAuth != nil {
 			s.serveBearer(w, r, strings.TrimSpace(bearer), next)
 			return
 		}
