@@ -101,6 +101,7 @@ func (tx *Tx) applyAction(ctx context.Context, action lethe.BulkAction, id lethe
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT lethe_item`); err != nil {
 		return "", "", fmt.Errorf("savepoint: %w", err)
 	}
+	mark := tx.eventMark()
 	outcome, reason, err = tx.act(ctx, action, id, endDate, recheck)
 	undo := dry || err != nil || outcome != lethe.ItemDone
 	if undo {
@@ -111,6 +112,7 @@ func (tx *Tx) applyAction(ctx context.Context, action lethe.BulkAction, id lethe
 		// the trail head was undone too.
 		delete(tx.counted, id)
 		tx.trailHead = nil
+		tx.dropEvents(mark)
 	}
 	if _, rerr := tx.ExecContext(ctx, `RELEASE SAVEPOINT lethe_item`); rerr != nil {
 		return "", "", errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))

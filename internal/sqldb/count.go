@@ -90,6 +90,11 @@ func (tx *Tx) transition(ctx context.Context, u *lethe.User, to lethe.State, rea
 		return err
 	}
 	u.State = to
+	if name, ok := transitionEvents[reason]; ok {
+		if err := tx.emitUser(name, u); err != nil {
+			return err
+		}
+	}
 	return tx.appendTrail(ctx, "user."+reason, string(u.ID), nil)
 }
 

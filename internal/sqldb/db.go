@@ -37,6 +37,12 @@ type DB struct {
 	// each committed write transaction ran, from begin to commit: how long
 	// it held SQLite's write lock.
 	ObserveWrite func(time.Duration)
+	// EventsEmitted, when set (before use), is called after each commit
+	// that wrote webhook deliveries: the delivery engine wakes up.
+	EventsEmitted func()
+	// AllowPrivateWebhooks lets subscriptions name http URLs and private
+	// addresses (serve --webhooks-allow-private).
+	AllowPrivateWebhooks bool
 
 	scrubSoon chan struct{}
 	// checkpointer (SQLite) copies the WAL back after commits, told by
@@ -200,6 +206,10 @@ type Tx struct {
 	// audit and settings); a rollback to a savepoint forgets the head.
 	trailHead      *trailHead
 	tenantSettings *lethe.Settings
+	// events are the events collected by emit, written by flushEvents
+	// before the commit; deliveries counts the deliveries it wrote.
+	events     []pendingEvent
+	deliveries int
 }
 
 // ExecContext executes a statement of the transaction.
@@ -327,6 +337,10 @@ func (db *DB) writeTxOnce(ctx context.Context, actor lethe.Actor, fn func(tx *Tx
 		_ = stx.Rollback()
 		return db.classify(err)
 	}
+	if err := tx.flushEvents(ctx); err != nil {
+		_ = stx.Rollback()
+		return db.classify(err)
+	}
 	if err := stx.Commit(); err != nil {
 		return db.classify(fmt.Errorf("commit: %w", err))
 	}
@@ -341,6 +355,9 @@ func (db *DB) writeTxOnce(ctx context.Context, actor lethe.Actor, fn func(tx *Tx
 	}
 	if tx.erased {
 		db.scheduleScrub()
+	}
+	if tx.deliveries > 0 && db.EventsEmitted != nil {
+		db.EventsEmitted()
 	}
 	return nil
 }

@@ -59,6 +59,7 @@ func (tx *Tx) erase(ctx context.Context, u *lethe.User, mode string, requested t
 	if err := tx.eraseRecords(ctx, id, u.Person.Ref, mode == lethe.ModeAnonymize, e.Erased, e.Kept); err != nil {
 		return nil, err
 	}
+	tx.scrubPendingEvents(id)
 	u.EndDate, u.SSO = nil, false
 	if err := tx.recordCount(ctx, &u.Learner); err != nil {
 		return nil, err
@@ -267,6 +268,10 @@ func (tx *Tx) purge(ctx context.Context, u *lethe.User) error {
 	}
 	delete(tx.counted, u.ID)
 	tx.erased = true
+	tx.scrubPendingEvents(id)
+	if err := tx.emitUser(lethe.UserPurgedEvent, u); err != nil {
+		return err
+	}
 	return tx.appendTrail(ctx, "user.purged", id, nil)
 }
 

@@ -247,6 +247,24 @@ var Registry = []Table{
 	// One data key per learner: deleting it erases all the learner's sealed text.
 	{Name: "learner_keys", Learner: "learner_id", Rows: DeleteRows, Erased: "dataKeys", Columns: concat(
 		cols(NotPersonal, "tenant_id"), cols(Pseudonymize, "learner_id"), cols(Erase, "data_key"), cols(Keep, "created_at"))},
+
+	// Outbound events (event.go). A subscription is the tenant's endpoint.
+	// An event and the stored start of each answer to it are kept under
+	// the learner the event is about (subject), with the resource (names,
+	// email) and the answer cleared; the ids-only body stays and is what
+	// is sent from then on. A purge deletes them with the learner.
+	{Name: "webhook_subscriptions", Columns: cols(NotPersonal, "tenant_id", "id", "url", "types", "secret", "enabled",
+		"disabled_reason", "failing_since", "created_at", "updated_at")},
+	{Name: "event_heads", Columns: cols(NotPersonal, "tenant_id", "seq")},
+	{Name: "events", Learner: "subject", Rows: KeepRows, Erased: "eventPayloads", Columns: concat(
+		cols(NotPersonal, "tenant_id", "seq", "id", "type", "created_at"), cols(Pseudonymize, "subject", "ids"),
+		cols(Erase, "payload"))},
+	{Name: "webhook_deliveries", Learner: "subject", Rows: KeepRows, Columns: concat(
+		cols(NotPersonal, "tenant_id", "id", "subscription_id", "event_seq", "state", "attempts", "next_at",
+			"lease_owner", "delivered_at", "last_status", "last_error", "created_at"), cols(Pseudonymize, "subject"))},
+	{Name: "webhook_attempts", Learner: "subject", Rows: KeepRows, Erased: "deliveryResponses", Columns: concat(
+		cols(NotPersonal, "tenant_id", "delivery_id", "n", "at", "status", "error", "latency_ms"),
+		cols(Pseudonymize, "subject"), cols(Erase, "response"))},
 }
 
 // erasable returns the Erase columns of t that are not references to

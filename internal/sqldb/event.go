@@ -1,0 +1,192 @@
+package sqldb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/lethehq/lethe"
+)
+
+// The outbox. A write transaction collects the events of its changes in
+// memory (emit); flushEvents writes them, with one delivery per
+// subscription that takes each, just before the commit, so a change and its
+// events commit or roll back together. A bulk item rolled back to its
+// savepoint drops the events it collected. An event no subscription takes
+// is not written: it would only keep personal data for no one.
+
+// pendingEvent is an event collected by a transaction, not yet written.
+type pendingEvent struct {
+	name    lethe.EventName
+	subject string
+	payload []byte // the body, without dispatchedAt
+	ids     []byte // the body with ids only
+}
+
+// eventTime is the vendor's timestamp format in payloads.
+const eventTime = "2006-01-02T15:04:05.000Z"
+
+// emit collects an event about subject. resource is the payload's key for
+// the resource ("user", "completion", ...); full is the resource as the
+// vendor shows it, ids the same with ids only (what is sent once subject
+// is erased).
+func (tx *Tx) emit(name lethe.EventName, subject, resource string, full, ids any) error {
+	head := map[string]any{"eventType": name, "tenantId": tx.actor.TenantID, "createdAt": tx.now.Format(eventTime)}
+	body := func(r any) ([]byte, error) {
+		head[resource] = r
+		return json.Marshal(head)
+	}
+	p, err := body(full)
+	if err != nil {
+		return err
+	}
+	i, err := body(ids)
+	if err != nil {
+		return err
+	}
+	tx.events = append(tx.events, pendingEvent{name: name, subject: subject, payload: p, ids: i})
+	return nil
+}
+
+// userJSON is a user in an event: the vendor's user resource.
+type userJSON struct {
+	ID        string  `json:"id"`
+	Reference *string `json:"reference"`
+	FirstName *string `json:"firstName"`
+	LastName  *string `json:"lastName"`
+	Email     *string `json:"email"`
+	Status    string  `json:"status"`
+	Role      string  `json:"role"`
+}
+
+// emitUser collects a user event about u as it now is.
+func (tx *Tx) emitUser(name lethe.EventName, u *lethe.User) error {
+	ids := userJSON{ID: string(u.ID), Status: string(u.State), Role: string(u.Role)}
+	full := ids
+	if p := u.Person; p != nil && name != lethe.UserDeletedEvent && name != lethe.UserAnonymizedEvent && name != lethe.UserPurgedEvent {
+		full.Reference, full.FirstName, full.LastName = &p.Ref, &p.FirstName, &p.LastName
+		if p.Email != "" {
+			full.Email = &p.Email
+		}
+	}
+	return tx.emit(name, string(u.ID), "user", full, ids)
+}
+
+// transitionEvents are the events of the status history's reasons.
+var transitionEvents = map[string]lethe.EventName{
+	lethe.ReasonCreated:          lethe.UserCreatedEvent,
+	lethe.ReasonReactivated:      lethe.UserActivatedEvent,
+	lethe.ReasonSuspended:        lethe.UserDeactivatedEvent,
+	lethe.ReasonErasureScheduled: lethe.UserDeactivatedEvent,
+	lethe.ReasonErased:           lethe.UserDeletedEvent,
+	lethe.ReasonAnonymized:       lethe.UserAnonymizedEvent,
+}
+
+// eventMark is where a bulk item's events start; dropEvents forgets those
+// collected since (the item was rolled back to its savepoint).
+func (tx *Tx) eventMark() int      { return len(tx.events) }
+func (tx *Tx) dropEvents(mark int) { tx.events = tx.events[:mark] }
+
+// scrubPendingEvents keeps only the ids of the events this transaction
+// collected about subject, who is being erased: the outbox rows written
+// before were cleared through the registry (events.payload).
+func (tx *Tx) scrubPendingEvents(subject string) {
+	for i := range tx.events {
+		if tx.events[i].subject == subject {
+			tx.events[i].payload = tx.events[i].ids
+		}
+	}
+}
+
+// subscriptionTypes reads the types column.
+func subscriptionTypes(s string) []lethe.SubscriptionType {
+	var out []lethe.SubscriptionType
+	for _, t := range strings.Split(s, ",") {
+		if t != "" {
+			out = append(out, lethe.SubscriptionType(t))
+		}
+	}
+	return out
+}
+
+// flushEvents writes the collected events that an enabled subscription of
+// the tenant takes, numbered after the tenant's last (event_heads, locked
+// until commit, so numbers follow commit order), and their deliveries.
+func (tx *Tx) flushEvents(ctx context.Context) error {
+	if len(tx.events) == 0 {
+		return nil
+	}
+	events := tx.events
+	tx.events = nil
+	tenant := string(tx.actor.TenantID)
+	subs, err := queryAll(ctx, tx, func(r rowScanner) (lethe.Subscription, error) {
+		var s lethe.Subscription
+		var types string
+		err := r.Scan(&s.ID, &types)
+		s.Types, s.Enabled = subscriptionTypes(types), true
+		return s, err
+	}, `SELECT id, types FROM webhook_subscriptions WHERE tenant_id = $1 AND enabled ORDER BY id`, tenant)
+	if err != nil || len(subs) == 0 {
+		return err
+	}
+	seq, err := tx.eventHead(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	ev := tx.rows(`INSERT INTO events (tenant_id, seq, id, type, subject, created_at, payload, ids) VALUES `, 8)
+	dl := tx.rows(`INSERT INTO webhook_deliveries (tenant_id, id, subscription_id, event_seq, subject, state, attempts,
+		next_at, created_at) VALUES `, 9)
+	dl.after = ev
+	written := seq
+	for _, e := range events {
+		var wanted []string
+		for _, s := range subs {
+			if s.Wants(e.name) {
+				wanted = append(wanted, s.ID)
+			}
+		}
+		if len(wanted) == 0 {
+			continue
+		}
+		written++
+		if err := ev.add(ctx, tenant, written, "evt_"+lethe.NewID(tx.now), string(e.name), e.subject, ms(tx.now),
+			string(e.payload), string(e.ids)); err != nil {
+			return fmt.Errorf("write event: %w", err)
+		}
+		for _, s := range wanted {
+			if err := dl.add(ctx, tenant, "dlv_"+lethe.NewID(tx.now), s, written, e.subject, lethe.DeliveryPending, 0,
+				ms(tx.now), ms(tx.now)); err != nil {
+				return fmt.Errorf("write delivery: %w", err)
+			}
+			tx.deliveries++
+		}
+	}
+	if written == seq {
+		return nil
+	}
+	if err := dl.flush(ctx); err != nil {
+		return fmt.Errorf("write delivery: %w", err)
+	}
+	if err := ev.flush(ctx); err != nil {
+		return fmt.Errorf("write event: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE event_heads SET seq = $2 WHERE tenant_id = $1`, tenant, written); err != nil {
+		return fmt.Errorf("event head: %w", err)
+	}
+	return nil
+}
+
+// eventHead locks the tenant's event head and returns its number.
+func (tx *Tx) eventHead(ctx context.Context, tenant string) (int64, error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO event_heads (tenant_id, seq) VALUES ($1, 0) ON CONFLICT (tenant_id) DO NOTHING`,
+		tenant); err != nil {
+		return 0, fmt.Errorf("event head: %w", err)
+	}
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `SELECT seq FROM event_heads WHERE tenant_id = $1`+tx.db.dialect.lockRow,
+		tenant).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("event head: %w", err)
+	}
+	return seq, nil
+}
