@@ -36,6 +36,9 @@ type Erasure struct {
 	// outside the database (lethe trail verify --anchor). Nil for erasures
 	// written before the trail was anchored.
 	Trail *TrailPoint
+	// Propagation is, per subscription sent the user.deleted (or
+	// user.anonymized) event, whether and when its receiver acknowledged.
+	Propagation []Propagation
 }
 
 // KeptPolicy is the policy under which an erasure keeps records: they stay,

@@ -242,12 +242,12 @@ type DeliveryQuery struct {
 // sent the user.deleted event: to which receiver (host only), whether and
 // when it acknowledged.
 type Propagation struct {
-	SubscriptionID string     `json:"subscriptionId"`
-	Receiver       string     `json:"receiver"`
-	EventID        string     `json:"eventId"`
-	State          string     `json:"state"`
-	Attempts       int        `json:"attempts"`
-	AcknowledgedAt *time.Time `json:"acknowledgedAt"`
+	SubscriptionID string
+	Receiver       string
+	EventID        string
+	State          string
+	Attempts       int
+	AcknowledgedAt *time.Time
 }
 
 // SubscriptionService manages the actor's tenant's subscriptions and

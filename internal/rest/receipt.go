@@ -29,8 +29,22 @@ type receiptJSON struct {
 	Verification   verificationJSON  `json:"verification"`
 	// Trail is where the tenant's trail stood at the erasure: kept
 	// with the receipt, it anchors the trail (lethe trail verify --anchor).
-	Trail    *trailPointJSON `json:"trail,omitempty"`
-	IssuedAt string          `json:"issuedAt"`
+	Trail *trailPointJSON `json:"trail,omitempty"`
+	// Propagation lists, per subscription sent the erasure's event, its
+	// receiver (host only) and whether it acknowledged; Revision is 1 plus
+	// the acknowledgements, so each arrival issues a new signed revision.
+	Propagation []propagationJSON `json:"propagation"`
+	Revision    int               `json:"revision"`
+	IssuedAt    string            `json:"issuedAt"`
+}
+
+type propagationJSON struct {
+	SubscriptionID string  `json:"subscriptionId"`
+	Receiver       string  `json:"receiver"`
+	EventID        string  `json:"eventId"`
+	State          string  `json:"state"`
+	Attempts       int     `json:"attempts"`
+	AcknowledgedAt *string `json:"acknowledgedAt"`
 }
 
 // trailPointJSON is an entry of a tenant's trail: its seq and its
@@ -77,6 +91,16 @@ func (h *Handler) sign(r *http.Request, e *lethe.Erasure) (json.RawMessage, erro
 		KeptPolicies: map[string]string{}, IssuedAt: formatTime(h.now())}
 	for kind := range e.Kept {
 		rc.KeptPolicies[kind] = lethe.KeptPolicy
+	}
+	rc.Propagation, rc.Revision = []propagationJSON{}, 1
+	for _, p := range e.Propagation {
+		pj := propagationJSON{SubscriptionID: p.SubscriptionID, Receiver: p.Receiver, EventID: p.EventID, State: p.State,
+			Attempts: p.Attempts}
+		if p.AcknowledgedAt != nil {
+			pj.AcknowledgedAt = new(formatTime(*p.AcknowledgedAt))
+			rc.Revision++
+		}
+		rc.Propagation = append(rc.Propagation, pj)
 	}
 	if e.Trail != nil {
 		rc.Trail = &trailPointJSON{Seq: e.Trail.Seq, Hash: hex.EncodeToString(e.Trail.Hash)}

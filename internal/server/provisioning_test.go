@@ -156,7 +156,7 @@ func TestProvisioning_Events(t *testing.T) {
 		// that named p-1 and were recorded (evt-1 … evt-5).
 		MustDiff(t, "erased", map[string]any{"person": 1.0, "managerRefs": 0.0, "provisioningEventHashes": 5.0, "memberships": 0.0, "managerRoles": 0.0,
 			"activityText": 0.0, "accountDetails": 0.0, "cpdText": 0.0, "dataKeys": 0.0, "skills": 0.0, "tags": 0.0, "pendingErasures": 0.0,
-			"idempotentAnswers": 0.0}, erasure["erased"])
+			"idempotentAnswers": 0.0, "deliveryResponses": 0.0, "eventPayloads": 0.0}, erasure["erased"])
 	})
 	t.Run("OKReplayAfterErasure", func(t *testing.T) {
 		// Each replay answers its first outcome, brings nobody back, and no

@@ -1177,7 +1177,7 @@ func TestUsers_Delete(t *testing.T) {
 		delete(got, "trail")
 		checks := []any{}
 		for _, name := range []string{"person", "accountDetails", "pendingErasures", "idempotentAnswers", "provisioningEventHashes", "memberships",
-			"managerRoles", "activityText", "tags", "skills", "cpdText", "dataKeys"} {
+			"managerRoles", "activityText", "tags", "skills", "cpdText", "dataKeys", "eventPayloads", "deliveryResponses"} {
 			checks = append(checks, map[string]any{"name": name, "found": 0.0})
 		}
 		kept := map[string]any{"statusHistory": 2.0, "enrolments": 0.0, "completions": 0.0, "activities": 0.0, "cpdEntries": 0.0}
@@ -1191,8 +1191,8 @@ func TestUsers_Delete(t *testing.T) {
 			"requestedAt": erasedAtS, "erasedAt": erasedAtS, "source": "api", "actor": "api-key", "issuedAt": erasedAtS,
 			"erased": map[string]any{"person": 1.0, "managerRefs": 0.0, "provisioningEventHashes": 1.0, "memberships": 0.0, "managerRoles": 0.0,
 				"activityText": 0.0, "accountDetails": 0.0, "cpdText": 0.0, "dataKeys": 0.0, "skills": 0.0, "tags": 0.0, "pendingErasures": 0.0,
-				"idempotentAnswers": 1.0},
-			"kept": kept, "keptPolicies": policies,
+				"idempotentAnswers": 1.0, "deliveryResponses": 0.0, "eventPayloads": 0.0},
+			"kept": kept, "keptPolicies": policies, "propagation": []any{}, "revision": 1.0,
 			"verification": map[string]any{"passed": true, "checkedAt": erasedAtS, "checks": checks},
 		}, got)
 		MustNotContain(t, res, "leaver-7", email, first, last)

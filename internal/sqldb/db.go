@@ -210,6 +210,8 @@ type Tx struct {
 	// before the commit; deliveries counts the deliveries it wrote.
 	events     []pendingEvent
 	deliveries int
+	// subs are the tenant's enabled subscriptions (see subscriptions).
+	subs *[]*lethe.Subscription
 }
 
 // ExecContext executes a statement of the transaction.

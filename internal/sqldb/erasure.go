@@ -78,6 +78,9 @@ func (tx *Tx) erase(ctx context.Context, u *lethe.User, mode string, requested t
 	if e.Trail, err = tx.anchorErasure(ctx, id); err != nil {
 		return nil, err
 	}
+	if e.Propagation, err = tx.plannedPropagation(ctx, id); err != nil {
+		return nil, err
+	}
 	tx.erased = true
 	return e, nil
 }
@@ -408,6 +411,9 @@ func (tx *Tx) findErasure(ctx context.Context, id lethe.LearnerID) (*lethe.Erasu
 	}
 	if err := json.Unmarshal([]byte(kept), &e.Kept); err != nil {
 		return nil, err
+	}
+	if e.Propagation, err = tx.propagation(ctx, string(id)); err != nil {
+		return nil, fmt.Errorf("find propagation: %w", err)
 	}
 	return e, nil
 }

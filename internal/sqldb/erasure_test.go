@@ -172,7 +172,7 @@ func TestUserService_EraseUser_Crash(t *testing.T) {
 	}
 	want := map[string]int{"person": 1, "managerRefs": 1, "memberships": 1, "managerRoles": 1, "tags": 1, "skills": 1,
 		"dataKeys": 1, "activityText": 2, "cpdText": 2, "provisioningEventHashes": 1, "accountDetails": 0, "pendingErasures": 0,
-		"idempotentAnswers": 0}
+		"idempotentAnswers": 0, "deliveryResponses": 0, "eventPayloads": 0}
 	if diff := cmp.Diff(want, e.Erased); diff != "" {
 		t.Errorf("erased (-want +got):\n%s", diff)
 	}

@@ -18,6 +18,7 @@ import (
 
 // pendingEvent is an event collected by a transaction, not yet written.
 type pendingEvent struct {
+	id      string
 	name    lethe.EventName
 	subject string
 	payload []byte // the body, without dispatchedAt
@@ -45,7 +46,7 @@ func (tx *Tx) emit(name lethe.EventName, subject, resource string, full, ids any
 	if err != nil {
 		return err
 	}
-	tx.events = append(tx.events, pendingEvent{name: name, subject: subject, payload: p, ids: i})
+	tx.events = append(tx.events, pendingEvent{id: "evt_" + lethe.NewID(tx.now), name: name, subject: subject, payload: p, ids: i})
 	return nil
 }
 
@@ -120,13 +121,7 @@ func (tx *Tx) flushEvents(ctx context.Context) error {
 	events := tx.events
 	tx.events = nil
 	tenant := string(tx.actor.TenantID)
-	subs, err := queryAll(ctx, tx, func(r rowScanner) (lethe.Subscription, error) {
-		var s lethe.Subscription
-		var types string
-		err := r.Scan(&s.ID, &types)
-		s.Types, s.Enabled = subscriptionTypes(types), true
-		return s, err
-	}, `SELECT id, types FROM webhook_subscriptions WHERE tenant_id = $1 AND enabled ORDER BY id`, tenant)
+	subs, err := tx.subscriptions(ctx)
 	if err != nil || len(subs) == 0 {
 		return err
 	}
@@ -150,7 +145,7 @@ func (tx *Tx) flushEvents(ctx context.Context) error {
 			continue
 		}
 		written++
-		if err := ev.add(ctx, tenant, written, "evt_"+lethe.NewID(tx.now), string(e.name), e.subject, ms(tx.now),
+		if err := ev.add(ctx, tenant, written, e.id, string(e.name), e.subject, ms(tx.now),
 			string(e.payload), string(e.ids)); err != nil {
 			return fmt.Errorf("write event: %w", err)
 		}
@@ -189,4 +184,43 @@ func (tx *Tx) eventHead(ctx context.Context, tenant string) (int64, error) {
 		return 0, fmt.Errorf("event head: %w", err)
 	}
 	return seq, nil
+}
+
+// subscriptions are the tenant's enabled subscriptions, read once per
+// transaction: what flushEvents writes deliveries for is what an erasure's
+// receipt announced in the same transaction.
+func (tx *Tx) subscriptions(ctx context.Context) ([]*lethe.Subscription, error) {
+	if tx.subs != nil {
+		return *tx.subs, nil
+	}
+	subs, err := queryAll(ctx, tx, scanSubscription, `SELECT `+subscriptionColumns+` FROM webhook_subscriptions
+		WHERE tenant_id = $1 AND enabled ORDER BY id`, string(tx.actor.TenantID))
+	if err != nil {
+		return nil, fmt.Errorf("read subscriptions: %w", err)
+	}
+	tx.subs = &subs
+	return subs, nil
+}
+
+// plannedPropagation is the propagation of the erasure of subject this
+// transaction is writing: a pending delivery of its user.deleted (or
+// user.anonymized) event to every subscription that takes it.
+func (tx *Tx) plannedPropagation(ctx context.Context, subject string) ([]lethe.Propagation, error) {
+	subs, err := tx.subscriptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []lethe.Propagation
+	for _, e := range tx.events {
+		if e.subject != subject || (e.name != lethe.UserDeletedEvent && e.name != lethe.UserAnonymizedEvent) {
+			continue
+		}
+		for _, s := range subs {
+			if s.Wants(e.name) {
+				out = append(out, lethe.Propagation{SubscriptionID: s.ID, Receiver: receiverHost(s.URL), EventID: e.id,
+					State: lethe.DeliveryPending})
+			}
+		}
+	}
+	return out, nil
 }
