@@ -321,8 +321,9 @@ type DeliveryResult struct {
 }
 
 // DeliveryStore is what the delivery engine needs of the store: leased
-// claims of due deliveries across tenants, and their results.
+// claims of due deliveries across tenants (none of the subscriptions in
+// skip, which are busy), and their results.
 type DeliveryStore interface {
-	ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration) ([]DueDelivery, error)
+	ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration, skip []string) ([]DueDelivery, error)
 	FinishDeliveries(ctx context.Context, results []DeliveryResult) error
 }

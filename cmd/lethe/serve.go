@@ -21,6 +21,7 @@ import (
 	"github.com/lethehq/lethe/internal/scim"
 	"github.com/lethehq/lethe/internal/server"
 	"github.com/lethehq/lethe/internal/sqldb"
+	"github.com/lethehq/lethe/internal/webhook"
 	"github.com/spf13/cobra"
 )
 
@@ -30,6 +31,10 @@ type serveOptions struct {
 	pool, maxJobItems                int
 	rewrite, jobRetention            time.Duration
 	demo                             bool
+	// Webhooks: private targets allowed, how long events are kept, and
+	// the delivery lease (hidden: the crash tests shorten it).
+	webhooksAllowPrivate         bool
+	eventRetention, webhookLease time.Duration
 }
 
 func newServeCmd(e env) *cobra.Command {
@@ -66,6 +71,14 @@ background work and close the database cleanly. Logs are JSON on standard error.
 	fs.DurationVar(&o.jobRetention, "job-retention", lethe.DefaultJobRetention,
 		"how long a finished job and its per-item results are kept; 0 keeps them")
 	bindEnv(fs, "job-retention", "LETHE_JOB_RETENTION")
+	fs.BoolVar(&o.webhooksAllowPrivate, "webhooks-allow-private", false,
+		"let webhook subscriptions name http:// URLs and private, loopback or link-local addresses (local testing)")
+	bindEnv(fs, "webhooks-allow-private", "LETHE_WEBHOOKS_ALLOW_PRIVATE")
+	fs.DurationVar(&o.eventRetention, "event-retention", 30*24*time.Hour,
+		"how long delivered events and their attempts are kept (user.deleted deliveries stay: receipts show them)")
+	bindEnv(fs, "event-retention", "LETHE_EVENT_RETENTION")
+	fs.DurationVar(&o.webhookLease, "webhooks-lease", 60*time.Second, "how long a process holds a delivery it claimed")
+	_ = fs.MarkHidden("webhooks-lease")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; off by default")
 	bindEnv(fs, "pprof", "LETHE_PPROF")
 	return cmd
@@ -80,6 +93,10 @@ func (o serveOptions) check() error {
 		return usageError{"serve: --max-job-items must be at least 1"}
 	case o.jobRetention < 0:
 		return usageError{"serve: --job-retention must not be negative"}
+	case o.eventRetention < time.Hour:
+		return usageError{"serve: --event-retention must be at least 1h"}
+	case o.webhookLease < 20*time.Second:
+		return usageError{"serve: --webhooks-lease must be at least 20s (an attempt may take 15s)"}
 	}
 	return nil
 }
@@ -103,6 +120,7 @@ func runServe(ctx context.Context, e env, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	db.AllowPrivateWebhooks = o.webhooksAllowPrivate
 	defer func() {
 		if err := db.Close(); err != nil {
 			logger.Error("close database", "error", err.Error())
@@ -140,6 +158,11 @@ func runServe(ctx context.Context, e env, o serveOptions) error {
 	loops.Go(jobs.Resume(s.assignments, time.Minute, logger))
 	loops.Go(jobs.Policy(s.bulk, s.users, s.jobs, time.Minute, logger))
 	loops.Go(jobs.DurableJobs(s.jobs, s.queued, 5*time.Second, logger))
+	engine := webhook.New(s.webhooks, webhook.Options{Owner: processName(), AllowPrivate: o.webhooksAllowPrivate,
+		Lease: o.webhookLease, Logger: logger})
+	db.EventsEmitted = engine.Wake
+	loops.Go(jobs.Deliver(engine))
+	loops.Go(jobs.PruneEvents(s.webhooks, o.eventRetention, time.Hour, logger))
 	return srv.Serve(ctx, ln)
 }
 
@@ -151,12 +174,14 @@ type services struct {
 	assignments *sqldb.AssignmentService
 	jobs        *sqldb.JobService
 	bulk        *sqldb.BulkService
+	webhooks    *sqldb.WebhookService
 	queued      chan struct{} // a request queued a job: the job loop runs at once
 }
 
 func newServices(db *sqldb.DB, o serveOptions) services {
 	s := services{tenants: sqldb.NewTenantService(db), users: sqldb.NewUserService(db), assignments: sqldb.NewAssignmentService(db),
-		jobs: sqldb.NewJobService(db), bulk: sqldb.NewBulkService(db), queued: make(chan struct{}, 1)}
+		jobs: sqldb.NewJobService(db), bulk: sqldb.NewBulkService(db), webhooks: sqldb.NewWebhookService(db),
+		queued: make(chan struct{}, 1)}
 	s.jobs.MaxItems, s.jobs.Retention = o.maxJobItems, o.jobRetention
 	return s
 }
@@ -237,4 +262,10 @@ func readSigningKey(v string) (ed25519.PrivateKey, error) {
 		return ed25519.PrivateKey(raw), nil
 	}
 	return nil, fmt.Errorf("%s holds %d bytes; an Ed25519 seed has %d, a private key %d", path, len(raw), ed25519.SeedSize, ed25519.PrivateKeySize)
+}
+
+// processName names this process in webhook leases: host and pid.
+func processName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }

@@ -101,3 +101,31 @@ func Rewrite(r Rewriter, every time.Duration, logger *slog.Logger) Loop {
 		logger.Info("rewrote personal data", "duration_ms", time.Since(start).Milliseconds())
 	}}
 }
+
+// Delivery is the webhook engine (internal/webhook): it runs until its
+// context ends.
+type Delivery interface {
+	Run(ctx context.Context)
+}
+
+// Deliver runs the webhook engine for as long as the runner runs; if it
+// ever returns early it is started again after a second.
+func Deliver(d Delivery) Loop {
+	return Loop{Every: time.Second, Step: d.Run}
+}
+
+// Events prunes the events older than the retention whose deliveries are
+// done.
+type Events interface {
+	PruneEvents(ctx context.Context, retention time.Duration) (int, error)
+}
+
+// PruneEvents removes, at start and every interval, the events older than
+// retention (and their deliveries and attempts) that nothing waits for.
+func PruneEvents(e Events, retention, every time.Duration, logger *slog.Logger) Loop {
+	return Loop{Every: every, Step: func(ctx context.Context) {
+		counted(ctx, logger, "prune events", "pruned events", "events", func(ctx context.Context) (int, error) {
+			return e.PruneEvents(ctx, retention)
+		})
+	}}
+}

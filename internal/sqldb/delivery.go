@@ -30,7 +30,8 @@ func deliveryActor(t lethe.TenantID) lethe.Actor {
 // leaves them to be taken again when it ends. Of the pending deliveries of
 // one subject to one subscription only the oldest is due, so they go out
 // in order.
-func (s *WebhookService) ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration) ([]lethe.DueDelivery, error) {
+func (s *WebhookService) ClaimDeliveries(ctx context.Context, owner string, limit int, lease time.Duration,
+	skip []string) ([]lethe.DueDelivery, error) {
 	tenants, err := NewTenantService(s.db).FindTenants(ctx)
 	if err != nil {
 		return nil, err
@@ -51,7 +52,7 @@ func (s *WebhookService) ClaimDeliveries(ctx context.Context, owner string, limi
 			continue
 		}
 		err = s.db.rawWriteTx(ctx, deliveryActor(t.ID), func(tx *Tx) error {
-			got, err := tx.leaseDeliveries(ctx, owner, limit-len(out), lease)
+			got, err := tx.leaseDeliveries(ctx, owner, limit-len(out), lease, skip)
 			out = append(out, got...)
 			return err
 		})
@@ -63,22 +64,27 @@ func (s *WebhookService) ClaimDeliveries(ctx context.Context, owner string, limi
 }
 
 // leaseDeliveries leases up to n due deliveries of the actor's tenant.
-func (tx *Tx) leaseDeliveries(ctx context.Context, owner string, n int, lease time.Duration) ([]lethe.DueDelivery, error) {
+func (tx *Tx) leaseDeliveries(ctx context.Context, owner string, n int, lease time.Duration, skip []string) ([]lethe.DueDelivery, error) {
 	tenant := string(tx.actor.TenantID)
+	args := []any{tenant, ms(tx.now), ms(tx.now.Add(lease)), owner, n}
+	busy := ""
+	if len(skip) > 0 {
+		busy = ` AND d.subscription_id NOT IN (` + placeholders(&args, skip) + `)`
+	}
 	ids, err := queryAll(ctx, tx, func(r rowScanner) (string, error) {
 		var id string
 		return id, r.Scan(&id)
 	}, `UPDATE webhook_deliveries SET next_at = $3, lease_owner = $4
 		WHERE tenant_id = $1 AND state = 'pending' AND next_at <= $2 AND id IN (
-			SELECT d.id FROM webhook_deliveries d WHERE d.tenant_id = $1 AND d.state = 'pending' AND d.next_at <= $2
+			SELECT d.id FROM webhook_deliveries d WHERE d.tenant_id = $1 AND d.state = 'pending' AND d.next_at <= $2`+busy+`
 			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.tenant_id = $1 AND p.subscription_id = d.subscription_id
 				AND p.subject = d.subject AND p.state = 'pending' AND p.event_seq < d.event_seq)
 			ORDER BY d.next_at, d.event_seq LIMIT $5)
-		RETURNING id`, tenant, ms(tx.now), ms(tx.now.Add(lease)), owner, n)
+		RETURNING id`, args...)
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	args := []any{tenant}
+	args = []any{tenant}
 	q := `SELECT d.id, d.subscription_id, d.attempts, e.id, COALESCE(e.payload, e.ids), e.created_at, s.url, s.secret
 		FROM webhook_deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.seq = d.event_seq
 		JOIN webhook_subscriptions s ON s.tenant_id = d.tenant_id AND s.id = d.subscription_id
