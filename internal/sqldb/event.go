@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,7 +22,7 @@ type pendingEvent struct {
 	id      string
 	name    lethe.EventName
 	subject string
-	payload []byte // the body, without dispatchedAt
+	payload []byte // the body, without dispatchedAt; nil once its subject is erased
 	ids     []byte // the body with ids only
 }
 
@@ -95,7 +96,7 @@ func (tx *Tx) dropEvents(mark int) { tx.events = tx.events[:mark] }
 func (tx *Tx) scrubPendingEvents(subject string) {
 	for i := range tx.events {
 		if tx.events[i].subject == subject {
-			tx.events[i].payload = tx.events[i].ids
+			tx.events[i].payload = nil
 		}
 	}
 }
@@ -145,8 +146,11 @@ func (tx *Tx) flushEvents(ctx context.Context) error {
 			continue
 		}
 		written++
-		if err := ev.add(ctx, tenant, written, e.id, string(e.name), e.subject, ms(tx.now),
-			string(e.payload), string(e.ids)); err != nil {
+		var payload any // NULL when it holds no more than the ids
+		if e.payload != nil && !bytes.Equal(e.payload, e.ids) {
+			payload = string(e.payload)
+		}
+		if err := ev.add(ctx, tenant, written, e.id, string(e.name), e.subject, ms(tx.now), payload, string(e.ids)); err != nil {
 			return fmt.Errorf("write event: %w", err)
 		}
 		for _, s := range wanted {
