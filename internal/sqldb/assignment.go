@@ -215,6 +215,9 @@ func (s *AssignmentService) CreateAssignmentWithID(ctx context.Context, id strin
 		if err != nil {
 			return fmt.Errorf("insert assignment: %w", err)
 		}
+		if err := tx.emitAssignment(ctx, lethe.AssignmentCreatedEvent, a); err != nil {
+			return err
+		}
 		la = liveAssignment{id: a.ID, completionPeriod: a.CompletionPeriod}
 		after, done, err = tx.enrolBatch(ctx, la, aud.ID, "", s.EnrolBatch)
 		if err != nil || done {
@@ -462,6 +465,9 @@ func (s *AssignmentService) UpdateAssignment(ctx context.Context, id string, f l
 		if err != nil {
 			return fmt.Errorf("update assignment: %w", err)
 		}
+		if err := tx.emitAssignment(ctx, lethe.AssignmentUpdatedEvent, a); err != nil {
+			return err
+		}
 		if a.CompletionPeriod != before.CompletionPeriod {
 			_, err = tx.ExecContext(ctx, `UPDATE enrolments SET due_at = available_at + $3, updated_at = $4
 				WHERE tenant_id = $1 AND assignment_id = $2`, tenant, a.ID, int64(a.CompletionPeriod)*dayMS, ms(tx.now))
@@ -485,7 +491,7 @@ func (tx *Tx) archiveAssignment(ctx context.Context, a *lethe.Assignment) error 
 		return fmt.Errorf("archive assignment: %w", err)
 	}
 	a.DeletedAt, a.UpdatedAt = &tx.now, tx.now
-	return nil
+	return tx.emitAssignment(ctx, lethe.AssignmentDeletedEvent, a)
 }
 
 // DeleteAssignment implements lethe.AssignmentService: a soft delete that

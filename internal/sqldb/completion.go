@@ -145,6 +145,9 @@ func (tx *Tx) createCompletion(ctx context.Context, learner lethe.LearnerID, con
 		// A concurrent request recorded it: answer that one.
 		return nil, false, &racedError{err: lethe.Errorf(lethe.EConflict, "The completion was recorded concurrently; retry.")}
 	}
+	if err := tx.emitCompletion(ctx, c); err != nil {
+		return nil, false, err
+	}
 	if c.HadDueDate, err = tx.completeEnrolments(ctx, c); err != nil {
 		return nil, false, err
 	}
@@ -218,6 +221,9 @@ func (tx *Tx) completeEnrolments(ctx context.Context, c *lethe.Completion) (bool
 			VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM enrolment_history WHERE tenant_id = $1 AND enrolment_id = $2),
 			        $3, $4, $5, $6, $7)`, tenant, e.ID, lethe.EventCompleted, c.ID, string(before), string(after), ms(tx.now)); err != nil {
 			return false, fmt.Errorf("append enrolment event: %w", err)
+		}
+		if err := tx.emitEnrolment(ctx, lethe.EnrolmentCompletedEvent, e.ID, e.AssignmentID, c.LearnerID, c.ID); err != nil {
+			return false, err
 		}
 	}
 	return len(due) > 0, nil

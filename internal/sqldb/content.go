@@ -219,7 +219,7 @@ func (tx *Tx) appendContentEvent(ctx context.Context, id, action string) error {
 	if err != nil {
 		return fmt.Errorf("append content event: %w", err)
 	}
-	return nil
+	return tx.emitIDs(ctx, contentEvents[action], id, "content", map[string]any{"id": id})
 }
 
 func tagsJSON(tags []string) string {

@@ -91,7 +91,7 @@ func (tx *Tx) transition(ctx context.Context, u *lethe.User, to lethe.State, rea
 	}
 	u.State = to
 	if name, ok := transitionEvents[reason]; ok {
-		if err := tx.emitUser(name, u); err != nil {
+		if err := tx.emitUser(ctx, name, u); err != nil {
 			return err
 		}
 	}

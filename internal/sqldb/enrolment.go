@@ -143,6 +143,9 @@ func (tx *Tx) insertEnrolments(ctx context.Context, a liveAssignment, audienceID
 		if err := hist.add(ctx, tenant, id, 1, lethe.EventAssigned, nil, nil, string(status), now); err != nil {
 			return tx.enrolmentsFailed(err)
 		}
+		if err := tx.emitEnrolment(ctx, lethe.EnrolmentCreatedEvent, id, a.id, l, ""); err != nil {
+			return err
+		}
 	}
 	if err := enr.flush(ctx); err != nil {
 		return tx.enrolmentsFailed(err)

@@ -272,7 +272,7 @@ func (tx *Tx) purge(ctx context.Context, u *lethe.User) error {
 	delete(tx.counted, u.ID)
 	tx.erased = true
 	tx.scrubPendingEvents(id)
-	if err := tx.emitUser(lethe.UserPurgedEvent, u); err != nil {
+	if err := tx.emitUser(ctx, lethe.UserPurgedEvent, u); err != nil {
 		return err
 	}
 	return tx.appendTrail(ctx, "user.purged", id, nil)

@@ -5,13 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lethehq/lethe"
 )
 
 // The outbox. A write transaction collects the events of its changes in
-// memory (emit); flushEvents writes them, with one delivery per
+// memory (emit), those a subscription takes; flushEvents writes them, with one delivery per
 // subscription that takes each, just before the commit, so a change and its
 // events commit or roll back together. A bulk item rolled back to its
 // savepoint drops the events it collected. An event no subscription takes
@@ -33,7 +34,14 @@ const eventTime = "2006-01-02T15:04:05.000Z"
 // the resource ("user", "completion", ...); full is the resource as the
 // vendor shows it, ids the same with ids only (what is sent once subject
 // is erased).
-func (tx *Tx) emit(name lethe.EventName, subject, resource string, full, ids any) error {
+func (tx *Tx) emit(ctx context.Context, name lethe.EventName, subject, resource string, full, ids any) error {
+	subs, err := tx.subscriptions(ctx)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(subs, func(s *lethe.Subscription) bool { return s.Wants(name) }) {
+		return nil // no one takes it: not even built
+	}
 	head := map[string]any{"eventType": name, "tenantId": tx.actor.TenantID, "createdAt": tx.now.Format(eventTime)}
 	body := func(r any) ([]byte, error) {
 		head[resource] = r
@@ -63,7 +71,7 @@ type userJSON struct {
 }
 
 // emitUser collects a user event about u as it now is.
-func (tx *Tx) emitUser(name lethe.EventName, u *lethe.User) error {
+func (tx *Tx) emitUser(ctx context.Context, name lethe.EventName, u *lethe.User) error {
 	ids := userJSON{ID: string(u.ID), Status: string(u.State), Role: string(u.Role)}
 	full := ids
 	if p := u.Person; p != nil && name != lethe.UserDeletedEvent && name != lethe.UserAnonymizedEvent && name != lethe.UserPurgedEvent {
@@ -72,7 +80,7 @@ func (tx *Tx) emitUser(name lethe.EventName, u *lethe.User) error {
 			full.Email = &p.Email
 		}
 	}
-	return tx.emit(name, string(u.ID), "user", full, ids)
+	return tx.emit(ctx, name, string(u.ID), "user", full, ids)
 }
 
 // transitionEvents are the events of the status history's reasons.

@@ -2,7 +2,9 @@ package sqldb_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -319,5 +321,27 @@ func TestEvents_Subscriptions(t *testing.T) {
 	}
 	if list, _ := svc.ListSubscriptions(a); len(list) != 0 {
 		t.Fatalf("list after delete = %+v", list)
+	}
+}
+
+func TestEvents_Resources(t *testing.T) {
+	f := newEventsFixture(t, "ev-res", lethe.CompletionSubscription, lethe.ContentSubscription)
+	MustCreateContent(t, f.a, f.db, "c1c1c1c1c1c1c1c1c1c1c1c1")
+	u := MustCreateUser(t, f.a, f.db, "res-1", lethe.UserFields{}) // a user event: not taken
+	if _, _, err := sqldb.NewCompletionService(f.db).CreateCompletion(f.a, u.ID, "c1c1c1c1c1c1c1c1c1c1c1c1", f.c.t.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	due := f.claim(t)
+	var names []string
+	for _, d := range due {
+		var ev struct{ EventType string }
+		if err := json.Unmarshal(d.Payload, &ev); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, ev.EventType)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"content.completed", "content.created"}) {
+		t.Fatalf("events = %v, want content.completed and content.created only", names)
 	}
 }

@@ -379,7 +379,7 @@ func (tx *Tx) applySCIMEdit(ctx context.Context, u *lethe.SCIMUser, e *lethe.SCI
 		return fmt.Errorf("touch user: %w", err)
 	}
 	u.ExternalID, u.UpdatedAt = ext, tx.now
-	if err := tx.emitUser(lethe.UserUpdatedEvent, u.User); err != nil {
+	if err := tx.emitUser(ctx, lethe.UserUpdatedEvent, u.User); err != nil {
 		return err
 	}
 	return tx.appendTrail(ctx, "user.updated", string(u.ID), nil)
@@ -425,7 +425,7 @@ func (tx *Tx) renameUser(ctx context.Context, u *lethe.User, ref string) error {
 		return fmt.Errorf("touch user: %w", err)
 	}
 	u.UpdatedAt = tx.now
-	if err := tx.emitUser(lethe.UserUpdatedEvent, u); err != nil {
+	if err := tx.emitUser(ctx, lethe.UserUpdatedEvent, u); err != nil {
 		return err
 	}
 	return tx.appendTrail(ctx, "user.updated", string(u.ID), nil)

@@ -451,7 +451,7 @@ func (tx *Tx) changeUser(ctx context.Context, u *lethe.User, f lethe.UserFields,
 		if err := tx.appendTrail(ctx, "user.updated", string(u.ID), nil); err != nil {
 			return err
 		}
-		if err := tx.emitUser(lethe.UserUpdatedEvent, u); err != nil {
+		if err := tx.emitUser(ctx, lethe.UserUpdatedEvent, u); err != nil {
 			return err
 		}
 	}
