@@ -56,10 +56,10 @@ type process struct {
 	logs *logBuffer
 }
 
-func mustStartProcess(tb testing.TB, dsn string) *process {
+func mustStartProcess(tb testing.TB, dsn string, args ...string) *process {
 	tb.Helper()
 	p := &process{logs: newLogBuffer()}
-	p.cmd = exec.Command(mustBinary(tb), "serve", "--addr", "127.0.0.1:0", "--db", dsn)
+	p.cmd = exec.Command(mustBinary(tb), append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, args...)...)
 	p.cmd.Stderr = p.logs
 	if err := p.cmd.Start(); err != nil {
 		tb.Fatal(err)

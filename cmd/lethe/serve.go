@@ -34,7 +34,7 @@ type serveOptions struct {
 	// Webhooks: private targets allowed, how long events are kept, and
 	// the delivery lease (hidden: the crash tests shorten it).
 	webhooksAllowPrivate         bool
-	eventRetention, webhookLease time.Duration
+	eventRetention, webhookLease, webhookTimeout time.Duration
 }
 
 func newServeCmd(e env) *cobra.Command {
@@ -78,7 +78,9 @@ background work and close the database cleanly. Logs are JSON on standard error.
 		"how long delivered events and their attempts are kept (user.deleted deliveries stay: receipts show them)")
 	bindEnv(fs, "event-retention", "LETHE_EVENT_RETENTION")
 	fs.DurationVar(&o.webhookLease, "webhooks-lease", 60*time.Second, "how long a process holds a delivery it claimed")
+	fs.DurationVar(&o.webhookTimeout, "webhooks-timeout", 15*time.Second, "how long one delivery attempt may take")
 	_ = fs.MarkHidden("webhooks-lease")
+	_ = fs.MarkHidden("webhooks-timeout")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; off by default")
 	bindEnv(fs, "pprof", "LETHE_PPROF")
 	return cmd
@@ -95,8 +97,8 @@ func (o serveOptions) check() error {
 		return usageError{"serve: --job-retention must not be negative"}
 	case o.eventRetention < time.Hour:
 		return usageError{"serve: --event-retention must be at least 1h"}
-	case o.webhookLease < 20*time.Second:
-		return usageError{"serve: --webhooks-lease must be at least 20s (an attempt may take 15s)"}
+	case o.webhookTimeout < time.Second || o.webhookLease < o.webhookTimeout+3*time.Second:
+		return usageError{"serve: --webhooks-timeout must be at least 1s, and --webhooks-lease 3s longer"}
 	}
 	return nil
 }
@@ -159,7 +161,7 @@ func runServe(ctx context.Context, e env, o serveOptions) error {
 	loops.Go(jobs.Policy(s.bulk, s.users, s.jobs, time.Minute, logger))
 	loops.Go(jobs.DurableJobs(s.jobs, s.queued, 5*time.Second, logger))
 	engine := webhook.New(s.webhooks, webhook.Options{Owner: processName(), AllowPrivate: o.webhooksAllowPrivate,
-		Lease: o.webhookLease, Logger: logger})
+		Lease: o.webhookLease, Timeout: o.webhookTimeout, Logger: logger})
 	db.EventsEmitted = engine.Wake
 	loops.Go(jobs.Deliver(engine))
 	loops.Go(jobs.PruneEvents(s.webhooks, o.eventRetention, time.Hour, logger))
