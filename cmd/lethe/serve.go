@@ -33,7 +33,7 @@ type serveOptions struct {
 	demo                             bool
 	// Webhooks: private targets allowed, how long events are kept, and
 	// the delivery lease (hidden: the crash tests shorten it).
-	webhooksAllowPrivate         bool
+	webhooksAllowPrivate                         bool
 	eventRetention, webhookLease, webhookTimeout time.Duration
 }
 

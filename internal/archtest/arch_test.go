@@ -138,7 +138,7 @@ func importRule(dir, path, module string, mod func(string) string) string {
 			return "the HTTP layers reach the store through the root package's interfaces, never internal/sqldb"
 		}
 	case inDir(dir, "internal/sqldb"):
-		for _, p := range []string{"net/http", "net/rpc", mod("internal/rest"), mod("internal/server"), mod("client"), mod("cmd"), mod("internal/seed"), mod("internal/jobs"), mod("internal/bench")} {
+		for _, p := range []string{"net/http", "net/rpc", mod("internal/rest"), mod("internal/server"), mod("client"), mod("cmd"), mod("internal/seed"), mod("internal/jobs"), mod("internal/bench"), mod("internal/webhook")} {
 			if within(path, p) {
 				return "the store knows no transport and nothing built on it"
 			}
