@@ -66,21 +66,32 @@ func (s *WebhookService) ClaimDeliveries(ctx context.Context, owner string, limi
 // leaseDeliveries leases up to n due deliveries of the actor's tenant.
 func (tx *Tx) leaseDeliveries(ctx context.Context, owner string, n int, lease time.Duration, skip []string) ([]lethe.DueDelivery, error) {
 	tenant := string(tx.actor.TenantID)
-	args := []any{tenant, ms(tx.now), ms(tx.now.Add(lease)), owner, n}
+	args := []any{tenant, ms(tx.now), n}
 	busy := ""
 	if len(skip) > 0 {
 		busy = ` AND d.subscription_id NOT IN (` + placeholders(&args, skip) + `)`
 	}
-	ids, err := queryAll(ctx, tx, func(r rowScanner) (string, error) {
+	scanID := func(r rowScanner) (string, error) {
 		var id string
 		return id, r.Scan(&id)
-	}, `UPDATE webhook_deliveries SET next_at = $3, lease_owner = $4
-		WHERE tenant_id = $1 AND state = 'pending' AND next_at <= $2 AND id IN (
-			SELECT d.id FROM webhook_deliveries d WHERE d.tenant_id = $1 AND d.state = 'pending' AND d.next_at <= $2`+busy+`
-			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.tenant_id = $1 AND p.subscription_id = d.subscription_id
-				AND p.subject = d.subject AND p.state = 'pending' AND p.event_seq < d.event_seq)
-			ORDER BY d.next_at, d.event_seq LIMIT $5)
-		RETURNING id`, args...)
+	}
+	// The oldest pending delivery of each subject to each subscription,
+	// found through its index row by row (a correlated MIN, which the
+	// planner cannot turn into a join that scans the table).
+	ids, err := queryAll(ctx, tx, scanID, `SELECT d.id FROM webhook_deliveries d
+		WHERE d.tenant_id = $1 AND d.state = 'pending' AND d.next_at <= $2`+busy+`
+		AND d.event_seq = (SELECT MIN(p.event_seq) FROM webhook_deliveries p WHERE p.tenant_id = $1
+			AND p.subscription_id = d.subscription_id AND p.subject = d.subject AND p.state = 'pending')
+		ORDER BY d.next_at, d.event_seq LIMIT $3`+tx.db.dialect.skipLocked, args...)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	// Re-checked under the row locks: a row another process leased
+	// meanwhile no longer matches.
+	up := []any{tenant, ms(tx.now), ms(tx.now.Add(lease)), owner}
+	ids, err = queryAll(ctx, tx, scanID, `UPDATE webhook_deliveries SET next_at = $3, lease_owner = $4
+		WHERE tenant_id = $1 AND state = 'pending' AND next_at <= $2 AND id IN (`+placeholders(&up, ids)+`)
+		RETURNING id`, up...)
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
