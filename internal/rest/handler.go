@@ -25,8 +25,9 @@ type Handler struct {
 	Tags         lethe.TagService // tags, learners' tags and skills, skill levels
 	CPD          lethe.CPDService
 	Settings     lethe.SettingsService
-	SCIMTokens   lethe.SCIMTokenService // the tenant's SCIM tokens (the protocol is internal/scim)
-	OAuth        lethe.OAuthService     // the tenant's OAuth clients (the token endpoint is internal/server)
+	SCIMTokens   lethe.SCIMTokenService    // the tenant's SCIM tokens (the protocol is internal/scim)
+	OAuth        lethe.OAuthService        // the tenant's OAuth clients (the token endpoint is internal/server)
+	Webhooks     lethe.SubscriptionService // the tenant's webhook subscriptions and their deliveries
 	Bulk         lethe.BulkService
 	Jobs         lethe.JobService
 	Reports      lethe.ReportService

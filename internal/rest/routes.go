@@ -112,6 +112,16 @@ func (h *Handler) routes() []Route {
 		{"POST", "/lethe/v1/oauth/clients", h.json(h.createOAuthClient)}, // 201 {clientId, clientSecret, name, scopes, createdAt}
 		{"GET", "/lethe/v1/oauth/clients", h.json(h.listOAuthClients)},   // bare array of {clientId, name, scopes, createdAt, lastUsedAt}
 		{"DELETE", "/lethe/v1/oauth/clients/{id}", h.revokeOAuthClient},  // 204; 404 unknown
+		// Lethe's own: outbound webhooks, their deliveries and attempts.
+		{"POST", "/lethe/v1/webhooks/subscriptions", h.json(h.createSubscription)},                        // 201 subscription (never its secret)
+		{"GET", "/lethe/v1/webhooks/subscriptions", h.json(h.listSubscriptions)},                          // bare array of subscriptions
+		{"GET", "/lethe/v1/webhooks/subscriptions/{id}", h.json(h.getSubscription)},                       // subscription
+		{"PATCH", "/lethe/v1/webhooks/subscriptions/{id}", h.json(h.updateSubscription)},                  // subscription
+		{"DELETE", "/lethe/v1/webhooks/subscriptions/{id}", h.deleteSubscription},                         // 204; 404 unknown
+		{"GET", "/lethe/v1/webhooks/subscriptions/{id}/deliveries", h.json(h.listSubscriptionDeliveries)}, // paged envelope of deliveries
+		{"GET", "/lethe/v1/webhooks/events/{eventId}/deliveries", h.json(h.listEventDeliveries)},          // paged envelope of deliveries
+		{"POST", "/lethe/v1/webhooks/events/{eventId}/redeliver", h.json(h.redeliverEvent)},               // 202 {redelivered}
+		{"GET", "/lethe/v1/webhooks/deliveries/{deliveryId}/attempts", h.json(h.listAttempts)},            // bare array of attempts, oldest first
 		// Lethe's own: CPD, tags and skill levels administration.
 		{"POST", "/lethe/v1/cpd/categories", h.json(h.createCPDCategory)},      // {categoryId, name}, 201
 		{"POST", "/lethe/v1/cpd/requirements", h.json(h.createCPDRequirement)}, // CPD requirement, 201

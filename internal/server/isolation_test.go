@@ -26,6 +26,9 @@ type tenantAUsers struct {
 	jobID, auditID string
 	scimTokenID    string // a SCIM token of A's
 	oauthClientID  string // an OAuth client of A's
+	// A webhook subscription (it took the user events of the seed), an
+	// event it was sent, and that event's delivery, attempted once.
+	subscriptionID, eventID, deliveryID string
 }
 
 // seedTenantA gives tenant A a live, a suspended and an erased user, and a
@@ -33,6 +36,7 @@ type tenantAUsers struct {
 func seedTenantA(t *testing.T, s *testServer) tenantAUsers {
 	t.Helper()
 	var a tenantAUsers
+	a.subscriptionID = s.mustSubscribe(t, s.A, `{"url":"https://hooks.example.com/a","types":["user_subscription"],"secret":"a-secret"}`)["id"].(string)
 	a.liveRef = "a/live@example.com" // a ref that needs escaping
 	a.joinedEnvelope = envelope(t, "evt-a-1", "user_joined", map[string]any{
 		"ref": a.liveRef, "email": "alice@example.com", "firstName": "Alice", "lastName": "Anders", "jobTitle": "Dev",
@@ -69,6 +73,16 @@ func seedTenantA(t *testing.T, s *testServer) tenantAUsers {
 	a.scimTokenID = s.MustOK(t, s.A, http.StatusCreated, "POST", "/lethe/v1/scim/tokens", `{"name":"a-entra"}`)["id"].(string)
 	a.oauthClientID = s.MustOK(t, s.A, http.StatusCreated, "POST", "/lethe/v1/oauth/clients",
 		`{"name":"a-sync","scopes":["api/read"]}`)["clientId"].(string)
+	s.mustAttemptAll(t, 500, "a's receiver")
+	got, _ := s.deliveries(t, s.A, "/lethe/v1/webhooks/subscriptions/"+a.subscriptionID+"/deliveries?perPage=1000")
+	for _, d := range got {
+		if d["attempts"] == 1.0 {
+			a.eventID, a.deliveryID = d["eventId"].(string), d["id"].(string)
+		}
+	}
+	if a.deliveryID == "" {
+		t.Fatalf("A's deliveries = %v: none attempted", got)
+	}
 	return a
 }
 
@@ -94,6 +108,11 @@ func snapshotA(t *testing.T, s *testServer, a tenantAUsers) map[string]string {
 	get("/lethe/v1/settings")
 	get("/lethe/v1/scim/tokens")
 	get("/lethe/v1/oauth/clients")
+	for _, p := range []string{"/lethe/v1/webhooks/subscriptions", "/lethe/v1/webhooks/subscriptions/" + a.subscriptionID,
+		"/lethe/v1/webhooks/subscriptions/" + a.subscriptionID + "/deliveries?perPage=1000",
+		"/lethe/v1/webhooks/events/" + a.eventID + "/deliveries", "/lethe/v1/webhooks/deliveries/" + a.deliveryID + "/attempts"} {
+		get(p)
+	}
 	for _, p := range []string{"/lethe/v1/jobs", "/lethe/v1/jobs/" + a.jobID, "/lethe/v1/jobs/" + a.jobID + "/results",
 		"/lethe/v1/audits/dormant", "/lethe/v1/audits/dormant/" + a.auditID, "/lethe/v1/jobs/" + a.auditID + "/results"} {
 		get(p)
@@ -140,6 +159,12 @@ func expandPaths(t *testing.T, pattern string, a tenantAUsers) []string {
 				values = []string{a.scimTokenID}
 			case name == "id" && strings.HasPrefix(pattern, "/lethe/v1/oauth/clients/"):
 				values = []string{a.oauthClientID}
+			case name == "id" && strings.HasPrefix(pattern, "/lethe/v1/webhooks/subscriptions/"):
+				values = []string{a.subscriptionID}
+			case name == "eventId":
+				values = []string{a.eventID}
+			case name == "deliveryId":
+				values = []string{a.deliveryID}
 			case name == "id" && (strings.HasPrefix(pattern, "/lethe/v1/jobs/") || strings.HasPrefix(pattern, "/lethe/v1/audits/")):
 				values = []string{a.jobID, a.auditID}
 			case name == "id" || name == "userId":
@@ -396,6 +421,51 @@ func TestServer_TenantIsolation(t *testing.T) {
 			MustDiff(t, "B's clients", []any{}, mustArray(t, s.Do(t, b, method, path, "")))
 		},
 		"DELETE /lethe/v1/oauth/clients/{id}": notFound(s, ""),
+		// Webhooks: B sees, makes and changes only its own subscriptions,
+		// and sees none of A's deliveries, events or attempts.
+		"POST /lethe/v1/webhooks/subscriptions": func(t *testing.T, b Tenant, method, path string) {
+			id := s.mustSubscribe(t, b, `{"url":"https://hooks.example.com/a","types":["user_subscription"]}`)["id"]
+			list := mustArray(t, s.Do(t, b, "GET", path, ""))
+			if len(list) != 1 || list[0].(map[string]any)["id"] != id || id == a.subscriptionID {
+				t.Errorf("B's subscriptions = %v, want only B's new one", list)
+			}
+			// B's own events go to B's subscription only.
+			s.MustCreateUser(t, b, "b-hooked", nil)
+			got, _ := s.deliveries(t, b, path+"/"+id.(string)+"/deliveries")
+			if len(got) != 1 || got[0]["eventId"] == a.eventID {
+				t.Errorf("B's deliveries = %v", got)
+			}
+			MustError(t, s.Do(t, b, "POST", "/lethe/v1/webhooks/events/"+got[0]["eventId"].(string)+"/redeliver?subscriptionId="+
+				a.subscriptionID, ""), http.StatusNotFound, "not_found", "subscriptionId")
+		},
+		"GET /lethe/v1/webhooks/subscriptions": func(t *testing.T, b Tenant, method, path string) {
+			MustDiff(t, "B's subscriptions", []any{}, mustArray(t, s.Do(t, b, method, path, "")))
+		},
+		"GET /lethe/v1/webhooks/subscriptions/{id}": notFound(s, ""),
+		"PATCH /lethe/v1/webhooks/subscriptions/{id}": func(t *testing.T, b Tenant, method, path string) {
+			for _, body := range []string{`{"enabled":false}`, `{"url":"https://evil.example.com/","secret":""}`, `{"types":["content_subscription"]}`} {
+				MustError(t, s.Do(t, b, method, path, body), http.StatusNotFound, "not_found")
+			}
+		},
+		"DELETE /lethe/v1/webhooks/subscriptions/{id}": notFound(s, ""),
+		"GET /lethe/v1/webhooks/subscriptions/{id}/deliveries": func(t *testing.T, b Tenant, method, path string) {
+			for _, q := range []string{"", "?state=pending", "?state=failed&perPage=1000"} {
+				MustError(t, s.Do(t, b, method, path+q, ""), http.StatusNotFound, "not_found")
+			}
+		},
+		"GET /lethe/v1/webhooks/events/{eventId}/deliveries": func(t *testing.T, b Tenant, method, path string) {
+			for _, q := range []string{"", "?state=pending", "?state=delivered"} {
+				MustError(t, s.Do(t, b, method, path+q, ""), http.StatusNotFound, "not_found")
+			}
+		},
+		"POST /lethe/v1/webhooks/events/{eventId}/redeliver": func(t *testing.T, b Tenant, method, path string) {
+			MustError(t, s.Do(t, b, method, path, ""), http.StatusNotFound, "not_found")
+			MustError(t, s.Do(t, b, method, path+"?subscriptionId="+a.subscriptionID, ""), http.StatusNotFound, "not_found", "subscriptionId")
+			// Not even through a subscription of B's own.
+			own := s.mustSubscribe(t, b, `{"url":"https://hooks.example.com/b","types":["user_subscription"]}`)["id"].(string)
+			MustError(t, s.Do(t, b, method, path+"?subscriptionId="+own, ""), http.StatusNotFound, "not_found")
+		},
+		"GET /lethe/v1/webhooks/deliveries/{deliveryId}/attempts": notFound(s, ""),
 		"PATCH /lethe/v1/settings": func(t *testing.T, b Tenant, method, path string) {
 			s.MustOK(t, b, http.StatusOK, method, path, `{"deletion":{"mode":"restricted","graceDays":3}}`)
 		},

@@ -130,7 +130,7 @@ func MustStartServerDSN(tb testing.TB, dsn string) *testServer {
 			Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
 			Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
 			Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(), Reports: sqldb.NewReportService(db),
-			SCIMTokens: sqldb.NewSCIMTokenService(db), OAuth: sqldb.NewOAuthService(db),
+			SCIMTokens: sqldb.NewSCIMTokenService(db), OAuth: sqldb.NewOAuthService(db), Webhooks: sqldb.NewWebhookService(db),
 			Bulk: sqldb.NewBulkService(db), Jobs: sqldb.NewJobService(db),
 			Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 			Now: func() time.Time { return db.Now() },

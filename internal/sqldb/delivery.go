@@ -346,6 +346,9 @@ func scanDelivery(r rowScanner) (*lethe.Delivery, error) {
 // FindDeliveries implements lethe.SubscriptionService: newest first, and
 // the total that match.
 func (s *WebhookService) FindDeliveries(ctx context.Context, q lethe.DeliveryQuery) (out []*lethe.Delivery, total int, err error) {
+	if (q.SubscriptionID != "" && !validKey(q.SubscriptionID)) || (q.EventID != "" && !validKey(q.EventID)) {
+		return []*lethe.Delivery{}, 0, nil // names nothing (and PostgreSQL refuses such text)
+	}
 	err = s.db.readTx(ctx, func(tx *Tx) error {
 		args := []any{string(tx.actor.TenantID)}
 		where := ``
@@ -378,6 +381,9 @@ func (s *WebhookService) FindDeliveries(ctx context.Context, q lethe.DeliveryQue
 
 // FindAttempts implements lethe.SubscriptionService: oldest first.
 func (s *WebhookService) FindAttempts(ctx context.Context, deliveryID string) (out []*lethe.DeliveryAttempt, err error) {
+	if !validKey(deliveryID) {
+		return nil, lethe.Errorf(lethe.ENotFound, "Delivery not found.")
+	}
 	err = s.db.readTx(ctx, func(tx *Tx) error {
 		tenant := string(tx.actor.TenantID)
 		var n int
