@@ -158,18 +158,14 @@ func webhookError(name string, err error) error {
 		return fmt.Errorf("%s: %s", name, lethe.ErrorMessage(err))
 	}
 	msg := name + ": " + le.Message
-	var fields []string
-	for _, d := range le.Details {
-		fields = append(fields, d.Field+": "+d.Problem)
-	}
-	if len(fields) > 1 {
-		msg += " (" + strings.Join(fields, "; ") + ")"
+	for _, d := range le.Details[min(1, len(le.Details)):] {
+		msg += fmt.Sprintf(" Also %s is %s.", d.Field, d.Problem)
 	}
 	if slices.ContainsFunc(le.Details, func(d lethe.FieldError) bool { return d.Field == "types" }) {
-		msg += " Types: " + typeNames() + "."
+		msg += " The types are " + typeNames() + "."
 	}
 	if slices.ContainsFunc(le.Details, func(d lethe.FieldError) bool { return d.Problem == "not_https" || d.Problem == "private" }) {
-		msg += " (--allow-private accepts it, for tests and closed networks.)"
+		msg += " --allow-private accepts http:// URLs and private addresses."
 	}
 	return usageError{msg}
 }
