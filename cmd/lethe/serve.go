@@ -196,7 +196,7 @@ func (s services) rest(db *sqldb.DB, o serveOptions, logger *slog.Logger) *rest.
 		Enrolments: sqldb.NewEnrolmentService(db), Completions: sqldb.NewCompletionService(db),
 		Tags: sqldb.NewTagService(db), CPD: sqldb.NewCPDService(db),
 		Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(), Reports: sqldb.NewReportService(db),
-		SCIMTokens: sqldb.NewSCIMTokenService(db), OAuth: sqldb.NewOAuthService(db), Webhooks: sqldb.NewWebhookService(db),
+		SCIMTokens: sqldb.NewSCIMTokenService(db), OAuth: sqldb.NewOAuthService(db), Webhooks: s.webhooks,
 		Bulk: s.bulk, Jobs: s.jobs, JobsQueued: s.queued, MaxJobItems: o.maxJobItems,
 		Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 		Now: func() time.Time { return db.Now() },

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lethehq/lethe"
@@ -57,10 +58,11 @@ func (db *DB) openSecret(tenant, id string, sealed []byte) ([]byte, error) {
 	return aead.Open(nil, sealed[:n], sealed[n:], sealAAD(tenant, "webhook_subscriptions", id))
 }
 
+// joinTypes is the types column: each type once, in the order given.
 func joinTypes(ts []lethe.SubscriptionType) string {
 	out := make([]string, 0, len(ts))
 	for _, t := range ts {
-		if !strings.Contains(strings.Join(out, ","), string(t)) {
+		if !slices.Contains(out, string(t)) {
 			out = append(out, string(t))
 		}
 	}
