@@ -28,6 +28,15 @@
 // new, unlinked user with a new id. GetUser still answers for the old id,
 // with Deleted set and every personal field empty.
 //
+// # Webhooks
+//
+// Verify and VerifyRequest check a delivery of Lethe's webhooks before a
+// receiver trusts it: the Standard Webhooks signature (webhook-id,
+// webhook-timestamp, webhook-signature), the vendor's x-hmac-signature when
+// present, and a timestamp within WebhookTolerance of now. They take the
+// subscription's secret as it was set or in the whsec_ form that the
+// Standard Webhooks libraries take.
+//
 // # Errors
 //
 // A response with a non-2xx status becomes an *Error carrying the HTTP status,
