@@ -18,7 +18,7 @@ type benchOptions struct {
 	concurrency, jobUsers  int
 	scimUsers              int
 	duration               time.Duration
-	asJSON, pprof          bool
+	asJSON, pprof, webhook bool
 }
 
 func newBenchCmd(e env) *cobra.Command {
@@ -44,6 +44,8 @@ scenarios that erase users run only when named.`,
 	fs.IntVar(&o.scimUsers, "scim-users", bench.DefaultSCIMUsers, "scim-sync: provision at most this many users (it also ends after --duration)")
 	fs.StringVar(&o.assignment, "assignment", "", "enrolments: the assignment to read (default: the one with the most enrolments)")
 	fs.BoolVar(&o.asJSON, "json", false, "print the report as JSON")
+	fs.BoolVar(&o.webhook, "webhook", false,
+		"subscribe a local receiver to every event type, and wait for the deliveries after each scenario (a --server must run with --webhooks-allow-private)")
 	fs.BoolVar(&o.pprof, "pprof", false, "with --db: start the server with --pprof 127.0.0.1:0")
 	return cmd
 }
@@ -74,7 +76,7 @@ func runBench(ctx context.Context, e env, o benchOptions, serverGiven bool, pos 
 		return usageError{err.Error()}
 	}
 	cfg := bench.Config{Server: *o.server, Tenant: *o.tenant, Key: *o.key, DB: o.dsn, Pprof: o.pprof, Scenarios: selected,
-		Concurrency: o.concurrency, Duration: o.duration, JobUsers: o.jobUsers, SCIMUsers: o.scimUsers, Assignment: o.assignment, Log: e.stderr}
+		Concurrency: o.concurrency, Duration: o.duration, JobUsers: o.jobUsers, SCIMUsers: o.scimUsers, Assignment: o.assignment, Webhook: o.webhook, Log: e.stderr}
 	if o.dsn != "" {
 		// The server is this same executable, run as `lethe serve`.
 		if cfg.Executable, err = os.Executable(); err != nil {

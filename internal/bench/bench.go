@@ -72,7 +72,8 @@ type runner struct {
 	server, tenant, key string
 	http                *http.Client
 
-	pop *userSample // discovered on first use
+	pop   *userSample // discovered on first use
+	hooks *benchHooks // with --webhook
 	scimState
 }
 
@@ -89,7 +90,11 @@ type Config struct {
 	JobUsers       int    // erasure-job: at most this many live users
 	SCIMUsers      int    // scim-sync: at most this many users (0: 100,000)
 	Assignment     string // enrolments: the assignment to read; default the one with the most enrolments
-	Log            io.Writer
+	// Webhook subscribes a local receiver to every event type first, and
+	// waits for the outbox to drain after each scenario. A server bench
+	// starts then runs with --webhooks-allow-private; a --server must.
+	Webhook bool
+	Log     io.Writer
 }
 
 // Run runs the selected scenarios in their order and returns the report.
@@ -106,7 +111,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	var srv *server
 	if cfg.DB != "" {
 		var err error
-		if srv, err = startServer(ctx, cfg.Log, cfg.Executable, cfg.DB, cfg.Pprof); err != nil {
+		if srv, err = startServer(ctx, cfg.Log, cfg.Executable, cfg.DB, cfg.Pprof, cfg.Webhook); err != nil {
 			return nil, err
 		}
 		defer srv.stop() // on an early return; the normal path stops it below
@@ -133,7 +138,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if _, err := b.c.SearchUsers(ctx, client.SearchParams{PerPage: 1}); err != nil {
 		return nil, fmt.Errorf("bench: the first call failed: %s", fmtError(toError(err)))
 	}
-	err := b.runAll(ctx, cfg.Scenarios, srv, report)
+	hooks, err := b.startWebhook(ctx, cfg.Webhook)
+	if err != nil {
+		return nil, err
+	}
+	b.hooks = hooks
+	err = b.runAll(ctx, cfg.Scenarios, srv, report)
+	if hooks != nil {
+		hooks.rc.close()
+	}
 	b.closeSCIM()
 	if err != nil {
 		return nil, err
@@ -163,7 +176,14 @@ func (b *runner) runAll(ctx context.Context, selected []string, srv *server, rep
 		if srv != nil && !srv.resetPeak() {
 			perScenario = false
 		}
+		var before int64
+		if b.hooks != nil {
+			before = b.hooks.rc.delivered.Load()
+		}
 		res := s.run(b, ctx)
+		if b.hooks != nil {
+			b.drain(ctx, b.hooks.rc, b.hooks.sub, before, &res)
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

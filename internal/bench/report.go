@@ -69,6 +69,10 @@ type Result struct {
 	// ServerPeakRSSBytes is the server's peak resident memory (VmHWM) while
 	// the scenario ran; null when bench did not start the server.
 	ServerPeakRSSBytes *int64 `json:"serverPeakRssBytes"`
+	// With --webhook: the events the receiver got for the scenario, and
+	// how long after its end the outbox took to drain.
+	EventsDelivered      *int64   `json:"eventsDelivered,omitempty"`
+	EventsDrainedSeconds *float64 `json:"eventsDrainedSeconds,omitempty"`
 }
 
 // Report is the whole output.
@@ -144,6 +148,10 @@ func (r *Report) WriteTable(w io.Writer) {
 				verdict = "blocked more than 100 ms"
 			}
 			notes = append(notes, fmt.Sprintf("%s: reads beside the job: p99 %s, max %s (%s)", s.Name, fmtMs(s.Reads.LatencyMs.P99), fmtMs(s.Reads.LatencyMs.Max), verdict))
+		}
+		if s.EventsDelivered != nil && s.EventsDrainedSeconds != nil {
+			notes = append(notes, fmt.Sprintf("%s: %s events delivered; the outbox drained %s after the scenario", s.Name,
+				fmtCount(*s.EventsDelivered), fmtSeconds(*s.EventsDrainedSeconds)))
 		}
 		if s.FirstError != nil {
 			notes = append(notes, fmt.Sprintf("%s: first error: %s", s.Name, fmtError(s.FirstError)))

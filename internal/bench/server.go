@@ -37,8 +37,11 @@ type server struct {
 // startServer runs `exe serve --db dsn --addr 127.0.0.1:0` (exe is the
 // lethe executable) and waits for its "listening" log record; on failure it
 // writes the server's last log lines to log.
-func startServer(ctx context.Context, log io.Writer, exe, dsn string, pprof bool) (*server, error) {
+func startServer(ctx context.Context, log io.Writer, exe, dsn string, pprof, webhooks bool) (*server, error) {
 	args := []string{"serve", "--db", dsn, "--addr", "127.0.0.1:0"}
+	if webhooks {
+		args = append(args, "--webhooks-allow-private")
+	}
 	if pprof {
 		args = append(args, "--pprof", "127.0.0.1:0")
 	}
