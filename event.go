@@ -140,8 +140,13 @@ func ValidateSubscription(rawURL string, types []SubscriptionType, secret string
 			break
 		}
 	}
-	if len(secret) > MaxWebhookSecretLength {
+	switch {
+	case len(secret) > MaxWebhookSecretLength:
 		details = append(details, FieldError{Field: "secret", Problem: "too_long"})
+	case strings.HasPrefix(secret, "whsec_"):
+		// Verifiers read such a secret as base64 of the key, Lethe signs
+		// with its bytes: no one could verify. Give the raw secret.
+		details = append(details, FieldError{Field: "secret", Problem: "invalid"})
 	}
 	if len(details) == 0 {
 		return nil

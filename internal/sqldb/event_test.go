@@ -320,6 +320,10 @@ func TestEvents_Subscriptions(t *testing.T) {
 		strings.Repeat("s", lethe.MaxWebhookSecretLength+1), true); field(err) != "secret" {
 		t.Errorf("long secret: %v", err)
 	}
+	if _, err := svc.CreateSubscription(a, "https://hooks.example.com/x", []lethe.SubscriptionType{lethe.UserSubscription},
+		"whsec_c2VjcmV0", true); field(err) != "secret" {
+		t.Errorf("a whsec_ secret: %v", err)
+	}
 	s, err := svc.CreateSubscription(a, " https://hooks.example.com/x ", []lethe.SubscriptionType{lethe.CompletionSubscription,
 		lethe.UserSubscription, lethe.UserSubscription}, "k", true)
 	if err != nil || s.URL != "https://hooks.example.com/x" || len(s.Types) != 2 || !s.HasSecret {
