@@ -33,7 +33,7 @@ type serveOptions struct {
 	demo                             bool
 	// Webhooks: private targets allowed, how long events are kept, and
 	// the delivery lease (hidden: the crash tests shorten it).
-	webhooksAllowPrivate                         bool
+	webhooksAllowPrivate, webhooksDeliver        bool
 	eventRetention, webhookLease, webhookTimeout time.Duration
 }
 
@@ -74,6 +74,9 @@ background work and close the database cleanly. Logs are JSON on standard error.
 	fs.BoolVar(&o.webhooksAllowPrivate, "webhooks-allow-private", false,
 		"let webhook subscriptions name http:// URLs and private, loopback or link-local addresses (local testing)")
 	bindEnv(fs, "webhooks-allow-private", "LETHE_WEBHOOKS_ALLOW_PRIVATE")
+	fs.BoolVar(&o.webhooksDeliver, "webhooks-deliver", true,
+		"deliver webhook events from this process; with false it only writes them, for other processes to deliver")
+	bindEnv(fs, "webhooks-deliver", "LETHE_WEBHOOKS_DELIVER")
 	fs.DurationVar(&o.eventRetention, "event-retention", 30*24*time.Hour,
 		"how long delivered events and their attempts are kept (user.deleted deliveries stay: receipts show them)")
 	bindEnv(fs, "event-retention", "LETHE_EVENT_RETENTION")
@@ -162,8 +165,10 @@ func runServe(ctx context.Context, e env, o serveOptions) error {
 	loops.Go(jobs.DurableJobs(s.jobs, s.queued, 5*time.Second, logger))
 	engine := webhook.New(s.webhooks, webhook.Options{Owner: processName(), AllowPrivate: o.webhooksAllowPrivate,
 		Lease: o.webhookLease, Timeout: o.webhookTimeout, Logger: logger})
-	db.EventsEmitted = engine.Wake
-	loops.Go(jobs.Deliver(engine))
+	if o.webhooksDeliver {
+		db.EventsEmitted = engine.Wake
+		loops.Go(jobs.Deliver(engine))
+	}
 	loops.Go(jobs.PruneEvents(s.webhooks, o.eventRetention, time.Hour, logger))
 	return srv.Serve(ctx, ln)
 }

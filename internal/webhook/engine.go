@@ -19,6 +19,7 @@ type Options struct {
 	PerSubscription int           // posts in flight to one subscription; 32
 	Lease           time.Duration // how long a claim holds a delivery; 60s
 	Poll            time.Duration // how often to look for due deliveries without a wake-up; 1s
+	Gather          time.Duration // the least time between claims that were not full; 100ms
 	Logger          *slog.Logger
 	Now             func() time.Time
 }
@@ -38,6 +39,9 @@ func (o *Options) defaults() {
 	}
 	if o.Poll <= 0 {
 		o.Poll = time.Second
+	}
+	if o.Gather <= 0 {
+		o.Gather = 100 * time.Millisecond
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -102,14 +106,22 @@ func (e *Engine) Run(ctx context.Context) {
 	t := time.NewTicker(e.opts.Poll)
 	defer t.Stop()
 	for ctx.Err() == nil {
-		if n := e.claim(ctx, &wg); n > 0 {
-			continue // there may be more due
+		start := time.Now()
+		if n, room := e.claim(ctx, &wg); n > 0 && n == room {
+			continue // a full claim: more may be due at once
 		}
 		select {
 		case <-ctx.Done():
 		case <-e.wake:
 		case <-e.free:
 		case <-t.C:
+		}
+		// A trickle of commits is gathered into fewer claims, so that
+		// delivery takes the write lock (SQLite) a few times a second,
+		// not once per request.
+		select {
+		case <-ctx.Done():
+		case <-time.After(e.opts.Gather - time.Since(start)):
 		}
 	}
 	wg.Wait()
@@ -118,8 +130,8 @@ func (e *Engine) Run(ctx context.Context) {
 }
 
 // claim leases as many due deliveries as there is room for, and starts
-// their posts; it returns how many it claimed.
-func (e *Engine) claim(ctx context.Context, wg *sync.WaitGroup) int {
+// their posts; it returns how many it claimed, and the room it had.
+func (e *Engine) claim(ctx context.Context, wg *sync.WaitGroup) (int, int) {
 	e.mu.Lock()
 	room := 2*e.opts.Workers - e.heldTotal()
 	var busy []string
@@ -130,7 +142,7 @@ func (e *Engine) claim(ctx context.Context, wg *sync.WaitGroup) int {
 	}
 	e.mu.Unlock()
 	if room <= 0 {
-		return 0
+		return 0, 0
 	}
 	due, err := e.store.ClaimDeliveries(ctx, e.opts.Owner, room, e.opts.Lease, busy)
 	if err != nil && ctx.Err() == nil {
@@ -144,7 +156,7 @@ func (e *Engine) claim(ctx context.Context, wg *sync.WaitGroup) int {
 	}
 	e.startPosts(ctx, wg)
 	e.mu.Unlock()
-	return len(due)
+	return len(due), room
 }
 
 func (e *Engine) heldTotal() int {
@@ -211,7 +223,7 @@ func (e *Engine) post(ctx context.Context, wg *sync.WaitGroup, d lethe.DueDelive
 // how long the first result of a batch waits for others.
 const (
 	finishBatch = 500
-	finishWait  = 20 * time.Millisecond
+	finishWait  = 100 * time.Millisecond
 )
 
 // finishLoop writes results in batches until results is closed. A batch
