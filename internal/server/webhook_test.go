@@ -51,7 +51,7 @@ func (s *testServer) mustAttemptAll(tb testing.TB, status int, response string) 
 	tb.Helper()
 	ctx := context.Background()
 	w := sqldb.NewWebhookService(s.db)
-	due, err := w.ClaimDeliveries(ctx, "test", 100, time.Minute)
+	due, err := w.ClaimDeliveries(ctx, "test", 100, time.Minute, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -38,7 +38,7 @@ type DB struct {
 	// it held SQLite's write lock.
 	ObserveWrite func(time.Duration)
 	// EventsEmitted, when set (before use), is called after each commit
-	// that wrote webhook deliveries: the delivery engine wakes up.
+	// that wrote events or queued deliveries: the delivery engine wakes up.
 	EventsEmitted func()
 	// AllowPrivateWebhooks lets subscriptions name http URLs and private
 	// addresses (serve --webhooks-allow-private).
@@ -207,9 +207,9 @@ type Tx struct {
 	trailHead      *trailHead
 	tenantSettings *lethe.Settings
 	// events are the events collected by emit, written by flushEvents
-	// before the commit; deliveries counts the deliveries it wrote.
-	events     []pendingEvent
-	deliveries int
+	// before the commit; emitted counts the events it wrote.
+	events  []pendingEvent
+	emitted int
 	// subs are the tenant's enabled subscriptions (see subscriptions).
 	subs *[]*lethe.Subscription
 }
@@ -358,7 +358,7 @@ func (db *DB) writeTxOnce(ctx context.Context, actor lethe.Actor, fn func(tx *Tx
 	if tx.erased {
 		db.scheduleScrub()
 	}
-	if tx.deliveries > 0 && db.EventsEmitted != nil {
+	if tx.emitted > 0 && db.EventsEmitted != nil {
 		db.EventsEmitted()
 	}
 	return nil

@@ -48,10 +48,19 @@ func (s *WebhookService) ClaimDeliveries(ctx context.Context, owner string, limi
 		if err != nil {
 			return out, fmt.Errorf("find due deliveries: %w", err)
 		}
+		var behind int
 		if due == 0 {
+			if err := s.db.read.QueryRowContext(ctx, behindQuery, string(t.ID)).Scan(&behind); err != nil {
+				return out, fmt.Errorf("find events to fan out: %w", err)
+			}
+		}
+		if due == 0 && behind == 0 {
 			continue
 		}
 		err = s.db.rawWriteTx(ctx, deliveryActor(t.ID), func(tx *Tx) error {
+			if _, err := tx.fanOut(ctx); err != nil {
+				return err
+			}
 			got, err := tx.leaseDeliveries(ctx, owner, limit-len(out), lease, skip)
 			out = append(out, got...)
 			return err
@@ -346,6 +355,9 @@ func scanDelivery(r rowScanner) (*lethe.Delivery, error) {
 // FindDeliveries implements lethe.SubscriptionService: newest first, and
 // the total that match.
 func (s *WebhookService) FindDeliveries(ctx context.Context, q lethe.DeliveryQuery) (out []*lethe.Delivery, total int, err error) {
+	if err := s.db.catchUp(ctx); err != nil {
+		return nil, 0, err
+	}
 	if (q.SubscriptionID != "" && !validKey(q.SubscriptionID)) || (q.EventID != "" && !validKey(q.EventID)) {
 		return []*lethe.Delivery{}, 0, nil // names nothing (and PostgreSQL refuses such text)
 	}
@@ -416,6 +428,9 @@ func (s *WebhookService) FindAttempts(ctx context.Context, deliveryID string) (o
 // with a fresh retry schedule. Subscriptions that are disabled are left
 // out. ENotFound when the tenant has no such event.
 func (s *WebhookService) Redeliver(ctx context.Context, eventID, subscriptionID string) (n int, err error) {
+	if err := s.db.catchUp(ctx); err != nil {
+		return 0, err
+	}
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
 		tenant := string(tx.actor.TenantID)
 		var seq int64
@@ -440,7 +455,7 @@ func (s *WebhookService) Redeliver(ctx context.Context, eventID, subscriptionID 
 		}
 		c, _ := res.RowsAffected()
 		n = int(c)
-		tx.deliveries += n
+		tx.emitted += n
 		return tx.appendTrail(ctx, "webhook_event.redelivered", "", map[string]any{"eventId": eventID, "deliveries": n})
 	})
 	return n, err
@@ -471,7 +486,9 @@ func (s *WebhookService) PruneEvents(ctx context.Context, retention time.Duratio
 
 // prunable selects the events pruneEvents removes, before $2.
 const prunable = `SELECT seq FROM events e WHERE e.tenant_id = $1 AND e.created_at < $2
-	AND e.type NOT IN ('user.deleted', 'user.anonymized') AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+	AND e.type NOT IN ('user.deleted', 'user.anonymized')
+	AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions s WHERE s.tenant_id = $1 AND s.enabled AND s.fanned_seq < e.seq)
+	AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
 	WHERE p.tenant_id = $1 AND p.event_seq = e.seq AND p.state = 'pending')`
 
 func (tx *Tx) pruneEvents(ctx context.Context, before int64) (int, error) {
@@ -515,4 +532,121 @@ func receiverHost(raw string) string {
 		return u.Host
 	}
 	return ""
+}
+
+// fanOutBatch is how many events one subscription is fanned out at a time.
+const fanOutBatch = 2000
+
+// fanOut gives each enabled subscription of the tenant a delivery of every
+// event after its cursor that it takes, up to fanOutBatch events each, and
+// moves the cursor; behind says some subscription has more. Subscription
+// rows are locked, so two processes never fan one out twice.
+func (tx *Tx) fanOut(ctx context.Context) (behind bool, err error) {
+	tenant := string(tx.actor.TenantID)
+	type cursor struct {
+		sub   lethe.Subscription
+		after int64
+	}
+	subs, err := queryAll(ctx, tx, func(r rowScanner) (cursor, error) {
+		var c cursor
+		var types string
+		err := r.Scan(&c.sub.ID, &types, &c.after)
+		c.sub.Types, c.sub.Enabled = subscriptionTypes(types), true
+		return c, err
+	}, `SELECT id, types, fanned_seq FROM webhook_subscriptions WHERE tenant_id = $1 AND enabled
+		AND fanned_seq < (SELECT seq FROM event_heads WHERE tenant_id = $1) ORDER BY id`+tx.db.dialect.lockRow, tenant)
+	if err != nil || len(subs) == 0 {
+		return false, wrapErr("read cursors", err)
+	}
+	head, err := tx.eventHeadSeq(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range subs {
+		more, err := tx.fanOutOne(ctx, &c.sub, c.after, head)
+		if err != nil {
+			return false, err
+		}
+		behind = behind || more
+	}
+	return behind, nil
+}
+
+// fanOutOne fans the events after seq out to sub; once none is left its
+// cursor moves to head (events of a purged person leave gaps).
+func (tx *Tx) fanOutOne(ctx context.Context, sub *lethe.Subscription, after, head int64) (more bool, err error) {
+	tenant := string(tx.actor.TenantID)
+	type event struct {
+		seq           int64
+		name, subject string
+		created       int64
+	}
+	events, err := queryAll(ctx, tx, func(r rowScanner) (event, error) {
+		var e event
+		return e, r.Scan(&e.seq, &e.name, &e.subject, &e.created)
+	}, `SELECT seq, type, subject, created_at FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+		tenant, after, fanOutBatch)
+	if err != nil {
+		return false, fmt.Errorf("read events to fan out: %w", err)
+	}
+	dl := tx.rows(`INSERT INTO webhook_deliveries (tenant_id, id, subscription_id, event_seq, subject, state, attempts,
+		next_at, created_at) VALUES `, 9)
+	for _, e := range events {
+		if !sub.Wants(lethe.EventName(e.name)) {
+			continue
+		}
+		if err := dl.add(ctx, tenant, "dlv_"+lethe.NewID(tx.now), sub.ID, e.seq, e.subject, lethe.DeliveryPending, 0,
+			ms(tx.now), e.created); err != nil {
+			return false, fmt.Errorf("write delivery: %w", err)
+		}
+	}
+	if err := dl.flush(ctx); err != nil {
+		return false, fmt.Errorf("write delivery: %w", err)
+	}
+	last := head
+	if len(events) == fanOutBatch {
+		last = events[len(events)-1].seq
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE webhook_subscriptions SET fanned_seq = $3 WHERE tenant_id = $1 AND id = $2`,
+		tenant, sub.ID, last); err != nil {
+		return false, fmt.Errorf("move cursor: %w", err)
+	}
+	return len(events) == fanOutBatch, nil
+}
+
+// behindQuery finds whether an enabled subscription of tenant $1 has events
+// after its cursor.
+const behindQuery = `SELECT COUNT(*) FROM (SELECT 1 FROM webhook_subscriptions WHERE tenant_id = $1 AND enabled
+	AND fanned_seq < (SELECT seq FROM event_heads WHERE tenant_id = $1) LIMIT 1) b`
+
+// catchUp fans out the actor's tenant's events, so that what is listed
+// (deliveries, a receipt's propagation) includes every committed event.
+func (db *DB) catchUp(ctx context.Context) error {
+	actor, err := lethe.ActorFrom(ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		var n int
+		if err := db.read.QueryRowContext(ctx, behindQuery, string(actor.TenantID)).Scan(&n); err != nil || n == 0 {
+			return wrapErr("find events to fan out", err)
+		}
+		if err := db.rawWriteTx(ctx, actor, func(tx *Tx) error {
+			_, err := tx.fanOut(ctx)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+}
+
+// eventHeadSeq is the tenant's last event number (0 before its first): a
+// new or re-enabled subscription's cursor starts there.
+func (tx *Tx) eventHeadSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := tx.QueryRowContext(ctx, `SELECT seq FROM event_heads WHERE tenant_id = $1`, string(tx.actor.TenantID)).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return seq, wrapErr("read event head", err)
 }

@@ -420,6 +420,9 @@ func (tx *Tx) findErasure(ctx context.Context, id lethe.LearnerID) (*lethe.Erasu
 
 // FindErasure implements lethe.UserService.
 func (s *UserService) FindErasure(ctx context.Context, id lethe.LearnerID) (e *lethe.Erasure, err error) {
+	if err := s.db.catchUp(ctx); err != nil { // its propagation lists every delivery
+		return nil, err
+	}
 	err = s.db.readTx(ctx, func(tx *Tx) error {
 		if e, err = tx.findErasure(ctx, id); err != nil {
 			if lethe.ErrorCode(err) == lethe.ENotFound {

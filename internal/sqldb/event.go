@@ -3,7 +3,9 @@ package sqldb
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,8 +14,8 @@ import (
 )
 
 // The outbox. A write transaction collects the events of its changes in
-// memory (emit), those a subscription takes; flushEvents writes them, with one delivery per
-// subscription that takes each, just before the commit, so a change and its
+// memory (emit), those a subscription takes; flushEvents writes them just
+// before the commit, so a change and its
 // events commit or roll back together. A bulk item rolled back to its
 // savepoint drops the events it collected. An event no subscription takes
 // is not written: it would only keep personal data for no one.
@@ -120,9 +122,11 @@ func subscriptionTypes(s string) []lethe.SubscriptionType {
 	return out
 }
 
-// flushEvents writes the collected events that an enabled subscription of
-// the tenant takes, numbered after the tenant's last (event_heads, locked
-// until commit, so numbers follow commit order), and their deliveries.
+// flushEvents writes the collected events, numbered after the tenant's
+// last (event_heads, locked until the commit, so numbers follow commit
+// order: the delivery engine's cursors rely on it). Deliveries are not
+// written here: the engine fans events out to subscriptions (fanOut),
+// which keeps a change's own write small.
 func (tx *Tx) flushEvents(ctx context.Context) error {
 	if len(tx.events) == 0 {
 		return nil
@@ -130,29 +134,13 @@ func (tx *Tx) flushEvents(ctx context.Context) error {
 	events := tx.events
 	tx.events = nil
 	tenant := string(tx.actor.TenantID)
-	subs, err := tx.subscriptions(ctx)
-	if err != nil || len(subs) == 0 {
-		return err
-	}
 	seq, err := tx.eventHead(ctx, tenant)
 	if err != nil {
 		return err
 	}
 	ev := tx.rows(`INSERT INTO events (tenant_id, seq, id, type, subject, created_at, payload, ids) VALUES `, 8)
-	dl := tx.rows(`INSERT INTO webhook_deliveries (tenant_id, id, subscription_id, event_seq, subject, state, attempts,
-		next_at, created_at) VALUES `, 9)
-	dl.after = ev
 	written := seq
 	for _, e := range events {
-		var wanted []string
-		for _, s := range subs {
-			if s.Wants(e.name) {
-				wanted = append(wanted, s.ID)
-			}
-		}
-		if len(wanted) == 0 {
-			continue
-		}
 		written++
 		var payload any // NULL when it holds no more than the ids
 		if e.payload != nil && !bytes.Equal(e.payload, e.ids) {
@@ -161,19 +149,6 @@ func (tx *Tx) flushEvents(ctx context.Context) error {
 		if err := ev.add(ctx, tenant, written, e.id, string(e.name), e.subject, ms(tx.now), payload, string(e.ids)); err != nil {
 			return fmt.Errorf("write event: %w", err)
 		}
-		for _, s := range wanted {
-			if err := dl.add(ctx, tenant, "dlv_"+lethe.NewID(tx.now), s, written, e.subject, lethe.DeliveryPending, 0,
-				ms(tx.now), ms(tx.now)); err != nil {
-				return fmt.Errorf("write delivery: %w", err)
-			}
-			tx.deliveries++
-		}
-	}
-	if written == seq {
-		return nil
-	}
-	if err := dl.flush(ctx); err != nil {
-		return fmt.Errorf("write delivery: %w", err)
 	}
 	if err := ev.flush(ctx); err != nil {
 		return fmt.Errorf("write event: %w", err)
@@ -181,21 +156,32 @@ func (tx *Tx) flushEvents(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE event_heads SET seq = $2 WHERE tenant_id = $1`, tenant, written); err != nil {
 		return fmt.Errorf("event head: %w", err)
 	}
+	tx.emitted += len(events)
 	return nil
 }
 
-// eventHead locks the tenant's event head and returns its number.
+// eventHead locks the tenant's event head and returns its number,
+// making the head at the tenant's first event.
 func (tx *Tx) eventHead(ctx context.Context, tenant string) (int64, error) {
+	var seq int64
+	err := tx.QueryRowContext(ctx, `SELECT seq FROM event_heads WHERE tenant_id = $1`+tx.db.dialect.lockRow, tenant).Scan(&seq)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return seq, wrapErr("event head", err)
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO event_heads (tenant_id, seq) VALUES ($1, 0) ON CONFLICT (tenant_id) DO NOTHING`,
 		tenant); err != nil {
 		return 0, fmt.Errorf("event head: %w", err)
 	}
-	var seq int64
-	if err := tx.QueryRowContext(ctx, `SELECT seq FROM event_heads WHERE tenant_id = $1`+tx.db.dialect.lockRow,
-		tenant).Scan(&seq); err != nil {
-		return 0, fmt.Errorf("event head: %w", err)
+	err = tx.QueryRowContext(ctx, `SELECT seq FROM event_heads WHERE tenant_id = $1`+tx.db.dialect.lockRow, tenant).Scan(&seq)
+	return seq, wrapErr("event head", err)
+}
+
+// wrapErr is err with what failed, or nil.
+func wrapErr(what string, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	return seq, nil
+	return nil
 }
 
 // subscriptions are the tenant's enabled subscriptions, read once per

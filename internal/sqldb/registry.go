@@ -254,7 +254,7 @@ var Registry = []Table{
 	// email) and the answer cleared; the ids-only body stays and is what
 	// is sent from then on. A purge deletes them with the learner.
 	{Name: "webhook_subscriptions", Columns: cols(NotPersonal, "tenant_id", "id", "url", "types", "secret", "enabled",
-		"disabled_reason", "failing_since", "created_at", "updated_at")},
+		"disabled_reason", "failing_since", "fanned_seq", "created_at", "updated_at")},
 	{Name: "event_heads", Columns: cols(NotPersonal, "tenant_id", "seq")},
 	{Name: "events", Learner: "subject", Rows: KeepRows, Erased: "eventPayloads", Columns: concat(
 		cols(NotPersonal, "tenant_id", "seq", "id", "type", "created_at"), cols(Pseudonymize, "subject", "ids"),

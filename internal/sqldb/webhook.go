@@ -91,9 +91,13 @@ func (s *WebhookService) CreateSubscription(ctx context.Context, url string, typ
 		if err != nil {
 			return err
 		}
+		head, err := tx.eventHeadSeq(ctx) // it takes the events from now on
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_subscriptions (tenant_id, id, url, types, secret, enabled,
-			created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, tenant, sub.ID, url, joinTypes(types), sealed,
-			enabled, ms(tx.now)); err != nil {
+			fanned_seq, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, tenant, sub.ID, url, joinTypes(types),
+			sealed, enabled, head, ms(tx.now)); err != nil {
 			return fmt.Errorf("insert subscription: %w", err)
 		}
 		return tx.appendTrail(ctx, "webhook_subscription.created", "", map[string]any{"subscriptionId": sub.ID})
@@ -184,10 +188,8 @@ func (s *WebhookService) UpdateSubscription(ctx context.Context, id string, e le
 		sub.Types = subscriptionTypes(joinTypes(sub.Types))
 		if e.Enabled != nil && *e.Enabled != sub.Enabled {
 			sub.Enabled, sub.DisabledReason, sub.FailingSince = *e.Enabled, "", nil
-			if !sub.Enabled {
-				if err := tx.abandonDeliveries(ctx, sub.ID, "subscription disabled"); err != nil {
-					return err
-				}
+			if err := tx.toggleSubscription(ctx, sub); err != nil {
+				return err
 			}
 		}
 		sub.UpdatedAt = tx.now
@@ -210,6 +212,21 @@ func (s *WebhookService) UpdateSubscription(ctx context.Context, id string, e le
 		return tx.appendTrail(ctx, "webhook_subscription.updated", "", map[string]any{"subscriptionId": sub.ID})
 	})
 	return sub, err
+}
+
+// toggleSubscription: a subscription disabled gives up its pending
+// deliveries; one enabled takes the events from now on.
+func (tx *Tx) toggleSubscription(ctx context.Context, sub *lethe.Subscription) error {
+	if !sub.Enabled {
+		return tx.abandonDeliveries(ctx, sub.ID, "subscription disabled")
+	}
+	head, err := tx.eventHeadSeq(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE webhook_subscriptions SET fanned_seq = $3 WHERE tenant_id = $1 AND id = $2`,
+		string(tx.actor.TenantID), sub.ID, head)
+	return wrapErr("move cursor", err)
 }
 
 // abandonDeliveries fails the pending deliveries of a subscription being

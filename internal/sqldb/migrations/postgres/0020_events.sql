@@ -1,12 +1,13 @@
 -- Lethe schema, version 20 (PostgreSQL): outbound events (issue 17).
 --
--- A change writes its events (events) and one delivery per subscription
--- that takes the event's type (webhook_deliveries) in its own transaction:
--- the outbox. Any process claims due deliveries by moving next_at to the end
--- of a lease and naming itself in lease_owner; a crash leaves the lease to
--- expire and another process to retry. Events are numbered per tenant in
--- commit order (event_heads); deliveries of one subject to one subscription
--- go out in that order.
+-- A change writes its events (events) in its own transaction: the outbox.
+-- Events are numbered per tenant in commit order (event_heads, locked until
+-- the commit). The delivery engine fans them out: each subscription's cursor
+-- is the last event it was given a delivery of (webhook_deliveries). Any
+-- process claims due deliveries by moving next_at to the end of a lease and
+-- naming itself in lease_owner; a crash leaves the lease to expire and
+-- another process to retry. Deliveries of one subject to one subscription
+-- go out in event order.
 --
 -- Personal data: an event's payload (the vendor's resource, e.g. a user's
 -- names and email) and an attempt's stored answer are erased with the
@@ -20,6 +21,7 @@ CREATE TABLE webhook_subscriptions (
     enabled         BOOLEAN NOT NULL,
     disabled_reason TEXT,
     failing_since   BIGINT,
+    fanned_seq      BIGINT NOT NULL,      -- the last event fanned out to it (its cursor)
     created_at      BIGINT NOT NULL,
     updated_at      BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, id)
@@ -44,7 +46,6 @@ CREATE TABLE events (
 );
 CREATE UNIQUE INDEX events_id ON events (tenant_id, id);
 CREATE INDEX events_subject ON events (tenant_id, subject);
-CREATE INDEX events_created ON events (tenant_id, created_at);
 
 CREATE TABLE webhook_deliveries (
     tenant_id       TEXT COLLATE "C" NOT NULL REFERENCES tenants (id),
@@ -62,7 +63,7 @@ CREATE TABLE webhook_deliveries (
     created_at      BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, id)
 );
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (tenant_id, state, next_at);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (tenant_id, next_at) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_order ON webhook_deliveries (tenant_id, subscription_id, subject, event_seq);
 CREATE INDEX webhook_deliveries_event ON webhook_deliveries (tenant_id, event_seq);
 CREATE INDEX webhook_deliveries_created ON webhook_deliveries (tenant_id, subscription_id, created_at);
