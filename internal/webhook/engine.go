@@ -19,7 +19,7 @@ type Options struct {
 	PerSubscription int           // posts in flight to one subscription; 32
 	Lease           time.Duration // how long a claim holds a delivery; 60s
 	Poll            time.Duration // how often to look for due deliveries without a wake-up; 1s
-	Gather          time.Duration // the least time between claims that were not full; 100ms
+	Gather          time.Duration // how long a wake-up by a commit waits for more commits; 100ms
 	Logger          *slog.Logger
 	Now             func() time.Time
 }
@@ -106,22 +106,21 @@ func (e *Engine) Run(ctx context.Context) {
 	t := time.NewTicker(e.opts.Poll)
 	defer t.Stop()
 	for ctx.Err() == nil {
-		start := time.Now()
 		if n, room := e.claim(ctx, &wg); n > 0 && n == room {
 			continue // a full claim: more may be due at once
 		}
 		select {
 		case <-ctx.Done():
-		case <-e.wake:
 		case <-e.free:
 		case <-t.C:
-		}
-		// A trickle of commits is gathered into fewer claims, so that
-		// delivery takes the write lock (SQLite) a few times a second,
-		// not once per request.
-		select {
-		case <-ctx.Done():
-		case <-time.After(e.opts.Gather - time.Since(start)):
+		case <-e.wake:
+			// A trickle of commits is gathered into fewer claims, so
+			// that delivery takes the write lock (SQLite) a few times a
+			// second, not once per request.
+			select {
+			case <-ctx.Done():
+			case <-time.After(e.opts.Gather):
+			}
 		}
 	}
 	wg.Wait()
