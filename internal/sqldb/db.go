@@ -207,24 +207,32 @@ type Tx struct {
 	trailHead      *trailHead
 	tenantSettings *lethe.Settings
 	// events are the events collected by emit, written by flushEvents
-	// before the commit; emitted counts the events it wrote.
-	events  []pendingEvent
-	emitted int
+	// before the commit (and at an erasure, for its receipt): the first
+	// eventsWritten are written. emitted counts the events it wrote.
+	events        []pendingEvent
+	eventsWritten int
+	emitted       int
 	// subs are the tenant's enabled subscriptions (see subscriptions).
 	subs *[]*lethe.Subscription
 }
 
 // ExecContext executes a statement of the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if f := tx.db.failpoint.Load(); f != nil {
-		if err := (*f)(query); err != nil {
-			return nil, err
-		}
+	if err := tx.failpoint(query); err != nil {
+		return nil, err
 	}
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return tx.Tx.ExecContext(ctx, query, args...)
+}
+
+// failpoint is the error a test injects into the write query, if any.
+func (tx *Tx) failpoint(query string) error {
+	if f := tx.db.failpoint.Load(); f != nil {
+		return (*f)(query)
+	}
+	return nil
 }
 
 // QueryContext runs a query of the transaction.

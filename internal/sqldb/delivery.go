@@ -358,7 +358,7 @@ func (s *WebhookService) FindDeliveries(ctx context.Context, q lethe.DeliveryQue
 	if err := s.db.catchUp(ctx); err != nil {
 		return nil, 0, err
 	}
-	if (q.SubscriptionID != "" && !validKey(q.SubscriptionID)) || (q.EventID != "" && !validKey(q.EventID)) {
+	if _, isEvent := eventSeq(q.EventID); (q.SubscriptionID != "" && !validKey(q.SubscriptionID)) || (q.EventID != "" && !isEvent) {
 		return []*lethe.Delivery{}, 0, nil // names nothing (and PostgreSQL refuses such text)
 	}
 	err = s.db.readTx(ctx, func(tx *Tx) error {
@@ -371,6 +371,10 @@ func (s *WebhookService) FindDeliveries(ctx context.Context, q lethe.DeliveryQue
 		if q.EventID != "" {
 			args = append(args, q.EventID)
 			where += ` AND e.id = $` + strconv.Itoa(len(args))
+			if seq, _ := eventSeq(q.EventID); seq > 0 {
+				args = append(args, seq)
+				where += ` AND d.event_seq = $` + strconv.Itoa(len(args))
+			}
 		}
 		if q.State != "" {
 			args = append(args, q.State)
@@ -433,13 +437,9 @@ func (s *WebhookService) Redeliver(ctx context.Context, eventID, subscriptionID 
 	}
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
 		tenant := string(tx.actor.TenantID)
-		var seq int64
-		err := tx.QueryRowContext(ctx, `SELECT seq FROM events WHERE tenant_id = $1 AND id = $2`, tenant, eventID).Scan(&seq)
-		if errors.Is(err, sql.ErrNoRows) || !validKey(eventID) {
-			return lethe.Errorf(lethe.ENotFound, "Event not found.")
-		}
+		seq, err := tx.findEventSeq(ctx, eventID)
 		if err != nil {
-			return fmt.Errorf("find event: %w", err)
+			return err
 		}
 		if subscriptionID != "" {
 			if _, err := tx.findSubscription(ctx, subscriptionID); err != nil {
@@ -459,6 +459,24 @@ func (s *WebhookService) Redeliver(ctx context.Context, eventID, subscriptionID 
 		return tx.appendTrail(ctx, "webhook_event.redelivered", "", map[string]any{"eventId": eventID, "deliveries": n})
 	})
 	return n, err
+}
+
+// findEventSeq is the number of the tenant's event id; ENotFound when it
+// has none.
+func (tx *Tx) findEventSeq(ctx context.Context, id string) (int64, error) {
+	seq, ok := eventSeq(id)
+	if !ok {
+		return 0, lethe.Errorf(lethe.ENotFound, "Event not found.")
+	}
+	query, args := `SELECT seq FROM events WHERE tenant_id = $1 AND id = $2`, []any{string(tx.actor.TenantID), id}
+	if seq > 0 {
+		query, args = query+` AND seq = $3`, append(args, seq)
+	}
+	err := tx.QueryRowContext(ctx, query, args...).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, lethe.Errorf(lethe.ENotFound, "Event not found.")
+	}
+	return seq, wrapErr("find event", err)
 }
 
 // PruneEvents removes, in every tenant, the events older than retention
@@ -484,15 +502,25 @@ func (s *WebhookService) PruneEvents(ctx context.Context, retention time.Duratio
 	return total, nil
 }
 
-// prunable selects the events pruneEvents removes, before $2.
+// prunable selects the events pruneEvents removes: those older than $2.
 const prunable = `SELECT seq FROM events e WHERE e.tenant_id = $1 AND e.created_at < $2
 	AND e.type NOT IN ('user.deleted', 'user.anonymized')
 	AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions s WHERE s.tenant_id = $1 AND s.enabled AND s.fanned_seq < e.seq)
 	AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
 	WHERE p.tenant_id = $1 AND p.event_seq = e.seq AND p.state = 'pending')`
 
+// pruneEvents removes the prunable events older than before. The tenant's last
+// event number is kept in event_heads first: numbers are never given twice,
+// even when the newest events go.
 func (tx *Tx) pruneEvents(ctx context.Context, before int64) (int, error) {
 	tenant := string(tx.actor.TenantID)
+	last, err := tx.lockEventSeq(ctx, tenant)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE event_heads SET seq = $2 WHERE tenant_id = $1`, tenant, last); err != nil {
+		return 0, fmt.Errorf("event head: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_attempts WHERE tenant_id = $1 AND delivery_id IN
 		(SELECT id FROM webhook_deliveries WHERE tenant_id = $1 AND event_seq IN (`+prunable+`))`, tenant, before); err != nil {
 		return 0, fmt.Errorf("prune attempts: %w", err)
@@ -519,8 +547,8 @@ func (tx *Tx) propagation(ctx context.Context, id string) ([]lethe.Propagation, 
 		err := r.Scan(&p.SubscriptionID, &url, &p.EventID, &p.State, &p.Attempts, &delivered)
 		p.Receiver, p.AcknowledgedAt = receiverHost(url.String), timePtr(delivered)
 		return p, err
-	}, `SELECT d.subscription_id, s.url, e.id, d.state, d.attempts, d.delivered_at FROM events e
-		JOIN webhook_deliveries d ON d.tenant_id = e.tenant_id AND d.event_seq = e.seq
+	}, `SELECT d.subscription_id, s.url, e.id, d.state, d.attempts, d.delivered_at FROM events e`+
+		tx.db.dialect.learnerIndexes["events"]+` JOIN webhook_deliveries d ON d.tenant_id = e.tenant_id AND d.event_seq = e.seq
 		LEFT JOIN webhook_subscriptions s ON s.tenant_id = d.tenant_id AND s.id = d.subscription_id
 		WHERE e.tenant_id = $1 AND e.subject = $2 AND e.type IN ('user.deleted', 'user.anonymized')
 		ORDER BY e.seq, d.subscription_id`, string(tx.actor.TenantID), id)
@@ -554,7 +582,7 @@ func (tx *Tx) fanOut(ctx context.Context) (behind bool, err error) {
 		c.sub.Types, c.sub.Enabled = subscriptionTypes(types), true
 		return c, err
 	}, `SELECT id, types, fanned_seq FROM webhook_subscriptions WHERE tenant_id = $1 AND enabled
-		AND fanned_seq < (SELECT seq FROM event_heads WHERE tenant_id = $1) ORDER BY id`+tx.db.dialect.lockRow, tenant)
+		AND fanned_seq < (`+lastEventSeq+`) ORDER BY id`+tx.db.dialect.lockRow, tenant)
 	if err != nil || len(subs) == 0 {
 		return false, wrapErr("read cursors", err)
 	}
@@ -617,7 +645,7 @@ func (tx *Tx) fanOutOne(ctx context.Context, sub *lethe.Subscription, after, hea
 // behindQuery finds whether an enabled subscription of tenant $1 has events
 // after its cursor.
 const behindQuery = `SELECT COUNT(*) FROM (SELECT 1 FROM webhook_subscriptions WHERE tenant_id = $1 AND enabled
-	AND fanned_seq < (SELECT seq FROM event_heads WHERE tenant_id = $1) LIMIT 1) b`
+	AND fanned_seq < (` + lastEventSeq + `) LIMIT 1) b`
 
 // catchUp fans out the actor's tenant's events, so that what is listed
 // (deliveries, a receipt's propagation) includes every committed event.
@@ -640,13 +668,16 @@ func (db *DB) catchUp(ctx context.Context) error {
 	}
 }
 
+// lastEventSeq selects the last event number of tenant $1, NULL before its
+// first: the newest event's, or event_heads' when pruning removed newer
+// ones (see lockEventSeq).
+const lastEventSeq = `SELECT MAX(s) FROM (SELECT h.seq AS s FROM event_heads h WHERE h.tenant_id = $1
+	UNION ALL SELECT MAX(e.seq) FROM events e WHERE e.tenant_id = $1) last_seq`
+
 // eventHeadSeq is the tenant's last event number (0 before its first): a
 // new or re-enabled subscription's cursor starts there.
 func (tx *Tx) eventHeadSeq(ctx context.Context) (int64, error) {
-	var seq int64
-	err := tx.QueryRowContext(ctx, `SELECT seq FROM event_heads WHERE tenant_id = $1`, string(tx.actor.TenantID)).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return seq, wrapErr("read event head", err)
+	var seq sql.NullInt64
+	err := tx.QueryRowContext(ctx, lastEventSeq, string(tx.actor.TenantID)).Scan(&seq)
+	return seq.Int64, wrapErr("read event head", err)
 }

@@ -60,6 +60,11 @@ type dialect struct {
 	// every membership of the tenant through the primary key, which covers
 	// the query, rather than seek the learner index.
 	memberLearners string
+	// learnerIndexes follow the tables named, in the registry's look-ups
+	// by learner (erasure and its check): events is keyed by its number
+	// alone (no rowid), and SQLite, without statistics, would read every
+	// event of the tenant through that key rather than seek the subject.
+	learnerIndexes map[string]string
 	// rowSeq numbers the rows of a table t in a query, uniquely and in a
 	// stable order (%[1]s is the table's alias): SQLite's rowid, with no
 	// sort; elsewhere ROW_NUMBER over the id column %[2]s.
@@ -164,6 +169,7 @@ var sqliteDialect = dialect{
 	rowsPerInsert: struct{ plain, returning int }{50, 25},
 
 	memberLearners: " INDEXED BY audience_members_learner",
+	learnerIndexes: map[string]string{"events": " INDEXED BY events_subject"},
 	isUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {

@@ -294,13 +294,13 @@ func (tx *Tx) verifyErasure(ctx context.Context, id, mode string) (*lethe.Verifi
 		case t.Rows == DeleteRows && t.Name == "people" && mode == lethe.ModeAnonymize:
 			continue // the anonymized account keeps a row of random values
 		case t.Rows == DeleteRows, t.Unlink:
-			q = `SELECT COUNT(*) FROM ` + t.Name + ` WHERE tenant_id = $1 AND ` + t.Learner + ` = $2`
+			q = `SELECT COUNT(*) FROM ` + tx.byLearner(t) + ` WHERE tenant_id = $1 AND ` + t.Learner + ` = $2`
 		case len(t.erasable()) > 0:
 			var held []string
 			for _, c := range t.erasable() {
 				held = append(held, c.holdsValue())
 			}
-			q = `SELECT COUNT(*) FROM ` + t.Name + ` WHERE tenant_id = $1 AND ` + t.Learner + ` = $2 AND (` + strings.Join(held, " OR ") + `)`
+			q = `SELECT COUNT(*) FROM ` + tx.byLearner(t) + ` WHERE tenant_id = $1 AND ` + t.Learner + ` = $2 AND (` + strings.Join(held, " OR ") + `)`
 		default:
 			continue
 		}

@@ -3,11 +3,14 @@ package sqldb
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/lethehq/lethe"
@@ -20,7 +23,8 @@ import (
 // savepoint drops the events it collected. An event no subscription takes
 // is not written: it would only keep personal data for no one.
 
-// pendingEvent is an event collected by a transaction, not yet written.
+// pendingEvent is an event collected by a transaction. Its id is given
+// when it is written (eventID).
 type pendingEvent struct {
 	id      string
 	name    lethe.EventName
@@ -57,7 +61,7 @@ func (tx *Tx) emit(ctx context.Context, name lethe.EventName, subject, resource 
 	if err != nil {
 		return err
 	}
-	tx.events = append(tx.events, pendingEvent{id: "evt_" + lethe.NewID(tx.now), name: name, subject: subject, payload: p, ids: i})
+	tx.events = append(tx.events, pendingEvent{name: name, subject: subject, payload: p, ids: i})
 	return nil
 }
 
@@ -96,15 +100,19 @@ var transitionEvents = map[string]lethe.EventName{
 }
 
 // eventMark is where a bulk item's events start; dropEvents forgets those
-// collected since (the item was rolled back to its savepoint).
-func (tx *Tx) eventMark() int      { return len(tx.events) }
-func (tx *Tx) dropEvents(mark int) { tx.events = tx.events[:mark] }
+// collected since (the item was rolled back to its savepoint, which took
+// back the rows of those already written).
+func (tx *Tx) eventMark() int { return len(tx.events) }
+func (tx *Tx) dropEvents(mark int) {
+	tx.events = tx.events[:mark]
+	tx.eventsWritten = min(tx.eventsWritten, mark)
+}
 
 // scrubPendingEvents keeps only the ids of the events this transaction
 // collected about subject, who is being erased: the outbox rows written
 // before were cleared through the registry (events.payload).
 func (tx *Tx) scrubPendingEvents(subject string) {
-	for i := range tx.events {
+	for i := tx.eventsWritten; i < len(tx.events); i++ {
 		if tx.events[i].subject == subject {
 			tx.events[i].payload = nil
 		}
@@ -122,58 +130,100 @@ func subscriptionTypes(s string) []lethe.SubscriptionType {
 	return out
 }
 
-// flushEvents writes the collected events, numbered after the tenant's
-// last (event_heads, locked until the commit, so numbers follow commit
-// order: the delivery engine's cursors rely on it). Deliveries are not
-// written here: the engine fans events out to subscriptions (fanOut),
-// which keeps a change's own write small.
+// flushEvents writes the events collected since the last flush, numbered
+// after the tenant's last. The numbers follow commit order (the delivery
+// engine's cursors rely on it): SQLite writes one transaction at a time,
+// and on PostgreSQL the tenant's event_heads row is locked until the
+// commit. Deliveries are not written here: the engine fans events out to
+// subscriptions (fanOut), which keeps a change's own write small.
 func (tx *Tx) flushEvents(ctx context.Context) error {
-	if len(tx.events) == 0 {
+	events := tx.events[tx.eventsWritten:]
+	if len(events) == 0 {
 		return nil
 	}
-	events := tx.events
-	tx.events = nil
 	tenant := string(tx.actor.TenantID)
-	seq, err := tx.eventHead(ctx, tenant)
+	seq, err := tx.lockEventSeq(ctx, tenant)
 	if err != nil {
 		return err
 	}
 	ev := tx.rows(`INSERT INTO events (tenant_id, seq, id, type, subject, created_at, payload, ids) VALUES `, 8)
-	written := seq
-	for _, e := range events {
-		written++
+	for i := range events {
+		e := &events[i]
+		seq++
+		e.id = eventID(seq)
 		var payload any // NULL when it holds no more than the ids
 		if e.payload != nil && !bytes.Equal(e.payload, e.ids) {
 			payload = string(e.payload)
 		}
-		if err := ev.add(ctx, tenant, written, e.id, string(e.name), e.subject, ms(tx.now), payload, string(e.ids)); err != nil {
+		if err := ev.add(ctx, tenant, seq, e.id, string(e.name), e.subject, ms(tx.now), payload, string(e.ids)); err != nil {
 			return fmt.Errorf("write event: %w", err)
 		}
+		e.payload, e.ids = nil, nil // written: only the id and subject are used from here on
 	}
 	if err := ev.flush(ctx); err != nil {
 		return fmt.Errorf("write event: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE event_heads SET seq = $2 WHERE tenant_id = $1`, tenant, written); err != nil {
-		return fmt.Errorf("event head: %w", err)
-	}
+	tx.eventsWritten = len(tx.events)
 	tx.emitted += len(events)
 	return nil
 }
 
-// eventHead locks the tenant's event head and returns its number,
-// making the head at the tenant's first event.
-func (tx *Tx) eventHead(ctx context.Context, tenant string) (int64, error) {
-	var seq int64
-	err := tx.QueryRowContext(ctx, `SELECT seq FROM event_heads WHERE tenant_id = $1`+tx.db.dialect.lockRow, tenant).Scan(&seq)
-	if !errors.Is(err, sql.ErrNoRows) {
-		return seq, wrapErr("event head", err)
+// lockEventSeq returns the tenant's last event number, holding its
+// event_heads row (made at the tenant's first event) until the commit.
+// The row itself is written only when events are pruned (pruneEvents):
+// the last number is that of the newest event, or the row's when no event
+// is newer.
+func (tx *Tx) lockEventSeq(ctx context.Context, tenant string) (int64, error) {
+	var floor int64
+	err := tx.QueryRowContext(ctx, `SELECT seq FROM event_heads WHERE tenant_id = $1`+tx.db.dialect.lockRow, tenant).Scan(&floor)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO event_heads (tenant_id, seq) VALUES ($1, 0) ON CONFLICT (tenant_id) DO NOTHING`,
+			tenant); err != nil {
+			return 0, fmt.Errorf("event head: %w", err)
+		}
+		err = tx.QueryRowContext(ctx, `SELECT seq FROM event_heads WHERE tenant_id = $1`+tx.db.dialect.lockRow, tenant).Scan(&floor)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO event_heads (tenant_id, seq) VALUES ($1, 0) ON CONFLICT (tenant_id) DO NOTHING`,
-		tenant); err != nil {
+	if err != nil {
 		return 0, fmt.Errorf("event head: %w", err)
 	}
-	err = tx.QueryRowContext(ctx, `SELECT seq FROM event_heads WHERE tenant_id = $1`+tx.db.dialect.lockRow, tenant).Scan(&seq)
-	return seq, wrapErr("event head", err)
+	var newest sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(seq) FROM events WHERE tenant_id = $1`, tenant).Scan(&newest); err != nil {
+		return 0, fmt.Errorf("event head: %w", err)
+	}
+	return max(floor, newest.Int64), nil
+}
+
+// eventID is the id of the tenant's event number seq: "evt_", the number
+// in 12 hex digits and 12 random ones. Receivers deduplicate on it; the
+// number finds the event without an index of its own (eventSeq).
+func eventID(seq int64) string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("lethe: crypto/rand failed: " + err.Error())
+	}
+	return fmt.Sprintf("evt_%012x%x", seq, b)
+}
+
+// legacyEventSeq is where eventID's numbers end: the ids of events
+// written before schema version 21 began with a millisecond time, above it.
+const legacyEventSeq = 1 << 40
+
+// eventSeq is the number an event id names; 0 for the id of an event
+// written before schema version 21, which is found by its id alone. ok is
+// false when id cannot be an event's.
+func eventSeq(id string) (seq int64, ok bool) {
+	hexID, found := strings.CutPrefix(id, "evt_")
+	if !found || len(hexID) != 24 {
+		return 0, false
+	}
+	if _, err := hex.DecodeString(hexID); err != nil {
+		return 0, false
+	}
+	seq, _ = strconv.ParseInt(hexID[:12], 16, 64)
+	if seq >= legacyEventSeq {
+		return 0, true
+	}
+	return seq, seq > 0
 }
 
 // wrapErr is err with what failed, or nil.
@@ -206,6 +256,9 @@ func (tx *Tx) subscriptions(ctx context.Context) ([]*lethe.Subscription, error) 
 func (tx *Tx) plannedPropagation(ctx context.Context, subject string) ([]lethe.Propagation, error) {
 	subs, err := tx.subscriptions(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := tx.flushEvents(ctx); err != nil { // the events get their ids
 		return nil, err
 	}
 	var out []lethe.Propagation

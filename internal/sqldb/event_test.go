@@ -108,7 +108,7 @@ func TestEvents_Outbox(t *testing.T) {
 	})
 	t.Run("OKRollbackEmitsNothing", func(t *testing.T) {
 		f.db.SetFailpoint(func(q string) error {
-			if strings.Contains(q, "UPDATE event_heads") {
+			if strings.Contains(q, "INSERT INTO events") {
 				return errors.New("crash")
 			}
 			return nil

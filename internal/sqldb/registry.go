@@ -85,6 +85,11 @@ type Table struct {
 	Unlink bool
 }
 
+// byLearner is the table t in a look-up by learner: its name, and on
+// SQLite the index to use where the planner would choose badly
+// (dialect.learnerIndexes).
+func (tx *Tx) byLearner(t *Table) string { return t.Name + tx.db.dialect.learnerIndexes[t.Name] }
+
 func cols(p Policy, names ...string) []Column {
 	out := make([]Column, len(names))
 	for i, n := range names {
@@ -314,7 +319,7 @@ func (tx *Tx) keptCounts(ctx context.Context, id string) (map[string]int, error)
 	var tables []string
 	for _, t := range Registry {
 		if t.Learner != "" && t.Rows == KeepRows && t.Kept != "" {
-			subs = append(subs, `(SELECT COUNT(*) FROM `+t.Name+` WHERE tenant_id = $1 AND `+t.Learner+` = $2)`)
+			subs = append(subs, `(SELECT COUNT(*) FROM `+tx.byLearner(&t)+` WHERE tenant_id = $1 AND `+t.Learner+` = $2)`)
 			tables = append(tables, t.Name)
 		}
 	}
@@ -434,7 +439,7 @@ func (tx *Tx) eraseRecords(ctx context.Context, id, ref string, keepPerson bool,
 					// Every row goes from the learner, not only those holding a value.
 					sets, where = append(sets, t.Learner+" = ''"), ""
 				}
-				res, err := tx.ExecContext(ctx, `UPDATE `+t.Name+` SET `+strings.Join(sets, ", ")+
+				res, err := tx.ExecContext(ctx, `UPDATE `+tx.byLearner(t)+` SET `+strings.Join(sets, ", ")+
 					` WHERE tenant_id = $1 AND `+t.Learner+` = $2`+where, tenant, id)
 				if err != nil {
 					return fmt.Errorf("erase %s: %w", t.Name, err)

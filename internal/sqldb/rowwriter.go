@@ -153,6 +153,12 @@ func (w *rowWriter) exec(ctx context.Context, args []any) error {
 
 // run runs the statement st, or else the text q, and reads what it returns.
 func (w *rowWriter) run(ctx context.Context, st *sql.Stmt, q string, args []any) error {
+	if err := w.tx.failpoint(w.head); err != nil {
+		return err
+	}
+	if st == nil {
+		st = w.tx.stmt(ctx, q) // a short statement is kept (SQLite): parsing costs more than running it
+	}
 	if w.scan == nil {
 		var err error
 		if st != nil {

@@ -717,6 +717,11 @@ func (r *resolver) text(e ast.Expr, pos token.Pos, depth int) (string, bool) {
 		if x.Sel.Name == "Name" {
 			return registryTable, true
 		}
+	case *ast.CallExpr:
+		// tx.byLearner(t) is t.Name with, on SQLite, the index to use.
+		if f, ok := x.Fun.(*ast.SelectorExpr); ok && f.Sel.Name == "byLearner" {
+			return registryTable, true
+		}
 	case *ast.BinaryExpr:
 		if x.Op != token.ADD {
 			return unknown, false
@@ -761,7 +766,7 @@ var sqlKeywords = map[string]bool{}
 
 func init() {
 	for _, k := range strings.Fields(`WHERE SET ON USING JOIN LEFT RIGHT INNER OUTER FULL CROSS NATURAL GROUP ORDER
-		LIMIT OFFSET HAVING UNION EXCEPT INTERSECT FOR OF NOWAIT SKIP RETURNING VALUES SELECT AND OR AS WINDOW`) {
+		LIMIT OFFSET HAVING INDEXED UNION EXCEPT INTERSECT FOR OF NOWAIT SKIP RETURNING VALUES SELECT AND OR AS WINDOW`) {
 		sqlKeywords[k] = true
 	}
 }
