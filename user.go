@@ -354,6 +354,12 @@ type UserService interface {
 	// PurgeUser removes an account that was never used, and everything
 	// about it. EConflict, saying why, when it has history.
 	PurgeUser(ctx context.Context, key UserKey) error
+	// PreviewErasure answers what action (ActionDelete, ActionAnonymize or
+	// ActionPurge) would do to the user now, changing nothing: the
+	// deletion it would make, with the erasure it would write (what would
+	// be erased and what kept, by kind, from the personal-data registry),
+	// or the error the action would return (EConflict saying why).
+	PreviewErasure(ctx context.Context, key UserKey, action BulkAction) (*Deletion, error)
 	// RecordLogin notes a sign-in: the first one turns a "new" user "active".
 	RecordLogin(ctx context.Context, key UserKey) (*User, error)
 	// FindUser returns one user; an erased user is found by id only.

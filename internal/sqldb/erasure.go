@@ -383,6 +383,51 @@ func (s *UserService) PurgeUser(ctx context.Context, key lethe.UserKey) error {
 	})
 }
 
+// errPreviewed ends a preview's transaction: it is rolled back.
+var errPreviewed = errors.New("preview: roll back")
+
+// PreviewErasure implements lethe.UserService. The action runs in a
+// transaction that is then rolled back, so the preview is what the action
+// would do, counted by the same code. A deletion the policy defers also
+// runs the erasure it schedules, for its counts.
+func (s *UserService) PreviewErasure(ctx context.Context, key lethe.UserKey, action lethe.BulkAction) (d *lethe.Deletion, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		u, err := tx.findLiveUser(ctx, key)
+		if err != nil {
+			return err
+		}
+		switch action {
+		case lethe.ActionDelete:
+			if d, err = tx.deleteUser(ctx, u); err == nil && d.Outcome == lethe.DeletionScheduled {
+				d.Erasure, err = tx.erase(ctx, u, lethe.ModeErase, time.Time{})
+			}
+		case lethe.ActionAnonymize:
+			d = &lethe.Deletion{LearnerID: u.ID, Outcome: lethe.DeletionErased}
+			if u.AnonymizedAt != nil {
+				return lethe.Errorf(lethe.EConflict, "The account is anonymized already.")
+			}
+			d.Erasure, err = tx.erase(ctx, u, lethe.ModeAnonymize, time.Time{})
+		case lethe.ActionPurge:
+			d = &lethe.Deletion{LearnerID: u.ID, Outcome: "purged"}
+			err = tx.purge(ctx, u)
+		default:
+			return lethe.FieldErrorf(lethe.EInvalid, "action", "invalid", "Only delete, anonymize and purge can be previewed.")
+		}
+		if err != nil {
+			return err
+		}
+		tx.dropEvents(0)
+		return errPreviewed
+	})
+	if errors.Is(err, errPreviewed) {
+		err = nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
 func (tx *Tx) findErasure(ctx context.Context, id lethe.LearnerID) (*lethe.Erasure, error) {
 	var at int64
 	var requested sql.NullInt64
