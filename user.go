@@ -364,6 +364,9 @@ type UserService interface {
 	RecordLogin(ctx context.Context, key UserKey) (*User, error)
 	// FindUser returns one user; an erased user is found by id only.
 	FindUser(ctx context.Context, key UserKey) (*User, error)
+	// FindUserByEmail returns the user with email, compared as
+	// NormalizeEmail does. ENotFound when none has it.
+	FindUserByEmail(ctx context.Context, email string) (*User, error)
 	// FindUsers returns a page of users ordered by id, and the total count.
 	FindUsers(ctx context.Context, filter UserFilter) ([]*User, int, error)
 	// FindUserLinks returns the links of the given users (a page of them)

@@ -133,12 +133,12 @@ func importRule(dir, path, module string, mod func(string) string) string {
 		if !isStd(path, module) && !within(path, mod("client")) {
 			return "the SDK (client/) uses the standard library only, nothing internal"
 		}
-	case inDir(dir, "internal/rest"), inDir(dir, "internal/server"):
+	case inDir(dir, "internal/rest"), inDir(dir, "internal/server"), inDir(dir, "internal/console"):
 		if within(path, mod("internal/sqldb")) {
 			return "the HTTP layers reach the store through the root package's interfaces, never internal/sqldb"
 		}
 	case inDir(dir, "internal/sqldb"):
-		for _, p := range []string{"net/http", "net/rpc", mod("internal/rest"), mod("internal/server"), mod("client"), mod("cmd"), mod("internal/seed"), mod("internal/jobs"), mod("internal/bench"), mod("internal/webhook")} {
+		for _, p := range []string{"net/http", "net/rpc", mod("internal/rest"), mod("internal/server"), mod("internal/console"), mod("client"), mod("cmd"), mod("internal/seed"), mod("internal/jobs"), mod("internal/bench"), mod("internal/webhook")} {
 			if within(path, p) {
 				return "the store knows no transport and nothing built on it"
 			}

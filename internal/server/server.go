@@ -25,6 +25,10 @@ type Config struct {
 	// served. A handler with a Route(*http.Request) string method names
 	// its routes for the access log.
 	SCIM http.Handler
+	// Console serves the admin console under /admin, with its own
+	// sign-in; nil: not served. Like SCIM, it names its routes with a
+	// Route(*http.Request) string method.
+	Console http.Handler
 	// OAuth issues and checks OAuth 2.0 client-credentials tokens
 	// (POST /oauth2/token/{tenantId}, Bearer on /rest and /lethe/v1); nil:
 	// not served.
@@ -163,10 +167,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// members/.. is a DELETE of the audience): no path is ever redirected.
 	canonical, pattern := canonicalPath(r.URL.EscapedPath()), ""
 	scim := s.cfg.SCIM != nil && isSCIMPath(r.URL.EscapedPath())
+	console := s.cfg.Console != nil && canonical && isConsolePath(r.URL.EscapedPath())
 	switch {
 	case scim:
 		pattern = "scim"
 		if n, ok := s.cfg.SCIM.(interface{ Route(*http.Request) string }); ok {
+			pattern = n.Route(r)
+		}
+	case console:
+		pattern = "admin"
+		if n, ok := s.cfg.Console.(interface{ Route(*http.Request) string }); ok {
 			pattern = n.Route(r)
 		}
 	case canonical:
@@ -200,6 +210,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.cfg.SCIM.ServeHTTP(sw, r)
 		return
 	}
+	if console {
+		s.cfg.Console.ServeHTTP(sw, r) // it limits its own bodies and answers its own errors in HTML
+		return
+	}
 	if !canonical {
 		rest.WriteStatus(sw, http.StatusNotFound, string(lethe.ENotFound), "No such endpoint.", nil)
 		return
@@ -229,6 +243,10 @@ func isSCIMPath(p string) bool {
 	return len(p) >= len(scimPrefix) && strings.EqualFold(p[:len(scimPrefix)], scimPrefix) &&
 		(len(p) == len(scimPrefix) || p[len(scimPrefix)] == '/')
 }
+
+// isConsolePath reports whether an escaped path is the console's: /admin
+// or below it.
+func isConsolePath(p string) bool { return p == "/admin" || strings.HasPrefix(p, "/admin/") }
 
 // writeSCIMPanic answers a panic under /scim/v2 in the SCIM error schema.
 func writeSCIMPanic(w http.ResponseWriter) {

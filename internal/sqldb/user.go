@@ -581,15 +581,26 @@ func (s *UserService) RecordLogin(ctx context.Context, key lethe.UserKey) (u *le
 // statement reads one snapshot, and BEGIN and COMMIT cost as much as the
 // read.
 func (s *UserService) FindUser(ctx context.Context, key lethe.UserKey) (*lethe.User, error) {
-	actor, err := lethe.ActorFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
 	column, arg := "l.id", string(key.ID)
 	if key.ID == "" {
 		column, arg = "p.ref", key.Ref
 	}
-	if !validText(arg) {
+	return s.findUserBy(ctx, column, arg)
+}
+
+// FindUserByEmail implements lethe.UserService.
+func (s *UserService) FindUserByEmail(ctx context.Context, email string) (*lethe.User, error) {
+	return s.findUserBy(ctx, "p.email_norm", lethe.NormalizeEmail(email))
+}
+
+// findUserBy reads the user whose column (l.id, p.ref or p.email_norm) is
+// arg, with their manager.
+func (s *UserService) findUserBy(ctx context.Context, column, arg string) (*lethe.User, error) {
+	actor, err := lethe.ActorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if arg == "" || !validText(arg) {
 		return nil, errUserNotFound
 	}
 	var mID, mRef, mFirst, mLast sql.NullString
