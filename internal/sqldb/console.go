@@ -171,6 +171,27 @@ func (s *ConsoleService) newLink(ctx context.Context, tx *Tx, account string) (s
 	return token, nil
 }
 
+// NewPasswordLink makes a new set-password token of the actor's tenant's
+// account id, as CreateConsoleAccount does: to reset a password, and for
+// fixtures such as the demo tenant's account. It is not part of
+// lethe.ConsoleService. ENotFound when there is no such account.
+func (s *ConsoleService) NewPasswordLink(ctx context.Context, id string) (token string, err error) {
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		a, err := consoleAccount(ctx, tx, tx.actor.TenantID, id)
+		if err != nil {
+			return fmt.Errorf("find console account: %w", err)
+		}
+		if a == nil {
+			return lethe.Errorf(lethe.ENotFound, "Console account not found.")
+		}
+		if token, err = s.newLink(ctx, tx, id); err != nil {
+			return err
+		}
+		return tx.appendTrail(ctx, "console.password.link", id, nil)
+	})
+	return token, err
+}
+
 // FindConsoleAccounts implements lethe.ConsoleService.
 func (s *ConsoleService) FindConsoleAccounts(ctx context.Context) (out []*lethe.ConsoleAccount, err error) {
 	err = s.db.readTx(ctx, func(tx *Tx) error {
