@@ -20,6 +20,10 @@ const (
 	// demoSCIMTokenName, reset on every start like the API key.
 	demoSCIMToken     = "demo-scim-token"
 	demoSCIMTokenName = "demo"
+	// The demo tenant's admin-console account, its password reset on
+	// every start.
+	demoConsoleEmail    = "admin@demo.test"
+	demoConsolePassword = "demo-admin"
 )
 
 // printDemo prints the demo tenant's credentials and a first request of
@@ -29,6 +33,7 @@ func printDemo(e env, addr string) {
 		"  try: curl -u %s:%s http://%s/rest/v1/users\n"+
 		"  try: curl -H 'Authorization: Bearer %s' 'http://%s/scim/v2/Users?filter=userName%%20eq%%20%%22EMP001%%22'\n",
 		demoTenantID, demoAPIKey, demoSCIMToken, demoTenantID, demoAPIKey, addr, demoSCIMToken, addr)
+	fmt.Fprintf(e.stdout, "Console: http://%s/admin  (%s / %s)\n", addr, demoConsoleEmail, demoConsolePassword)
 }
 
 // Fixed ids of demo records named in the README.
@@ -37,8 +42,9 @@ const (
 	demoContentID    = "650000000000000000000c01"
 )
 
-// setUpDemo creates the demo tenant the first time, and resets the demo key
-// and SCIM token on every start. It is idempotent.
+// setUpDemo creates the demo tenant the first time, and resets the demo key,
+// SCIM token and console account's password on every start. It is
+// idempotent.
 //
 // The tenant is a small organisation with a history: a structure of
 // departments with managers, forty-one people (some suspended, some past
@@ -52,17 +58,11 @@ func setUpDemo(ctx context.Context, db *sqldb.DB, tenants *sqldb.TenantService, 
 	switch lethe.ErrorCode(err) {
 	case "":
 	case lethe.EConflict: // already set up
-		if err := tenants.SetTenantKey(ctx, demoTenantID, demoAPIKey); err != nil {
-			return err
-		}
-		return setDemoSCIMToken(ctx, db)
+		return setDemoCredentials(ctx, db, tenants)
 	default:
 		return err
 	}
-	if err := tenants.SetTenantKey(ctx, demoTenantID, demoAPIKey); err != nil {
-		return err
-	}
-	if err := setDemoSCIMToken(ctx, db); err != nil {
+	if err := setDemoCredentials(ctx, db, tenants); err != nil {
 		return err
 	}
 	clock := db.Now
@@ -82,9 +82,43 @@ func setUpDemo(ctx context.Context, db *sqldb.DB, tenants *sqldb.TenantService, 
 	return nil
 }
 
-// setDemoSCIMToken gives the demo tenant its documented SCIM token.
-func setDemoSCIMToken(ctx context.Context, db *sqldb.DB) error {
-	return sqldb.NewSCIMTokenService(db).SetSCIMToken(ctx, demoTenantID, demoSCIMTokenName, demoSCIMToken)
+// setDemoCredentials gives the demo tenant its documented API key, SCIM
+// token and console account.
+func setDemoCredentials(ctx context.Context, db *sqldb.DB, tenants *sqldb.TenantService) error {
+	if err := tenants.SetTenantKey(ctx, demoTenantID, demoAPIKey); err != nil {
+		return err
+	}
+	if err := sqldb.NewSCIMTokenService(db).SetSCIMToken(ctx, demoTenantID, demoSCIMTokenName, demoSCIMToken); err != nil {
+		return err
+	}
+	return setDemoConsoleAccount(ctx, db)
+}
+
+// setDemoConsoleAccount creates the demo's console account (an admin) if
+// it is missing, and sets its password through a fresh set-password link,
+// as its owner would.
+func setDemoConsoleAccount(ctx context.Context, db *sqldb.DB) error {
+	actx := lethe.WithActor(ctx, lethe.Actor{TenantID: demoTenantID, Source: lethe.SourceCLI, Name: "demo"})
+	svc := sqldb.NewConsoleService(db)
+	list, err := svc.FindConsoleAccounts(actx)
+	if err != nil {
+		return err
+	}
+	token := ""
+	for _, a := range list {
+		if lethe.NormalizeEmail(a.Email) == demoConsoleEmail {
+			if token, err = svc.NewPasswordLink(actx, a.ID); err != nil {
+				return err
+			}
+		}
+	}
+	if token == "" {
+		if _, token, err = svc.CreateConsoleAccount(actx, demoConsoleEmail, lethe.RoleAdmin); err != nil {
+			return err
+		}
+	}
+	_, err = svc.SetConsolePassword(ctx, token, demoConsolePassword)
+	return err
 }
 
 type demo struct {

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lethehq/lethe"
+	"github.com/lethehq/lethe/internal/sqldb"
 	"github.com/lethehq/lethe/internal/testdb"
 )
 
@@ -150,6 +153,32 @@ func TestDemo(t *testing.T) {
 		// restart below too).
 		mustOneDemoToken(t, srv.URL)
 	})
+	t.Run("OKConsoleAccount", func(t *testing.T) {
+		want := "Console: http://" + srv.Addr + "/admin  (admin@demo.test / demo-admin)\n"
+		if out := srv.stdout.String(); !strings.Contains(out, want) {
+			t.Errorf("serve --demo printed:\n%s\nwant %q", out, want)
+		}
+		mustDemoConsoleAccount(t, dsn)
+		// Changed here, and set back by the next start (OKIdempotent).
+		db, err := sqldb.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		svc := sqldb.NewConsoleService(db)
+		actx := lethe.WithActor(context.Background(), lethe.Actor{TenantID: demoTenantID, Source: lethe.SourceCLI, Name: "test"})
+		list, err := svc.FindConsoleAccounts(actx)
+		if err != nil || len(list) != 1 {
+			t.Fatalf("accounts %+v, %v", list, err)
+		}
+		link, err := svc.NewPasswordLink(actx, list[0].ID)
+		if err == nil {
+			_, err = svc.SetConsolePassword(context.Background(), link, "a changed password")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("OKIdempotent", func(t *testing.T) {
 		before := total(t, "/rest/v1/activities?perPage=1")
 		if err := srv.Stop(); err != nil {
@@ -174,7 +203,28 @@ func TestDemo(t *testing.T) {
 		if got := scimGet(t, again.URL, demoSCIMToken); got != http.StatusOK {
 			t.Errorf("the demo SCIM token after a second start: %d", got)
 		}
+		mustDemoConsoleAccount(t, dsn)
 	})
+}
+
+// mustDemoConsoleAccount checks the demo tenant has one console account,
+// the documented admin, who signs in with the documented password.
+func mustDemoConsoleAccount(t *testing.T, dsn string) {
+	t.Helper()
+	db, err := sqldb.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	svc := sqldb.NewConsoleService(db)
+	actx := lethe.WithActor(context.Background(), lethe.Actor{TenantID: demoTenantID, Source: lethe.SourceCLI, Name: "test"})
+	list, err := svc.FindConsoleAccounts(actx)
+	if err != nil || len(list) != 1 || list[0].Email != demoConsoleEmail || list[0].Role != lethe.RoleAdmin || !list[0].HasPassword {
+		t.Fatalf("the demo's console accounts = %+v, %v; want the one admin", list, err)
+	}
+	if _, _, err := svc.ConsoleSignIn(context.Background(), demoTenantID, "admin@demo.test", "demo-admin", ""); err != nil {
+		t.Errorf("sign in as the demo's console admin: %v", err)
+	}
 }
 
 // mustOneDemoToken checks the demo tenant holds exactly one SCIM token, the

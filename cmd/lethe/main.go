@@ -3,6 +3,8 @@
 //	lethe serve     run the HTTP server
 //	lethe migrate   apply database migrations
 //	lethe tenant    create | list | rotate-key | scim-token create|list|revoke
+//	lethe client    create | list | revoke
+//	lethe admin     create | list (admin-console accounts)
 //	lethe webhook   create | list | update | delete | deliveries | redeliver
 //	lethe trail     verify | checkpoint
 //	lethe seed      fill a tenant with a synthetic organisation
@@ -100,7 +102,7 @@ variable is used when the flag is not given. Shell completions: lethe completion
 	root.SetVersionTemplate("lethe {{.Version}}\n")
 	root.Flags().BoolP("version", "v", false, "print the version")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
-	root.AddCommand(newServeCmd(e), newMigrateCmd(e), newTenantCmd(e), newClientCmd(e), newWebhookCmd(e), newTrailCmd(e), newSeedCmd(e),
+	root.AddCommand(newServeCmd(e), newMigrateCmd(e), newTenantCmd(e), newClientCmd(e), newAdminCmd(e), newWebhookCmd(e), newTrailCmd(e), newSeedCmd(e),
 		newErasureCmd(e), newUsersCmd(e), newJobsCmd(e), newAuditCmd(e), newBenchCmd(e), newVersionCmd(e))
 	addCompletion(root)
 	return root

@@ -32,6 +32,12 @@ const (
 	// NotPersonal: a column of a table whose rows are about no person
 	// (tenants, content, audiences), or a key such as tenant_id.
 	NotPersonal Policy = "none"
+	// Staff: personal data of a tenant's staff (a console account's
+	// email), not of a learner. Erasing a learner leaves it; it is kept
+	// while the account is, is never logged, never in the trail and never
+	// in an answer of the learner API. Only tables that name no learner
+	// hold it.
+	Staff Policy = "staff"
 )
 
 // Rows is what erasing a learner does to the learner's rows of a table.
@@ -163,6 +169,17 @@ var Registry = []Table{
 	// OAuth clients: labelled credentials of a tenant, their scopes and a
 	// keyed hash of each secret.
 	{Name: "oauth_clients", Columns: cols(NotPersonal, "tenant_id", "id", "name", "scopes", "secret_hash", "created_at", "last_used_at")},
+	// The admin console (issue 18): accounts are the tenant's staff, not
+	// learners, so no learner's erasure touches them. The email is the
+	// staff member's (Staff); the rest is credentials kept only as hashes
+	// or sealed (password_hash, totp_secret, totp_pending), a role and
+	// times. Set-password links and sessions are keyed hashes of tokens
+	// naming an account by id.
+	{Name: "console_accounts", Columns: concat(cols(NotPersonal, "tenant_id", "id", "role", "password_hash", "totp_secret",
+		"totp_pending", "totp_last_step", "created_at", "last_login_at"), cols(Staff, "email", "email_norm"))},
+	{Name: "console_password_tokens", Columns: cols(NotPersonal, "tenant_id", "token_hash", "account_id", "expires_at", "used")},
+	{Name: "console_sessions", Columns: cols(NotPersonal, "tenant_id", "token_hash", "id", "account_id", "csrf_token",
+		"created_at", "seen_at", "expires_at")},
 
 	// Jobs hold ids only. Their items name learners by id and stay (what
 	// a job did is a record); they are not erased with the learner, so a

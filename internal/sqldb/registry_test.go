@@ -91,6 +91,10 @@ func registryProblems(schema map[string][]string) []string {
 				if !sealedKeyErased {
 					problems = append(problems, "column "+t.Name+"."+c.Name+" is sealed, but no table of data keys is erased")
 				}
+			case sqldb.Staff:
+				if t.Learner != "" {
+					problems = append(problems, "column "+t.Name+"."+c.Name+" is staff data in a table of learner rows")
+				}
 			case sqldb.Pseudonymize, sqldb.Keep, sqldb.NotPersonal:
 			default:
 				problems = append(problems, fmt.Sprintf("column %s.%s has no policy (%q)", t.Name, c.Name, c.Policy))

@@ -918,10 +918,12 @@ func conditionText(words []string) string {
 
 // tenantFinders are the tenant tables a credential that names no tenant
 // finds its tenant in: SCIM's bearer tokens, found by the keyed hash of the
-// secret (AuthenticateSCIM). Such a table may have a unique key of that
+// secret (AuthenticateSCIM), and the console's session and set-password
+// tokens, by the keyed hash of the token (console.go). Such a table may have a unique key of that
 // column alone, and a statement on that table alone may bind that column
 // to a parameter instead of tenant_id: that is how the tenant is learnt.
-var tenantFinders = map[string]string{"scim_tokens": "secret_hash"}
+var tenantFinders = map[string]string{"scim_tokens": "secret_hash",
+	"console_sessions": "token_hash", "console_password_tokens": "token_hash"}
 
 // found reports a scope on a tenantFinders table alone that binds its
 // finder column to a parameter.
