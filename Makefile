@@ -4,7 +4,7 @@ GO          ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 FUZZTIME    ?= 30000x
 
-.PHONY: all build run test check fmt-check vet staticcheck fuzz tidy-check npm-deps
+.PHONY: all build run test check fmt-check vet staticcheck fuzz tidy-check npm-deps browser-deps
 
 all: check
 
@@ -30,9 +30,20 @@ npm-deps:
 		(cd $(NPMDIR) && npm ci --no-audit --no-fund) && touch $(NPMDIR)/node_modules; \
 	fi
 
+# Debian's Chromium, for the console's browser tests (internal/server's
+# console_browser_test.go, driven by chromedp). Without it they skip, and
+# this says so in one line; with CI=true it is installed with apt-get.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$CI" != true ]; then echo "make browser-deps: chromium is not installed: the browser tests will skip (apt-get install chromium)"; exit 0; fi; \
+	echo "apt-get install chromium"; \
+	{ apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null; }; } || \
+	{ echo "make browser-deps: could not install chromium, and CI must run the browser tests"; exit 1; }
+
 # -race needs cgo and a C compiler; without them the suite runs without it,
 # and says so in one line.
-test: npm-deps
+test: npm-deps browser-deps
 	@if [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1; then \
 		echo "$(GO) test -race -count=1 ./..."; $(GO) test -race -count=1 ./...; \
 	else \

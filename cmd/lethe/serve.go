@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lethehq/lethe"
+	"github.com/lethehq/lethe/internal/console"
 	"github.com/lethehq/lethe/internal/jobs"
 	"github.com/lethehq/lethe/internal/rest"
 	"github.com/lethehq/lethe/internal/scim"
@@ -139,7 +140,8 @@ func runServe(ctx context.Context, e env, o serveOptions) error {
 		}
 	}
 	srv := server.New(server.Config{Logger: logger, Tenants: s.tenants, REST: s.rest(db, o, logger), SCIM: s.scim(db, logger),
-		OAuth: sqldb.NewOAuthService(db), Ready: db.Ping})
+		Console: console.New(console.Config{Logger: logger, Accounts: sqldb.NewConsoleService(db), Users: s.users, Now: db.Now}),
+		OAuth:   sqldb.NewOAuthService(db), Ready: db.Ping})
 	if o.pprofAddr != "" {
 		if err := servePprof(ctx, o.pprofAddr, logger); err != nil {
 			return err

@@ -69,6 +69,9 @@ func (h *Handler) routes() []route {
 		{"GET /admin/password", http.HandlerFunc(h.passwordPage)},
 		{"POST /admin/password", http.HandlerFunc(h.setPassword)},
 		{"POST /admin/signout", h.session(lethe.PermRead, h.signout)},
+		{"GET /admin/account", h.session(lethe.PermRead, h.accountPage)},
+		{"POST /admin/account/totp", h.session(lethe.PermRead, h.startTOTP)},
+		{"POST /admin/account/totp/confirm", h.session(lethe.PermRead, h.confirmTOTP)},
 		{"GET /admin/people", h.session(lethe.PermRead, h.peoplePage)},
 		{"POST /admin/people/search", h.session(lethe.PermRead, h.searchPeople)},
 		{"GET /admin/people/{id}", h.session(lethe.PermRead, h.personPage)},
@@ -95,7 +98,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Referrer-Policy", "same-origin") // not no-referrer: with it, browsers post forms with "Origin: null"
 	r.Body = http.MaxBytesReader(w, r.Body, bodyLimit)
 	if r.Method == http.MethodPost && !sameOrigin(r) {
 		h.fail(w, r, nil, http.StatusForbidden, "This form did not come from the console. Reload the page and try again.")

@@ -138,7 +138,7 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.limiter.reset(account)
-	setCookie(w, r, sessionCookie, token, time.Until(s.ExpiresAt))
+	setCookie(w, r, sessionCookie, token, s.ExpiresAt.Sub(h.cfg.Now()))
 	setCookie(w, r, signinCookie, "", -time.Second)
 	http.Redirect(w, r, "/admin/people", http.StatusSeeOther)
 }

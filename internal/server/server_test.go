@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lethehq/lethe"
+	"github.com/lethehq/lethe/internal/console"
 	"github.com/lethehq/lethe/internal/rest"
 	"github.com/lethehq/lethe/internal/scim"
 	"github.com/lethehq/lethe/internal/server"
@@ -137,6 +138,8 @@ func MustStartServerDSN(tb testing.TB, dsn string) *testServer {
 		},
 		SCIM: &scim.Handler{SCIM: sqldb.NewSCIMService(db), Tokens: sqldb.NewSCIMTokenService(db),
 			Settings: sqldb.NewSettingsService(db), Logger: logger},
+		Console: console.New(console.Config{Logger: logger, Accounts: sqldb.NewConsoleService(db), Users: users,
+			Now: func() time.Time { return db.Now() }}),
 		OAuth: sqldb.NewOAuthService(db),
 		Ready: db.Ping,
 	})

@@ -1,0 +1,397 @@
+package server_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base32"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lethehq/lethe"
+	"github.com/lethehq/lethe/internal/sqldb"
+)
+
+// The admin console's pages and actions, through real HTTP with a cookie
+// jar, as a browser sends them (with its Origin header on every post).
+
+const consolePassword = "correct horse battery"
+
+// browser is a console client: a cookie jar, and the last page read.
+type browser struct {
+	tb     testing.TB
+	s      *testServer
+	client *http.Client
+	last   string
+}
+
+func (s *testServer) newBrowser(tb testing.TB) *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &browser{tb: tb, s: s, client: &http.Client{Jar: jar, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// page is a console answer: its status, headers and HTML.
+type page struct {
+	Status int
+	Header http.Header
+	HTML   string
+}
+
+func (b *browser) do(req *http.Request) *page {
+	b.tb.Helper()
+	res, err := b.client.Do(req)
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	b.last = string(body)
+	return &page{Status: res.StatusCode, Header: res.Header, HTML: string(body)}
+}
+
+func (b *browser) get(path string) *page {
+	b.tb.Helper()
+	req, err := http.NewRequest(http.MethodGet, b.s.URL+path, nil)
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	return b.do(req)
+}
+
+// post sends a form as a browser does, from the console's own origin.
+func (b *browser) post(path string, form url.Values) *page {
+	b.tb.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.s.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.s.URL)
+	return b.do(req)
+}
+
+var hiddenInput = regexp.MustCompile(`name="(csrf|once)" value="([^"]*)"`)
+
+// form is the hidden fields (csrf, once) of the last page read, with more.
+func (b *browser) form(kv ...string) url.Values {
+	b.tb.Helper()
+	v := url.Values{}
+	for _, m := range hiddenInput.FindAllStringSubmatch(b.last, -1) {
+		v.Set(m[1], m[2])
+	}
+	if v.Get("csrf") == "" {
+		b.tb.Fatalf("the last page has no csrf field:\n%s", b.last)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return v
+}
+
+// mustConsoleAccount makes an account with consolePassword in tenant.
+func (s *testServer) mustConsoleAccount(tb testing.TB, tenant, email string, role lethe.ConsoleRole) *lethe.ConsoleAccount {
+	tb.Helper()
+	accounts := sqldb.NewConsoleService(s.db)
+	ctx := lethe.WithActor(context.Background(), lethe.Actor{TenantID: lethe.TenantID(tenant), Source: lethe.SourceCLI, Name: "test"})
+	a, token, err := accounts.CreateConsoleAccount(ctx, email, role)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := accounts.SetConsolePassword(context.Background(), token, consolePassword); err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}
+
+// signIn signs the browser in and checks where it lands.
+func (b *browser) signIn(tenant, email string) {
+	b.tb.Helper()
+	b.get("/admin/signin")
+	p := b.post("/admin/signin", b.form("tenant", tenant, "email", email, "password", consolePassword))
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/admin/people" {
+		b.tb.Fatalf("sign in: %d %s\n%s", p.Status, p.Header.Get("Location"), p.HTML)
+	}
+	b.get("/admin/people")
+}
+
+// tenantCtx is tenant's actor for setting up data through the store.
+func tenantCtx(tenant string) context.Context {
+	return lethe.WithActor(context.Background(), lethe.Actor{TenantID: lethe.TenantID(tenant), Source: lethe.SourceCLI, Name: "test"})
+}
+
+func mustUser(tb testing.TB, s *testServer, tenant, ref, email string) *lethe.User {
+	tb.Helper()
+	first, last := "Ada", "Lovelace-"+ref
+	u, err := sqldb.NewUserService(s.db).CreateUser(tenantCtx(tenant), ref, lethe.UserFields{FirstName: &first, LastName: &last, Email: &email})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
+
+func TestConsole_SignIn(t *testing.T) {
+	s := MustStartServer(t)
+	s.mustConsoleAccount(t, s.A.ID, "ops@a.test", lethe.RoleAdmin)
+	mustUser(t, s, s.A.ID, "P-1", "p1@a.test")
+	b := s.newBrowser(t)
+
+	if p := b.get("/admin/people"); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/admin/signin") {
+		t.Fatalf("people without a session: %d %s", p.Status, p.Header.Get("Location"))
+	}
+	p := b.get("/admin/signin")
+	if p.Status != http.StatusOK || !strings.Contains(p.Header.Get("Content-Security-Policy"), "script-src 'self'") ||
+		p.Header.Get("Cache-Control") != "no-store" || p.Header.Get("X-Frame-Options") != "DENY" {
+		t.Fatalf("sign-in page: %d %v", p.Status, p.Header)
+	}
+	// A wrong password, an unknown email and another tenant all answer the
+	// same, and the form keeps what was typed.
+	for _, c := range []struct{ tenant, email, password string }{
+		{s.A.ID, "ops@a.test", "wrong password!"}, {s.A.ID, "nobody@a.test", consolePassword}, {s.B.ID, "ops@a.test", consolePassword},
+	} {
+		p := b.post("/admin/signin", b.form("tenant", c.tenant, "email", c.email, "password", c.password))
+		if p.Status != http.StatusUnauthorized || !strings.Contains(p.HTML, "is not right") || !strings.Contains(p.HTML, `value="`+c.email+`"`) {
+			t.Fatalf("sign in as %+v: %d\n%s", c, p.Status, p.HTML)
+		}
+	}
+	b.get("/admin/signin")
+	p = b.post("/admin/signin", b.form("tenant", s.A.ID, "email", "OPS@a.test", "password", consolePassword))
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("sign in: %d\n%s", p.Status, p.HTML)
+	}
+	cookie := p.Header.Get("Set-Cookie")
+	for _, want := range []string{"lethe_console=", "HttpOnly", "SameSite=Strict", "Path=/admin"} {
+		if !strings.Contains(cookie, want) {
+			t.Errorf("session cookie %q lacks %s", cookie, want)
+		}
+	}
+	if p := b.get("/admin/people"); p.Status != http.StatusOK || !strings.Contains(p.HTML, "P-1") || strings.Contains(p.HTML, "<script>") {
+		t.Fatalf("people: %d\n%s", p.Status, p.HTML)
+	}
+	// Signing out ends the session: the cookie no longer opens a page.
+	b.post("/admin/signout", b.form())
+	if p := b.get("/admin/people"); p.Status != http.StatusSeeOther {
+		t.Fatalf("people after sign-out: %d", p.Status)
+	}
+}
+
+func TestConsole_SignInThrottled(t *testing.T) {
+	s := MustStartServer(t)
+	s.mustConsoleAccount(t, s.A.ID, "ops@a.test", lethe.RoleAdmin)
+	b := s.newBrowser(t)
+	b.get("/admin/signin")
+	for range 5 {
+		b.post("/admin/signin", b.form("tenant", s.A.ID, "email", "ops@a.test", "password", "not the password"))
+	}
+	// The sixth attempt is refused before the password is checked, even the right one.
+	p := b.post("/admin/signin", b.form("tenant", s.A.ID, "email", "ops@a.test", "password", consolePassword))
+	if p.Status != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" {
+		t.Fatalf("sixth attempt: %d %v", p.Status, p.Header)
+	}
+	s.Clock.Advance(16 * time.Minute)
+	b.signIn(s.A.ID, "ops@a.test")
+}
+
+func TestConsole_CSRF(t *testing.T) {
+	s := MustStartServer(t)
+	s.mustConsoleAccount(t, s.A.ID, "ops@a.test", lethe.RoleAdmin)
+	u := mustUser(t, s, s.A.ID, "P-1", "p1@a.test")
+	b := s.newBrowser(t)
+	b.signIn(s.A.ID, "ops@a.test")
+	b.get("/admin/people/" + string(u.ID) + "/suspend")
+	form := b.form()
+	noToken := url.Values{"once": {form.Get("once")}}
+	if p := b.post("/admin/people/"+string(u.ID)+"/suspend", noToken); p.Status != http.StatusForbidden {
+		t.Fatalf("a post without the CSRF token: %d", p.Status)
+	}
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/admin/people/"+string(u.ID)+"/suspend", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	if p := b.do(req); p.Status != http.StatusForbidden {
+		t.Fatalf("a post from another origin: %d", p.Status)
+	}
+	got, err := sqldb.NewUserService(s.db).FindUser(tenantCtx(s.A.ID), lethe.ByID(u.ID))
+	if err != nil || got.State != lethe.StateActive {
+		t.Fatalf("after refused posts: %v %v; want the user active", got, err)
+	}
+}
+
+func TestConsole_Delete(t *testing.T) {
+	s := MustStartServer(t)
+	admin := s.mustConsoleAccount(t, s.A.ID, "ops@a.test", lethe.RoleOperator)
+	u := mustUser(t, s, s.A.ID, "LEAVER-1", "leaver@a.test")
+	content := strings.Repeat("0", 23) + "7"
+	title, kind := "Fire safety", "video"
+	ctx := tenantCtx(s.A.ID)
+	if _, err := sqldb.NewContentService(s.db).CreateContent(ctx, content, lethe.ContentFields{Title: &title, Type: &kind}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := sqldb.NewCompletionService(s.db).CreateCompletion(ctx, u.ID, content, s.Clock.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	b := s.newBrowser(t)
+	b.signIn(s.A.ID, "ops@a.test")
+
+	// Found by email, through a post: the email stays out of the URL.
+	if p := b.post("/admin/people/search", b.form("q", "LEAVER@a.test")); p.Status != http.StatusOK || !strings.Contains(p.HTML, "/admin/people/"+string(u.ID)) {
+		t.Fatalf("search by email: %d\n%s", p.Status, p.HTML)
+	}
+	p := b.get("/admin/people/" + string(u.ID) + "/delete")
+	if p.Status != http.StatusOK || !strings.Contains(p.HTML, "completions: 1") || !strings.Contains(p.HTML, "person: 1") {
+		t.Fatalf("confirmation: %d\n%s", p.Status, p.HTML)
+	}
+	if strings.Contains(p.Header.Get("Content-Type"), "json") || !strings.Contains(p.HTML, "cannot be undone") {
+		t.Fatalf("confirmation does not warn:\n%s", p.HTML)
+	}
+	form := b.form()
+	p = b.post("/admin/people/"+string(u.ID)+"/delete", form)
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/admin/people/"+string(u.ID)+"?done=delete" {
+		t.Fatalf("delete: %d %s\n%s", p.Status, p.Header.Get("Location"), p.HTML)
+	}
+	p = b.get(p.Header.Get("Location"))
+	if !strings.Contains(p.HTML, "Erasure receipt") || !strings.Contains(p.HTML, "Nothing erased is left") ||
+		strings.Contains(p.HTML, "leaver@a.test") || strings.Contains(p.HTML, "Lovelace") {
+		t.Fatalf("person page after the erasure:\n%s", p.HTML)
+	}
+	// The same form again acts once.
+	if p := b.post("/admin/people/"+string(u.ID)+"/delete", form); p.Status != http.StatusSeeOther || !strings.HasSuffix(p.Header.Get("Location"), "done=repeated") {
+		t.Fatalf("the form sent twice: %d %s", p.Status, p.Header.Get("Location"))
+	}
+	// The trail names the console account.
+	e, err := sqldb.NewUserService(s.db).FindErasure(ctx, u.ID)
+	if err != nil || e.Source != lethe.SourceConsole || e.Actor != admin.ID {
+		t.Fatalf("erasure by %v/%q (%v), want console/%s", e.Source, e.Actor, err, admin.ID)
+	}
+	if strings.Contains(s.Logs.String(), "leaver@a.test") || strings.Contains(s.Logs.String(), "LEAVER") {
+		t.Fatal("the logs hold the person's data")
+	}
+}
+
+func TestConsole_RefusalsAndRoles(t *testing.T) {
+	s := MustStartServer(t)
+	s.mustConsoleAccount(t, s.A.ID, "viewer@a.test", lethe.RoleViewer)
+	s.mustConsoleAccount(t, s.A.ID, "ops@a.test", lethe.RoleOperator)
+	u := mustUser(t, s, s.A.ID, "P-1", "p1@a.test")
+	if _, err := sqldb.NewUserService(s.db).RecordLogin(tenantCtx(s.A.ID), lethe.ByID(u.ID)); err != nil {
+		t.Fatal(err)
+	}
+	viewer := s.newBrowser(t)
+	viewer.signIn(s.A.ID, "viewer@a.test")
+	if p := viewer.get("/admin/people/" + string(u.ID)); p.Status != http.StatusOK || strings.Contains(p.HTML, "/suspend") {
+		t.Fatalf("a viewer's person page: %d (offers actions?)\n%s", p.Status, p.HTML)
+	}
+	if p := viewer.get("/admin/people/" + string(u.ID) + "/suspend"); p.Status != http.StatusForbidden {
+		t.Fatalf("a viewer's confirmation page: %d", p.Status)
+	}
+	if p := viewer.post("/admin/people/"+string(u.ID)+"/suspend", viewer.form("once", strings.Repeat("x", 43))); p.Status != http.StatusForbidden {
+		t.Fatalf("a viewer's suspend: %d", p.Status)
+	}
+
+	ops := s.newBrowser(t)
+	ops.signIn(s.A.ID, "ops@a.test")
+	// A used account cannot be purged: the page says why and offers no button.
+	p := ops.get("/admin/people/" + string(u.ID) + "/purge")
+	if p.Status != http.StatusOK || !strings.Contains(p.HTML, "cannot be purged") || strings.Contains(p.HTML, `name="once"`) {
+		t.Fatalf("purge of a used account:\n%s", p.HTML)
+	}
+	// A bad end date is shown next to its field, with what was typed.
+	ops.get("/admin/people/" + string(u.ID) + "/suspend")
+	p = ops.post("/admin/people/"+string(u.ID)+"/suspend", ops.form("endDate", "31/01/2027"))
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.HTML, `value="31/01/2027"`) || !strings.Contains(p.HTML, "endDate-error") {
+		t.Fatalf("bad end date: %d\n%s", p.Status, p.HTML)
+	}
+	p = ops.post("/admin/people/"+string(u.ID)+"/suspend", ops.form("endDate", "2027-01-31"))
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("suspend: %d\n%s", p.Status, p.HTML)
+	}
+	got, err := sqldb.NewUserService(s.db).FindUser(tenantCtx(s.A.ID), lethe.ByID(u.ID))
+	if err != nil || got.State != lethe.StateSuspended || got.EndDate == nil {
+		t.Fatalf("after suspend: %+v %v", got, err)
+	}
+	// Another tenant's person is not found.
+	other := mustUser(t, s, s.B.ID, "B-1", "b1@b.test")
+	if p := ops.get("/admin/people/" + string(other.ID)); p.Status != http.StatusNotFound {
+		t.Fatalf("another tenant's person: %d", p.Status)
+	}
+}
+
+func TestConsole_SessionExpires(t *testing.T) {
+	s := MustStartServer(t)
+	s.mustConsoleAccount(t, s.A.ID, "ops@a.test", lethe.RoleAdmin)
+	b := s.newBrowser(t)
+	b.signIn(s.A.ID, "ops@a.test")
+	s.Clock.Advance(lethe.ConsoleIdleTimeout + time.Minute)
+	if p := b.get("/admin/people"); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/admin/signin?expired=1" {
+		t.Fatalf("an idle session: %d %s", p.Status, p.Header.Get("Location"))
+	}
+}
+
+// totpCode is RFC 6238's code of secret (base32, no padding) at t.
+func totpCode(tb testing.TB, secret string, t time.Time) string {
+	tb.Helper()
+	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var counter [8]byte
+	binary.BigEndian.PutUint64(counter[:], uint64(t.Unix()/30))
+	m := hmac.New(sha1.New, key)
+	m.Write(counter[:])
+	sum := m.Sum(nil)
+	off := sum[len(sum)-1] & 0x0f
+	n := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
+	return fmt.Sprintf("%06d", n%1_000_000)
+}
+
+var totpKey = regexp.MustCompile(`name="secret" value="([A-Z2-7]+)"`)
+
+func TestConsole_TOTP(t *testing.T) {
+	s := MustStartServer(t)
+	s.mustConsoleAccount(t, s.A.ID, "ops@a.test", lethe.RoleViewer)
+	b := s.newBrowser(t)
+	b.signIn(s.A.ID, "ops@a.test")
+	b.get("/admin/account")
+	p := b.post("/admin/account/totp", b.form())
+	m := totpKey.FindStringSubmatch(p.HTML)
+	if p.Status != http.StatusOK || m == nil || !strings.Contains(p.HTML, "otpauth://totp/Lethe:adm_") || strings.Contains(p.HTML, "otpauth://totp/Lethe:ops") {
+		t.Fatalf("start: %d\n%s", p.Status, p.HTML)
+	}
+	secret := m[1]
+	if p := b.post("/admin/account/totp/confirm", b.form("secret", secret, "code", "000000")); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.HTML, "code-error") {
+		t.Fatalf("a wrong code: %d\n%s", p.Status, p.HTML)
+	}
+	if p := b.post("/admin/account/totp/confirm", b.form("code", totpCode(t, secret, s.Clock.Now()))); p.Status != http.StatusSeeOther {
+		t.Fatalf("the right code: %d\n%s", p.Status, p.HTML)
+	}
+	b.get("/admin/account")
+	b.post("/admin/signout", b.form())
+	// Now sign-in needs the code: without it, and with the code already used, it is refused.
+	s.Clock.Advance(30 * time.Second)
+	b.get("/admin/signin")
+	if p := b.post("/admin/signin", b.form("tenant", s.A.ID, "email", "ops@a.test", "password", consolePassword)); p.Status != http.StatusUnauthorized {
+		t.Fatalf("sign in without the code: %d", p.Status)
+	}
+	code := totpCode(t, secret, s.Clock.Now())
+	if p := b.post("/admin/signin", b.form("tenant", s.A.ID, "email", "ops@a.test", "password", consolePassword, "code", code)); p.Status != http.StatusSeeOther {
+		t.Fatalf("sign in with the code: %d\n%s", p.Status, p.HTML)
+	}
+	b2 := s.newBrowser(t)
+	b2.get("/admin/signin")
+	if p := b2.post("/admin/signin", b2.form("tenant", s.A.ID, "email", "ops@a.test", "password", consolePassword, "code", code)); p.Status != http.StatusUnauthorized {
+		t.Fatalf("the same code replayed: %d", p.Status)
+	}
+}
