@@ -27,6 +27,10 @@ type Config struct {
 	Logger   *slog.Logger
 	Accounts lethe.ConsoleService
 	Users    lethe.UserService
+	Jobs     lethe.JobService
+	// JobsQueued, when set, is told (without blocking) that a job was
+	// queued, so the runner starts at once.
+	JobsQueued chan struct{}
 	// Now is the clock (tests set it); nil: time.Now.
 	Now func() time.Time
 }
@@ -77,6 +81,12 @@ func (h *Handler) routes() []route {
 		{"GET /admin/people/{id}", h.session(lethe.PermRead, h.personPage)},
 		{"GET /admin/people/{id}/{action}", h.session(lethe.PermLifecycle, h.confirmPage)},
 		{"POST /admin/people/{id}/{action}", h.session(lethe.PermLifecycle, h.act)},
+		{"GET /admin/bulk", h.session(lethe.PermLifecycle, h.bulkPage)},
+		{"POST /admin/bulk", h.session(lethe.PermLifecycle, h.upload)},
+		{"GET /admin/jobs", h.session(lethe.PermRead, h.jobsPage)},
+		{"GET /admin/jobs/{id}", h.session(lethe.PermRead, h.jobPage)},
+		{"POST /admin/jobs/{id}/run", h.session(lethe.PermLifecycle, h.runJob)},
+		{"GET /admin/jobs/{id}/results.csv", h.session(lethe.PermRead, h.jobResults)},
 	}
 }
 
@@ -99,7 +109,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "same-origin") // not no-referrer: with it, browsers post forms with "Origin: null"
-	r.Body = http.MaxBytesReader(w, r.Body, bodyLimit)
+	limit := int64(bodyLimit)
+	if r.Method == http.MethodPost && r.URL.Path == "/admin/bulk" {
+		limit = csvLimit + bodyLimit // the CSV and the form around it
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if r.Method == http.MethodPost && !sameOrigin(r) {
 		h.fail(w, r, nil, http.StatusForbidden, "This form did not come from the console. Reload the page and try again.")
 		return
@@ -156,7 +170,10 @@ func (h *Handler) session(perm lethe.ConsolePermission, page func(http.ResponseW
 			h.fail(w, r, nil, http.StatusUnauthorized, "Your session has ended. Sign in again; nothing was changed.")
 			return
 		}
-		if r.Method == http.MethodPost && subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(s.CSRFToken)) != 1 {
+		// A multipart form (the CSV upload) is read as a stream by its
+		// page, which checks the token in its first part (csrfPart).
+		multipart := strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") && r.URL.Path == "/admin/bulk"
+		if r.Method == http.MethodPost && !multipart && subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(s.CSRFToken)) != 1 {
 			h.fail(w, r, s, http.StatusForbidden, "This form has expired or did not come from the console. Reload the page and try again; nothing was changed.")
 			return
 		}

@@ -39,6 +39,7 @@ type page struct {
 	Session *lethe.ConsoleSession
 	Message string // an error or notice shown at the top
 	Notice  string // a success shown at the top
+	Refresh int    // seconds after which the page reloads itself (a running job); 0: never
 	Data    any
 }
 

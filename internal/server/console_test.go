@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha1"
@@ -8,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -393,5 +395,116 @@ func TestConsole_TOTP(t *testing.T) {
 	b2.get("/admin/signin")
 	if p := b2.post("/admin/signin", b2.form("tenant", s.A.ID, "email", "ops@a.test", "password", consolePassword, "code", code)); p.Status != http.StatusUnauthorized {
 		t.Fatalf("the same code replayed: %d", p.Status)
+	}
+}
+
+// upload posts the bulk form as a browser does: the CSRF token first, then
+// the action, the end date and the file.
+func (b *browser) upload(csrf string, fields [][2]string, file string) *page {
+	b.tb.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	if csrf != "" {
+		mw.WriteField("csrf", csrf)
+	}
+	for _, f := range fields {
+		mw.WriteField(f[0], f[1])
+	}
+	fw, err := mw.CreateFormFile("file", "people.csv")
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	io.WriteString(fw, file)
+	mw.Close()
+	req, err := http.NewRequest(http.MethodPost, b.s.URL+"/admin/bulk", &body)
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", b.s.URL)
+	return b.do(req)
+}
+
+func mustRunJobs(tb testing.TB, s *testServer) {
+	tb.Helper()
+	if _, err := sqldb.NewJobService(s.db).RunJobs(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func TestConsole_BulkCSV(t *testing.T) {
+	s := MustStartServer(t)
+	s.mustConsoleAccount(t, s.A.ID, "ops@a.test", lethe.RoleOperator)
+	s.mustConsoleAccount(t, s.A.ID, "viewer@a.test", lethe.RoleViewer)
+	u1, u2 := mustUser(t, s, s.A.ID, "B-1", "b1@a.test"), mustUser(t, s, s.A.ID, "B-2", "b2@a.test")
+	b := s.newBrowser(t)
+	b.signIn(s.A.ID, "ops@a.test")
+	b.get("/admin/bulk")
+	csrf := b.form().Get("csrf")
+	// Bad input is shown next to its field and nothing is made.
+	p := b.upload(csrf, [][2]string{{"action", "explode"}}, "ref\nB-1\n")
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.HTML, "action-error") {
+		t.Fatalf("a bad action: %d\n%s", p.Status, p.HTML)
+	}
+	if p := b.upload(csrf, [][2]string{{"action", "suspend"}}, "colour\nred\n"); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.HTML, "file-error") {
+		t.Fatalf("a CSV without an id, ref or email column: %d\n%s", p.Status, p.HTML)
+	}
+	if p := b.upload("", [][2]string{{"action", "suspend"}}, "ref\nB-1\n"); p.Status != http.StatusForbidden {
+		t.Fatalf("an upload without the CSRF token: %d", p.Status)
+	}
+	// A dry run first: the page shows each row, and nothing changes.
+	p = b.upload(csrf, [][2]string{{"action", "suspend"}, {"endDate", "2027-01-31"}}, "ref\nB-1\nNOBODY\nB-2\n")
+	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/admin/jobs/") {
+		t.Fatalf("upload: %d\n%s", p.Status, p.HTML)
+	}
+	dryURL := p.Header.Get("Location")
+	if p := b.get(dryURL); !strings.Contains(p.HTML, `http-equiv="refresh"`) {
+		t.Fatalf("a queued job's page does not reload itself:\n%s", p.HTML)
+	}
+	mustRunJobs(t, s)
+	p = b.get(dryURL)
+	if !strings.Contains(p.HTML, "Dry run") || !strings.Contains(p.HTML, string(u1.ID)) || !strings.Contains(p.HTML, "unknown user") ||
+		!strings.Contains(p.HTML, "Run it for real") || strings.Contains(p.HTML, "NOBODY") || strings.Contains(p.HTML, `http-equiv="refresh"`) {
+		t.Fatalf("the dry run's page:\n%s", p.HTML)
+	}
+	users := sqldb.NewUserService(s.db)
+	if got, _ := users.FindUser(tenantCtx(s.A.ID), lethe.ByID(u1.ID)); got.State != lethe.StateActive {
+		t.Fatal("the dry run suspended the user")
+	}
+	// A viewer may read the job but not run it.
+	viewer := s.newBrowser(t)
+	viewer.signIn(s.A.ID, "viewer@a.test")
+	if p := viewer.get(dryURL); p.Status != http.StatusOK || strings.Contains(p.HTML, "Run it for real") {
+		t.Fatalf("a viewer's job page: %d", p.Status)
+	}
+	if p := viewer.post(dryURL+"/run", viewer.form("once", strings.Repeat("x", 43))); p.Status != http.StatusForbidden {
+		t.Fatalf("a viewer running the job: %d", p.Status)
+	}
+	// Run for real: the two people are suspended, with the end date.
+	form := b.form()
+	p = b.post(dryURL+"/run", form)
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") == dryURL {
+		t.Fatalf("run: %d %s\n%s", p.Status, p.Header.Get("Location"), p.HTML)
+	}
+	realURL := p.Header.Get("Location")
+	if p := b.post(dryURL+"/run", form); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/admin/jobs" {
+		t.Fatalf("the run form sent twice: %d %s", p.Status, p.Header.Get("Location"))
+	}
+	mustRunJobs(t, s)
+	for _, u := range []*lethe.User{u1, u2} {
+		got, err := users.FindUser(tenantCtx(s.A.ID), lethe.ByID(u.ID))
+		if err != nil || got.State != lethe.StateSuspended || got.EndDate == nil {
+			t.Fatalf("after the job: %+v %v", got, err)
+		}
+	}
+	if jobs, total, err := sqldb.NewJobService(s.db).FindJobs(tenantCtx(s.A.ID), lethe.JobFilter{Limit: 10}); err != nil || total != 2 {
+		t.Fatalf("jobs: %d (%v), want the dry run and one real job", total, err)
+	} else if jobs[0].Source != lethe.SourceConsole {
+		t.Fatalf("the job's source is %q, want console", jobs[0].Source)
+	}
+	p = b.get(realURL + "/results.csv")
+	lines := strings.Split(strings.TrimSpace(p.HTML), "\n")
+	if p.Status != http.StatusOK || len(lines) != 3 || lines[0] != "line,userId,action,outcome,reason" || strings.Contains(p.HTML, "B-1") {
+		t.Fatalf("results: %d\n%s", p.Status, p.HTML)
 	}
 }
