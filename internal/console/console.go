@@ -28,6 +28,7 @@ type Config struct {
 	Accounts lethe.ConsoleService
 	Users    lethe.UserService
 	Jobs     lethe.JobService
+	Settings lethe.SettingsService
 	// JobsQueued, when set, is told (without blocking) that a job was
 	// queued, so the runner starts at once.
 	JobsQueued chan struct{}
@@ -84,6 +85,9 @@ func (h *Handler) routes() []route {
 		{"GET /admin/bulk", h.session(lethe.PermLifecycle, h.bulkPage)},
 		{"POST /admin/bulk", h.session(lethe.PermLifecycle, h.upload)},
 		{"GET /admin/jobs", h.session(lethe.PermRead, h.jobsPage)},
+		{"GET /admin/audits", h.session(lethe.PermRead, h.auditPage)},
+		{"POST /admin/audits", h.session(lethe.PermLifecycle, h.runAudit)},
+		{"POST /admin/jobs/{id}/apply", h.session(lethe.PermLifecycle, h.applyAudit)},
 		{"GET /admin/jobs/{id}", h.session(lethe.PermRead, h.jobPage)},
 		{"POST /admin/jobs/{id}/run", h.session(lethe.PermLifecycle, h.runJob)},
 		{"GET /admin/jobs/{id}/results.csv", h.session(lethe.PermRead, h.jobResults)},

@@ -508,3 +508,63 @@ func TestConsole_BulkCSV(t *testing.T) {
 		t.Fatalf("results: %d\n%s", p.Status, p.HTML)
 	}
 }
+
+func TestConsole_DormantAudit(t *testing.T) {
+	s := MustStartServer(t)
+	s.mustConsoleAccount(t, s.A.ID, "ops@a.test", lethe.RoleOperator)
+	var never []*lethe.User
+	for _, ref := range []string{"D-1", "D-2", "D-3"} {
+		never = append(never, mustUser(t, s, s.A.ID, ref, strings.ToLower(ref)+"@a.test"))
+	}
+	admin := lethe.RoleAdministrator
+	first, last, email := "Root", "Admin", "root@a.test"
+	rootUser, err := sqldb.NewUserService(s.db).CreateUser(tenantCtx(s.A.ID), "ADMIN-1", lethe.UserFields{FirstName: &first, LastName: &last,
+		Email: &email, Role: &admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Clock.Advance(100 * lethe.Day)
+	active := mustUser(t, s, s.A.ID, "FRESH-1", "fresh@a.test")
+	b := s.newBrowser(t)
+	b.signIn(s.A.ID, "ops@a.test")
+	b.get("/admin/audits")
+	// Bad input stays in its field, with the problem next to it.
+	p := b.post("/admin/audits", b.form("neverLoggedInDays", "ninety"))
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.HTML, "never-error") || !strings.Contains(p.HTML, `value="ninety"`) {
+		t.Fatalf("bad days: %d\n%s", p.Status, p.HTML)
+	}
+	if p := b.post("/admin/audits", b.form("neverLoggedInDays", "")); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.HTML, "at least one rule") {
+		t.Fatalf("no rule: %d\n%s", p.Status, p.HTML)
+	}
+	p = b.post("/admin/audits", b.form("neverLoggedInDays", "90", "excludeAdmins", "1"))
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("audit: %d\n%s", p.Status, p.HTML)
+	}
+	jobURL := p.Header.Get("Location")
+	p = b.get(jobURL)
+	for _, u := range never {
+		if !strings.Contains(p.HTML, string(u.ID)) {
+			t.Fatalf("the preview lacks %s:\n%s", u.ID, p.HTML)
+		}
+	}
+	if strings.Contains(p.HTML, string(active.ID)) || strings.Contains(p.HTML, string(rootUser.ID)) || !strings.Contains(p.HTML, "Apply the audit") || !strings.Contains(p.HTML, "purge") {
+		t.Fatalf("the preview:\n%s", p.HTML)
+	}
+	form := b.form()
+	if p := b.post(jobURL+"/apply", form); p.Status != http.StatusSeeOther {
+		t.Fatalf("apply: %d\n%s", p.Status, p.HTML)
+	}
+	mustRunJobs(t, s)
+	users := sqldb.NewUserService(s.db)
+	for _, u := range never {
+		if _, err := users.FindUser(tenantCtx(s.A.ID), lethe.ByID(u.ID)); lethe.ErrorCode(err) != lethe.ENotFound {
+			t.Fatalf("a never-used account after the audit: %v, want purged", err)
+		}
+	}
+	if _, err := users.FindUser(tenantCtx(s.A.ID), lethe.ByID(active.ID)); err != nil {
+		t.Fatalf("the fresh account: %v", err)
+	}
+	if p := b.get("/admin/audits"); !strings.Contains(p.HTML, jobURL[len("/admin/jobs/"):]) {
+		t.Fatalf("the audits list lacks the audit:\n%s", p.HTML)
+	}
+}
