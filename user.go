@@ -375,6 +375,10 @@ type UserService interface {
 	FindUserLinks(ctx context.Context, ids []LearnerID) (map[LearnerID]*UserLinks, error)
 	// FindStatusHistory returns the user's status changes, oldest first.
 	FindStatusHistory(ctx context.Context, id LearnerID) ([]*StatusChange, error)
+	// FindErasures returns a page of the tenant's erasures and
+	// anonymizations, newest first, without their counts or check; more
+	// says whether another page follows.
+	FindErasures(ctx context.Context, offset, limit int) (erasures []*Erasure, more bool, err error)
 	// FindErasure returns the erasure record of an erased or anonymized
 	// user, with its verification run now.
 	FindErasure(ctx context.Context, id LearnerID) (*Erasure, error)

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/subtle"
 	"errors"
 	"log/slog"
@@ -29,6 +30,8 @@ type Config struct {
 	Users    lethe.UserService
 	Jobs     lethe.JobService
 	Settings lethe.SettingsService
+	// SigningKey signs erasure receipts (the API's key).
+	SigningKey ed25519.PrivateKey
 	// JobsQueued, when set, is told (without blocking) that a job was
 	// queued, so the runner starts at once.
 	JobsQueued chan struct{}
@@ -85,6 +88,11 @@ func (h *Handler) routes() []route {
 		{"GET /admin/bulk", h.session(lethe.PermLifecycle, h.bulkPage)},
 		{"POST /admin/bulk", h.session(lethe.PermLifecycle, h.upload)},
 		{"GET /admin/jobs", h.session(lethe.PermRead, h.jobsPage)},
+		{"GET /admin/receipts", h.session(lethe.PermRead, h.receiptsPage)},
+		{"GET /admin/receipts/verify", h.session(lethe.PermRead, h.verifyPage)},
+		{"POST /admin/receipts/verify", h.session(lethe.PermRead, h.verifyReceipt)},
+		{"GET /admin/receipts/{id}", h.session(lethe.PermRead, h.receiptPage)},
+		{"GET /admin/receipts/{id}/receipt.json", h.session(lethe.PermRead, h.receiptJSON)},
 		{"GET /admin/audits", h.session(lethe.PermRead, h.auditPage)},
 		{"POST /admin/audits", h.session(lethe.PermLifecycle, h.runAudit)},
 		{"POST /admin/jobs/{id}/apply", h.session(lethe.PermLifecycle, h.applyAudit)},

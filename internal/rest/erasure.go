@@ -6,14 +6,6 @@ import (
 	"github.com/lethehq/lethe"
 )
 
-// Statements of receipts: what happened, in words.
-var receiptStatements = map[string]string{
-	lethe.ModeErase: "The person's personal data was erased and cannot be restored. The records listed as kept " +
-		"remain under the internal user id only; free text they carried was sealed under a key that was destroyed.",
-	lethe.ModeAnonymize: "The account was anonymized, which cannot be undone: it remains, suspended for good, with " +
-		"random personal fields; everything else personal was erased. The records listed as kept remain under the internal user id.",
-}
-
 // GET /lethe/v1/erasures/{userId}: the signed receipt of an erasure or an
 // anonymization, verified now.
 func (h *Handler) getErasure(r *http.Request) (int, any, error) {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base32"
@@ -566,5 +567,61 @@ func TestConsole_DormantAudit(t *testing.T) {
 	}
 	if p := b.get("/admin/audits"); !strings.Contains(p.HTML, jobURL[len("/admin/jobs/"):]) {
 		t.Fatalf("the audits list lacks the audit:\n%s", p.HTML)
+	}
+}
+
+func TestConsole_Receipts(t *testing.T) {
+	s := MustStartServer(t)
+	s.mustConsoleAccount(t, s.A.ID, "dpo@a.test", lethe.RoleViewer)
+	u := mustUser(t, s, s.A.ID, "GONE-1", "gone@a.test")
+	if _, err := sqldb.NewUserService(s.db).EraseUser(tenantCtx(s.A.ID), lethe.ByID(u.ID)); err != nil {
+		t.Fatal(err)
+	}
+	b := s.newBrowser(t)
+	b.signIn(s.A.ID, "dpo@a.test")
+	if p := b.get("/admin/receipts"); p.Status != http.StatusOK || !strings.Contains(p.HTML, "/admin/receipts/"+string(u.ID)) {
+		t.Fatalf("receipts: %d\n%s", p.Status, p.HTML)
+	}
+	p := b.get("/admin/receipts/" + string(u.ID))
+	if p.Status != http.StatusOK || !strings.Contains(p.HTML, "Valid</span>") || !strings.Contains(p.HTML, "Nothing erased can be found") {
+		t.Fatalf("receipt: %d\n%s", p.Status, p.HTML)
+	}
+	p = b.get("/admin/receipts/" + string(u.ID) + "/receipt.json")
+	if p.Status != http.StatusOK || !strings.Contains(p.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("download: %d %v", p.Status, p.Header)
+	}
+	receipt := p.HTML
+	pub := s.db.SigningKey().Public().(ed25519.PublicKey)
+	if err := lethe.VerifyReceipt(pub, []byte(strings.TrimSpace(receipt))); err != nil {
+		t.Fatalf("the downloaded receipt does not verify: %v\n%s", err, receipt)
+	}
+	if strings.Contains(receipt, "gone@a.test") || strings.Contains(receipt, "GONE-1") {
+		t.Fatalf("the receipt holds personal data:\n%s", receipt)
+	}
+	// Handed back, it checks; changed, it does not.
+	b.get("/admin/receipts/verify")
+	if p := b.post("/admin/receipts/verify", b.form("receipt", receipt)); !strings.Contains(p.HTML, "unchanged since") {
+		t.Fatalf("checking the receipt:\n%s", p.HTML)
+	}
+	tampered := strings.Replace(receipt, `"mode":"erase"`, `"mode":"anonymize"`, 1)
+	if tampered == receipt {
+		t.Fatal("the test could not change the receipt")
+	}
+	if p := b.post("/admin/receipts/verify", b.form("receipt", tampered)); !strings.Contains(p.HTML, "does not match") {
+		t.Fatalf("checking a changed receipt:\n%s", p.HTML)
+	}
+	if p := b.post("/admin/receipts/verify", b.form("receipt", "not json")); p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("checking garbage: %d", p.Status)
+	}
+	// Another tenant's console does not find it.
+	s.mustConsoleAccount(t, s.B.ID, "dpo@b.test", lethe.RoleAdmin)
+	other := s.newBrowser(t)
+	other.signIn(s.B.ID, "dpo@b.test")
+	if p := other.get("/admin/receipts/" + string(u.ID)); p.Status != http.StatusNotFound {
+		t.Fatalf("another tenant's receipt: %d", p.Status)
+	}
+	other.get("/admin/receipts/verify")
+	if p := other.post("/admin/receipts/verify", other.form("receipt", receipt)); !strings.Contains(p.HTML, "another organisation") {
+		t.Fatalf("another tenant checking the receipt:\n%s", p.HTML)
 	}
 }

@@ -383,6 +383,26 @@ func (s *UserService) PurgeUser(ctx context.Context, key lethe.UserKey) error {
 	})
 }
 
+// FindErasures implements lethe.UserService: the erasure_at index read
+// backwards, one row more than the page to know whether another follows.
+func (s *UserService) FindErasures(ctx context.Context, offset, limit int) (out []*lethe.Erasure, more bool, err error) {
+	err = s.db.readTx(ctx, func(tx *Tx) error {
+		out, err = queryAll(ctx, tx, func(r rowScanner) (*lethe.Erasure, error) {
+			e := &lethe.Erasure{}
+			var at int64
+			err := r.Scan(&e.LearnerID, &at, &e.Mode, &e.Source, &e.Actor)
+			e.ErasedAt = fromMS(at)
+			return e, err
+		}, `SELECT learner_id, erased_at, mode, source, actor FROM erasures WHERE tenant_id = $1
+			ORDER BY erased_at DESC, learner_id DESC LIMIT $2 OFFSET $3`, string(tx.actor.TenantID), limit+1, offset)
+		return wrapErr("find erasures", err)
+	})
+	if len(out) > limit {
+		out, more = out[:limit], true
+	}
+	return out, more, err
+}
+
 // errPreviewed ends a preview's transaction: it is rolled back.
 var errPreviewed = errors.New("preview: roll back")
 
