@@ -140,9 +140,8 @@ func runServe(ctx context.Context, e env, o serveOptions) error {
 		}
 	}
 	srv := server.New(server.Config{Logger: logger, Tenants: s.tenants, REST: s.rest(db, o, logger), SCIM: s.scim(db, logger),
-		Console: console.New(console.Config{Logger: logger, Accounts: sqldb.NewConsoleService(db), Users: s.users, Jobs: s.jobs, Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(),
-			JobsQueued: s.queued, Now: db.Now}),
-		OAuth: sqldb.NewOAuthService(db), Ready: db.Ping})
+		Console: s.console(db, logger),
+		OAuth:   sqldb.NewOAuthService(db), Ready: db.Ping})
 	if o.pprofAddr != "" {
 		if err := servePprof(ctx, o.pprofAddr, logger); err != nil {
 			return err
@@ -209,6 +208,13 @@ func (s services) rest(db *sqldb.DB, o serveOptions, logger *slog.Logger) *rest.
 		Contents: sqldb.NewContentService(db), Activities: sqldb.NewActivityService(db),
 		Now: func() time.Time { return db.Now() },
 	}
+}
+
+// console is the admin console over the store.
+func (s services) console(db *sqldb.DB, logger *slog.Logger) *console.Handler {
+	return console.New(console.Config{Logger: logger, Accounts: sqldb.NewConsoleService(db), Users: s.users, Jobs: s.jobs,
+		JobsQueued: s.queued, Settings: sqldb.NewSettingsService(db), Tenants: s.tenants, SCIMTokens: sqldb.NewSCIMTokenService(db),
+		OAuth: sqldb.NewOAuthService(db), Webhooks: s.webhooks, SigningKey: db.SigningKey(), Now: db.Now})
 }
 
 // scim is the SCIM 2.0 handler over the store.

@@ -25,11 +25,15 @@ const bodyLimit = 1 << 20
 
 // Config is what the console needs.
 type Config struct {
-	Logger   *slog.Logger
-	Accounts lethe.ConsoleService
-	Users    lethe.UserService
-	Jobs     lethe.JobService
-	Settings lethe.SettingsService
+	Logger     *slog.Logger
+	Accounts   lethe.ConsoleService
+	Users      lethe.UserService
+	Jobs       lethe.JobService
+	Settings   lethe.SettingsService
+	Tenants    lethe.TenantService
+	SCIMTokens lethe.SCIMTokenService
+	OAuth      lethe.OAuthService
+	Webhooks   lethe.SubscriptionService
 	// SigningKey signs erasure receipts (the API's key).
 	SigningKey ed25519.PrivateKey
 	// JobsQueued, when set, is told (without blocking) that a job was
@@ -88,6 +92,14 @@ func (h *Handler) routes() []route {
 		{"GET /admin/bulk", h.session(lethe.PermLifecycle, h.bulkPage)},
 		{"POST /admin/bulk", h.session(lethe.PermLifecycle, h.upload)},
 		{"GET /admin/jobs", h.session(lethe.PermRead, h.jobsPage)},
+		{"GET /admin/settings", h.session(lethe.PermSettings, h.settingsPage)},
+		{"POST /admin/settings/deletion", h.session(lethe.PermSettings, h.savePolicy)},
+		{"POST /admin/settings/api-key", h.session(lethe.PermSettings, h.rotateKey)},
+		{"POST /admin/settings/scim-tokens", h.session(lethe.PermSettings, h.createToken)},
+		{"POST /admin/settings/oauth-clients", h.session(lethe.PermSettings, h.createClient)},
+		{"POST /admin/settings/{kind}/{id}/revoke", h.session(lethe.PermSettings, h.revoke)},
+		{"GET /admin/settings/webhooks/{id}", h.session(lethe.PermSettings, h.webhookPage)},
+		{"POST /admin/settings/webhooks/{id}/redeliver", h.session(lethe.PermSettings, h.redeliver)},
 		{"GET /admin/receipts", h.session(lethe.PermRead, h.receiptsPage)},
 		{"GET /admin/receipts/verify", h.session(lethe.PermRead, h.verifyPage)},
 		{"POST /admin/receipts/verify", h.session(lethe.PermRead, h.verifyReceipt)},

@@ -625,3 +625,99 @@ func TestConsole_Receipts(t *testing.T) {
 		t.Fatalf("another tenant checking the receipt:\n%s", p.HTML)
 	}
 }
+
+var shownSecret = regexp.MustCompile(`<code class="secret">([^<]+)</code>`)
+
+func TestConsole_Settings(t *testing.T) {
+	s := MustStartServer(t)
+	s.mustConsoleAccount(t, s.A.ID, "admin@a.test", lethe.RoleAdmin)
+	s.mustConsoleAccount(t, s.A.ID, "ops@a.test", lethe.RoleOperator)
+	ops := s.newBrowser(t)
+	ops.signIn(s.A.ID, "ops@a.test")
+	if p := ops.get("/admin/settings"); p.Status != http.StatusForbidden || strings.Contains(ops.last, "Rotate") {
+		t.Fatalf("an operator's settings page: %d", p.Status)
+	}
+	b := s.newBrowser(t)
+	b.signIn(s.A.ID, "admin@a.test")
+	b.get("/admin/settings")
+	// A bad grace period stays in its field.
+	p := b.post("/admin/settings/deletion", b.form("mode", "erase", "graceDays", "a week"))
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.HTML, "grace-error") || !strings.Contains(p.HTML, `value="a week"`) {
+		t.Fatalf("a bad grace period: %d\n%s", p.Status, p.HTML)
+	}
+	if p := b.post("/admin/settings/deletion", b.form("mode", "restricted", "graceDays", "14")); p.Status != http.StatusSeeOther {
+		t.Fatalf("save the policy: %d\n%s", p.Status, p.HTML)
+	}
+	st, err := sqldb.NewSettingsService(s.db).FindSettings(tenantCtx(s.A.ID))
+	if err != nil || st.Deletion.Mode != lethe.DeletionModeRestricted || st.Deletion.GraceDays != 14 {
+		t.Fatalf("settings after the save: %+v %v", st, err)
+	}
+	// Rotating the key shows the new one once; the old one stops working.
+	b.get("/admin/settings")
+	p = b.post("/admin/settings/api-key", b.form())
+	m := shownSecret.FindStringSubmatch(p.HTML)
+	if m == nil {
+		t.Fatalf("the new key is not shown:\n%s", p.HTML)
+	}
+	if res := s.Do(t, s.A, http.MethodGet, "/rest/v1/users", ""); res.Status != http.StatusUnauthorized {
+		t.Fatalf("the old key after rotation: %d", res.Status)
+	}
+	if res := s.Do(t, Tenant{ID: s.A.ID, Key: m[1]}, http.MethodGet, "/rest/v1/users", ""); res.Status != http.StatusOK {
+		t.Fatalf("the new key: %d", res.Status)
+	}
+	// A SCIM token: made, listed, revoked.
+	p = b.post("/admin/settings/scim-tokens", b.form("name", "entra-prod"))
+	if m := shownSecret.FindStringSubmatch(p.HTML); m == nil || !strings.Contains(p.HTML, "entra-prod") {
+		t.Fatalf("a new SCIM token:\n%s", p.HTML)
+	}
+	tokens, err := sqldb.NewSCIMTokenService(s.db).FindSCIMTokens(tenantCtx(s.A.ID))
+	if err != nil || len(tokens) != 1 {
+		t.Fatalf("tokens: %v %v", tokens, err)
+	}
+	if p := b.post("/admin/settings/scim-tokens/"+tokens[0].ID+"/revoke", b.form()); p.Status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", p.Status)
+	}
+	if tokens, _ := sqldb.NewSCIMTokenService(s.db).FindSCIMTokens(tenantCtx(s.A.ID)); len(tokens) != 0 {
+		t.Fatal("the token is still there")
+	}
+	// An OAuth client needs a scope.
+	b.get("/admin/settings")
+	if p := b.post("/admin/settings/oauth-clients", b.form("name", "zapier")); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.HTML, "client-error") {
+		t.Fatalf("a client without scopes: %d\n%s", p.Status, p.HTML)
+	}
+	if p := b.post("/admin/settings/oauth-clients", b.form("name", "zapier", "scope", "api/read")); shownSecret.FindStringSubmatch(p.HTML) == nil {
+		t.Fatalf("a new client:\n%s", p.HTML)
+	}
+	// A subscription's page lists its deliveries, with a redeliver button.
+	sub, err := sqldb.NewWebhookService(s.db).CreateSubscription(tenantCtx(s.A.ID), "https://hooks.example.com/lethe",
+		lethe.SubscriptionTypes[:1], "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustUser(t, s, s.A.ID, "HOOKED-1", "hooked@a.test")
+	if p := b.get("/admin/settings"); !strings.Contains(p.HTML, "/admin/settings/webhooks/"+sub.ID) {
+		t.Fatalf("settings lack the subscription:\n%s", p.HTML)
+	}
+	p = b.get("/admin/settings/webhooks/" + sub.ID)
+	if p.Status != http.StatusOK || !strings.Contains(p.HTML, "user.created") || !strings.Contains(p.HTML, "pending") {
+		t.Fatalf("the subscription's page: %d\n%s", p.Status, p.HTML)
+	}
+	deliveries, _, err := sqldb.NewWebhookService(s.db).FindDeliveries(tenantCtx(s.A.ID), lethe.DeliveryQuery{SubscriptionID: sub.ID, Limit: 1})
+	if err != nil || len(deliveries) != 1 {
+		t.Fatalf("deliveries: %v %v", deliveries, err)
+	}
+	if p := b.post("/admin/settings/webhooks/"+sub.ID+"/redeliver", b.form("event", deliveries[0].EventID)); p.Status != http.StatusSeeOther {
+		t.Fatalf("redeliver: %d\n%s", p.Status, p.HTML)
+	} else if p := b.get(p.Header.Get("Location")); !strings.Contains(p.HTML, "Nothing was queued again") {
+		t.Fatalf("redelivering a pending event:\n%s", p.HTML)
+	}
+	// Another tenant's token cannot be revoked from here.
+	_, _, err = sqldb.NewSCIMTokenService(s.db).CreateSCIMToken(tenantCtx(s.B.ID), "b-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bTokens, _ := sqldb.NewSCIMTokenService(s.db).FindSCIMTokens(tenantCtx(s.B.ID))
+	if p := b.post("/admin/settings/scim-tokens/"+bTokens[0].ID+"/revoke", b.form()); p.Status != http.StatusNotFound {
+		t.Fatalf("revoking another tenant's token: %d", p.Status)
+	}
+}
