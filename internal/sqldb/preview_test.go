@@ -1,7 +1,9 @@
 package sqldb_test
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -99,5 +101,34 @@ func TestUserService_PreviewErasure_Policy(t *testing.T) {
 	}
 	if got, err := users.FindUser(ctx, lethe.ByID(u.ID)); err != nil || got.State != lethe.StateActive {
 		t.Fatalf("after the preview: %v, %v; want the user as before", got, err)
+	}
+}
+
+// TestUserService_FindErasures pages the tenant's erasures newest first,
+// and says when another page follows; another tenant's are not listed.
+func TestUserService_FindErasures(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx, other := MustTenant(t, db, "erasures"), MustTenant(t, db, "erasures-other")
+	users := sqldb.NewUserService(db)
+	var ids []lethe.LearnerID
+	for i := range 3 {
+		u := MustCreateUser(t, ctx, db, fmt.Sprintf("E-%d", i), lethe.UserFields{})
+		if _, err := users.EraseUser(ctx, lethe.ByID(u.ID)); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+		db.Now = func(at time.Time) func() time.Time { return func() time.Time { return at } }(db.Now().Add(time.Second))
+	}
+	o := MustCreateUser(t, other, db, "O-1", lethe.UserFields{})
+	if _, err := users.EraseUser(other, lethe.ByID(o.ID)); err != nil {
+		t.Fatal(err)
+	}
+	page, more, err := users.FindErasures(ctx, 0, 2)
+	if err != nil || !more || len(page) != 2 || page[0].LearnerID != ids[2] || page[1].LearnerID != ids[1] {
+		t.Fatalf("first page: %v more=%v %v; want the two newest and more", page, more, err)
+	}
+	page, more, err = users.FindErasures(ctx, 2, 2)
+	if err != nil || more || len(page) != 1 || page[0].LearnerID != ids[0] || page[0].Mode != lethe.ModeErase {
+		t.Fatalf("second page: %v more=%v %v; want the oldest and no more", page, more, err)
 	}
 }
