@@ -36,10 +36,15 @@ const (
 	ItemUnchanged = "unchanged" // the user was already so
 	ItemSkipped   = "skipped"   // the action does not apply (an erased user, a duplicate)
 	ItemFailed    = "failed"    // the action was refused (unknown user, history, policy)
+	// OutcomeExcluded: a reviewer took the item out of a dormant-account
+	// audit's preview (JobService.ExcludeJobItems); applying it skips the
+	// item.
+	OutcomeExcluded = "excluded"
 )
 
 // Reasons of item outcomes: fixed words, never personal data.
 const (
+	ReasonExcluded         = "excluded by the reviewer"
 	ReasonUnknownUser      = "unknown user"
 	ReasonDuplicate        = "duplicate"
 	ReasonUserErased       = "erased"

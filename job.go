@@ -30,7 +30,7 @@ type Job struct {
 	EndDate    *time.Time
 	Total      int
 	Processed  int
-	Outcomes   map[string]int // processed items by outcome
+	Outcomes   map[string]int // processed items by outcome (OutcomeExcluded: dormant audits)
 	Actions    map[string]int // items by action (dormant audits)
 	Rules      *DormantRules  // dormant audits
 	Source     Source
@@ -85,6 +85,9 @@ type JobFilter struct {
 // told otherwise (serve --max-job-items).
 const DefaultMaxJobItems = 1_000_000
 
+// MaxExcludeIDs is the most users one ExcludeJobItems call names.
+const MaxExcludeIDs = 10_000
+
 // DefaultJobRetention is how long a finished job and its items are kept
 // unless the server is told otherwise (serve --job-retention).
 const DefaultJobRetention = 30 * Day
@@ -100,6 +103,18 @@ type JobService interface {
 	// ApplyJob queues a preview: exactly its users, each checked again
 	// against the rules when processed.
 	ApplyJob(ctx context.Context, id string) (*Job, error)
+	// ExcludeJobItems takes the items of users out of a preview before it
+	// is applied: each gets outcome OutcomeExcluded (reason
+	// ReasonExcluded), and applying the job skips it. An excluded item
+	// counts as processed, as do all items with an outcome: Processed is
+	// the sum of Outcomes, Outcomes[OutcomeExcluded] says how many were
+	// excluded, and Total and Actions still count every item the preview
+	// found. Only a job in state preview (EConflict otherwise); at most
+	// MaxExcludeIDs users, each naming an item of the job (EInvalid
+	// "userIds" otherwise, nothing excluded). Excluding an excluded item
+	// again changes nothing. The trail records job.excluded with the job
+	// id and the number newly excluded.
+	ExcludeJobItems(ctx context.Context, id string, users []LearnerID) (*Job, error)
 	FindJob(ctx context.Context, id string) (*Job, error)
 	FindJobs(ctx context.Context, f JobFilter) ([]*Job, int, error)
 	// EachJobItem gives the job's items to fn in order, a page at a time;

@@ -45,6 +45,9 @@ func summary(m map[string]int) string {
 	for _, o := range []string{lethe.ItemDone, lethe.ItemUnchanged, lethe.ItemSkipped, lethe.ItemFailed} {
 		parts = append(parts, fmt.Sprintf("%d %s", m[o], o))
 	}
+	if n := m[lethe.OutcomeExcluded]; n > 0 { // a dormant audit's reviewer took them out
+		parts = append(parts, fmt.Sprintf("%d %s", n, lethe.OutcomeExcluded))
+	}
 	return strings.Join(parts, ", ")
 }
 

@@ -279,6 +279,50 @@ func (h *Handler) cancelJob(r *http.Request) (int, any, error) {
 	return http.StatusOK, toJobJSON(j), nil
 }
 
+// POST /lethe/v1/jobs/{id}/exclude {"userIds": [...]}: the items of those
+// users are taken out of a preview before it is applied; 200 with the job.
+func (h *Handler) excludeJob(r *http.Request) (int, any, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	users, err := decodeExclusion(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	j, err := h.Jobs.ExcludeJobItems(r.Context(), r.PathValue("id"), users)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toJobJSON(j), nil
+}
+
+// decodeExclusion reads {userIds: [string, ...]}.
+func decodeExclusion(body []byte) ([]lethe.LearnerID, error) {
+	obj, err := decodeObject(body, false)
+	if err != nil {
+		return nil, err
+	}
+	for k := range obj {
+		if k != "userIds" {
+			return nil, lethe.FieldErrorf(lethe.EInvalid, k, "unknown", "%s is not a member of an exclusion; send userIds", k)
+		}
+	}
+	raw, ok := obj["userIds"]
+	if !ok || isNull(raw) {
+		return nil, lethe.FieldErrorf(lethe.EInvalid, "userIds", "required", "userIds is required")
+	}
+	var list []string
+	if json.Unmarshal(raw, &list) != nil {
+		return nil, typeError("userIds", "an array of strings")
+	}
+	users := make([]lethe.LearnerID, len(list))
+	for i, id := range list {
+		users[i] = lethe.LearnerID(id)
+	}
+	return users, nil
+}
+
 // GET /lethe/v1/jobs/{id}/results: one CSV line per item (line of the
 // CSV or position of the selection, user id, action, outcome, reason), for
 // a preview or a finished job. The lines are written as they are read, a

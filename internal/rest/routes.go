@@ -99,6 +99,7 @@ func (h *Handler) routes() []Route {
 		{"GET", "/lethe/v1/jobs", h.json(h.listJobs)},                           // paged envelope of jobs
 		{"GET", "/lethe/v1/jobs/{id}", h.json(h.getJob)},                        // job
 		{"POST", "/lethe/v1/jobs/{id}/cancel", h.json(h.cancelJob)},             // job
+		{"POST", "/lethe/v1/jobs/{id}/exclude", h.json(h.excludeJob)},           // job (a preview, some items excluded)
 		{"GET", "/lethe/v1/jobs/{id}/results", h.jobResults},                    // CSV, one line per item
 		{"POST", "/lethe/v1/audits/dormant", h.json(h.previewDormant)},          // 201 preview (a job in state preview)
 		{"GET", "/lethe/v1/audits/dormant", h.json(h.listDormant)},              // paged envelope of audit reports

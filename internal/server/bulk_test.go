@@ -340,7 +340,7 @@ func TestDormantAudit(t *testing.T) {
 		MustError(t, s.Do(t, s.A, "POST", "/lethe/v1/audits/dormant/"+id+"/apply", ""), http.StatusConflict, "conflict")
 		s.runJobs(t)
 		job = s.mustJob(t, id)
-		MustDiff(t, "outcomes", map[string]any{"done": 4.0, "unchanged": 0.0, "skipped": 1.0, "failed": 0.0}, job["outcomes"])
+		MustDiff(t, "outcomes", map[string]any{"done": 4.0, "unchanged": 0.0, "skipped": 1.0, "failed": 0.0, "excluded": 0.0}, job["outcomes"])
 		MustError(t, s.Do(t, s.A, "GET", "/rest/v1/user/"+ids["never-empty"], ""), http.StatusNotFound, "not_found")
 		for ref, want := range map[string]string{"never-enrolled": "inactive", "gone-quiet": "inactive", "leaver": "inactive",
 			"comes-back": "active", "admin-quiet": "active", "board-quiet": "active", "recent": "new"} {
@@ -364,6 +364,79 @@ func TestDormantAudit(t *testing.T) {
 		bulk := MustID(t, s.MustOK(t, s.A, http.StatusAccepted, "POST", "/lethe/v1/jobs", `{"action":"suspend","selector":{"csv":"ref\nrecent\n"}}`))
 		MustError(t, s.Do(t, s.A, "GET", "/lethe/v1/audits/dormant/"+bulk, ""), http.StatusNotFound, "not_found")
 		MustError(t, s.Do(t, s.A, "POST", "/lethe/v1/audits/dormant/"+bulk+"/apply", ""), http.StatusNotFound, "not_found")
+	})
+}
+
+// TestDormantAudit_Exclude: a reviewer takes users out of a preview, which
+// then leaves them as they are when applied; the route takes only a preview
+// of the caller's tenant and a body naming its items.
+func TestDormantAudit_Exclude(t *testing.T) {
+	s := MustStartServer(t)
+	s.Clock.Set(t0.Add(-400 * 24 * time.Hour))
+	ids := map[string]string{}
+	for _, ref := range []string{"x1", "x2", "x3", "x4"} {
+		ids[ref] = MustID(t, s.MustCreateUser(t, s.A, ref, map[string]any{"endDate": t0.Add(-10 * 24 * time.Hour).Format("2006-01-02")}))
+	}
+	s.Clock.Set(t0)
+	before := s.MustGetUser(t, s.A, ids["x1"])["status"]
+	id := MustID(t, s.MustOK(t, s.A, http.StatusCreated, "POST", "/lethe/v1/audits/dormant", `{"endDatePassed":true}`))
+	path := "/lethe/v1/jobs/" + id + "/exclude"
+	two := `{"userIds":["` + ids["x1"] + `","` + ids["x2"] + `","` + ids["x1"] + `"]}`
+	t.Run("OK", func(t *testing.T) {
+		for range 2 { // the second time changes nothing
+			job := s.MustOK(t, s.A, http.StatusOK, "POST", path, two)
+			if job["state"] != "preview" || job["total"] != 4.0 || job["done"] != 2.0 {
+				t.Errorf("after the exclusion: %v", job)
+			}
+			MustDiff(t, "outcomes", map[string]any{"done": 0.0, "unchanged": 0.0, "skipped": 0.0, "failed": 0.0, "excluded": 2.0}, job["outcomes"])
+		}
+		if got := strings.Join(s.mustResults(t, id), "\n"); strings.Count(got, ",excluded,excluded by the reviewer") != 2 {
+			t.Errorf("preview CSV = %q", got)
+		}
+	})
+	t.Run("ErrBadInput", func(t *testing.T) {
+		many := strings.TrimSuffix(strings.Repeat(`"`+ids["x3"]+`",`, 10_001), ",")
+		for body, want := range map[string]int{
+			`{}`:                              http.StatusUnprocessableEntity,
+			`{"userIds":null}`:                http.StatusUnprocessableEntity,
+			`{"userIds":[]}`:                  http.StatusUnprocessableEntity,
+			`{"userIds":"` + ids["x3"] + `"}`: http.StatusBadRequest,
+			`{"userIds":[1]}`:                 http.StatusBadRequest,
+			`{"userIds":["` + ids["x3"] + `","000000000000000000000abc"]}`: http.StatusUnprocessableEntity,
+			`{"userIds":[` + many + `]}`:                                   http.StatusUnprocessableEntity,
+		} {
+			code := map[int]string{http.StatusBadRequest: "bad_request", http.StatusUnprocessableEntity: "invalid"}[want]
+			e := MustError(t, s.Do(t, s.A, "POST", path, body), want, code, "userIds")
+			if strings.Contains(e["message"].(string), "abc") || strings.Contains(e["message"].(string), ids["x3"]) {
+				t.Errorf("the message names an id: %v", e)
+			}
+		}
+		MustError(t, s.Do(t, s.A, "POST", path, `{"ids":["`+ids["x3"]+`"]}`), http.StatusUnprocessableEntity, "invalid", "ids")
+		MustError(t, s.Do(t, s.A, "POST", path, `[]`), http.StatusBadRequest, "bad_request")
+		MustError(t, s.Do(t, s.A, "POST", "/lethe/v1/jobs/000000000000000000000000/exclude", two), http.StatusNotFound, "not_found")
+		// Another tenant's preview is not found, and stays as it was.
+		MustError(t, s.Do(t, s.B, "POST", path, `{"userIds":["`+ids["x3"]+`"]}`), http.StatusNotFound, "not_found")
+		if job := s.mustJob(t, id); job["outcomes"].(map[string]any)["excluded"] != 2.0 {
+			t.Errorf("after B's attempt and the refused ones: %v", job)
+		}
+	})
+	t.Run("OKApply", func(t *testing.T) {
+		s.MustOK(t, s.A, http.StatusAccepted, "POST", "/lethe/v1/audits/dormant/"+id+"/apply", "")
+		MustError(t, s.Do(t, s.A, "POST", path, `{"userIds":["`+ids["x3"]+`"]}`), http.StatusConflict, "conflict")
+		if n := s.runJobs(t); n != 2 {
+			t.Errorf("the job processed %d items, want the 2 not excluded", n)
+		}
+		job := s.mustJob(t, id)
+		MustDiff(t, "outcomes", map[string]any{"done": 2.0, "unchanged": 0.0, "skipped": 0.0, "failed": 0.0, "excluded": 2.0}, job["outcomes"])
+		if job["state"] != "succeeded" || job["done"] != 4.0 {
+			t.Errorf("applied = %v", job)
+		}
+		for ref, want := range map[string]any{"x1": before, "x2": before, "x3": "inactive", "x4": "inactive"} {
+			if got := s.MustGetUser(t, s.A, ids[ref])["status"]; got != want {
+				t.Errorf("%s after the audit: %v, want %v", ref, got, want)
+			}
+		}
+		MustError(t, s.Do(t, s.A, "POST", path, two), http.StatusConflict, "conflict")
 	})
 }
 

@@ -491,6 +491,7 @@ func TestServer_TenantIsolation(t *testing.T) {
 		},
 		"GET /lethe/v1/jobs/{id}":                  notFound(s, ""),
 		"POST /lethe/v1/jobs/{id}/cancel":          notFound(s, ""),
+		"POST /lethe/v1/jobs/{id}/exclude":         notFound(s, `{"userIds":["`+a.liveID+`","`+a.suspendedID+`"]}`),
 		"GET /lethe/v1/jobs/{id}/results":          notFound(s, ""),
 		"GET /lethe/v1/audits/dormant/{id}":        notFound(s, ""),
 		"POST /lethe/v1/audits/dormant/{id}/apply": notFound(s, ""),

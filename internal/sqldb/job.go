@@ -65,22 +65,25 @@ var errHoldLost = lethe.FieldErrorf(lethe.EConflict, "Idempotency-Key", "taken_o
 
 // jobColumns are read by scanJob.
 const jobColumns = `id, kind, action, state, dry_run, end_date, rules, actions, total, processed, done, unchanged, skipped,
-	failed, source, actor, created_at, started_at, finished_at`
+	failed, excluded, source, actor, created_at, started_at, finished_at`
 
 func scanJob(row rowScanner) (*lethe.Job, error) {
 	var j lethe.Job
 	var action, rules, actions sql.NullString
 	var endDate, started, finished sql.NullInt64
 	var created int64
-	var done, unchanged, skipped, failed int
+	var done, unchanged, skipped, failed, excluded int
 	if err := row.Scan(&j.ID, &j.Kind, &action, &j.State, &j.DryRun, &endDate, &rules, &actions, &j.Total, &j.Processed,
-		&done, &unchanged, &skipped, &failed, &j.Source, &j.Actor, &created, &started, &finished); err != nil {
+		&done, &unchanged, &skipped, &failed, &excluded, &j.Source, &j.Actor, &created, &started, &finished); err != nil {
 		return nil, err
 	}
 	j.Action = lethe.BulkAction(action.String)
 	j.EndDate, j.StartedAt, j.FinishedAt = timePtr(endDate), timePtr(started), timePtr(finished)
 	j.CreatedAt = fromMS(created)
 	j.Outcomes = map[string]int{lethe.ItemDone: done, lethe.ItemUnchanged: unchanged, lethe.ItemSkipped: skipped, lethe.ItemFailed: failed}
+	if j.Kind == "dormant" { // only a preview's items can be excluded
+		j.Outcomes[lethe.OutcomeExcluded] = excluded
+	}
 	if rules.Valid {
 		j.Rules = &lethe.DormantRules{}
 		if err := json.Unmarshal([]byte(rules.String), j.Rules); err != nil {
@@ -98,11 +101,23 @@ func scanJob(row rowScanner) (*lethe.Job, error) {
 var errJobNotFound = lethe.Errorf(lethe.ENotFound, "Job not found.")
 
 func (tx *Tx) findJob(ctx context.Context, id string) (*lethe.Job, error) {
+	return tx.readJob(ctx, id, "")
+}
+
+// lockJob is findJob that also locks the job's row until the transaction
+// ends (PostgreSQL; a write transaction of SQLite locks the database), so
+// the calls that change a preview (ApplyJob, ExcludeJobItems) run one at a
+// time and each sees the state the one before left.
+func (tx *Tx) lockJob(ctx context.Context, id string) (*lethe.Job, error) {
+	return tx.readJob(ctx, id, tx.db.dialect.lockRow)
+}
+
+func (tx *Tx) readJob(ctx context.Context, id, lock string) (*lethe.Job, error) {
 	id, ok := lethe.ParseID(id)
 	if !ok {
 		return nil, errJobNotFound
 	}
-	j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE tenant_id = $1 AND id = $2 AND state NOT IN ('preparing', 'removing')`,
+	j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE tenant_id = $1 AND id = $2 AND state NOT IN ('preparing', 'removing')`+lock,
 		string(tx.actor.TenantID), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errJobNotFound
@@ -744,10 +759,12 @@ func (tx *Tx) countJobItems(ctx context.Context, id string, failed, skipped int)
 	return nil
 }
 
-// ApplyJob implements lethe.JobService.
+// ApplyJob implements lethe.JobService. The job's row is locked first:
+// an apply and an exclusion (or two applies) of one preview run one after
+// the other, and the later one sees the job queued.
 func (s *JobService) ApplyJob(ctx context.Context, id string) (j *lethe.Job, err error) {
 	err = s.db.writeTx(ctx, func(tx *Tx) error {
-		if j, err = tx.findJob(ctx, id); err != nil {
+		if j, err = tx.lockJob(ctx, id); err != nil {
 			return err
 		}
 		if j.State != lethe.JobPreview {
@@ -764,6 +781,91 @@ func (s *JobService) ApplyJob(ctx context.Context, id string) (j *lethe.Job, err
 		return err
 	})
 	return j, err
+}
+
+// ExcludeJobItems implements lethe.JobService, in one write transaction
+// that locks the job's row first (see ApplyJob): an exclusion that comes
+// after an apply finds the job queued and is refused, never half done. The
+// excluded items count as processed (jobs.processed counts every item with
+// an outcome, and RunJobs reads only those without), and in jobs.excluded.
+func (s *JobService) ExcludeJobItems(ctx context.Context, id string, users []lethe.LearnerID) (j *lethe.Job, err error) {
+	if len(users) == 0 {
+		return nil, lethe.FieldErrorf(lethe.EInvalid, "userIds", "required", "userIds must name at least one user")
+	}
+	if len(users) > lethe.MaxExcludeIDs {
+		return nil, lethe.FieldErrorf(lethe.EInvalid, "userIds", "too_many", "userIds names %d users; at most %d may be excluded in one call",
+			len(users), lethe.MaxExcludeIDs)
+	}
+	seen := make(map[lethe.LearnerID]bool, len(users))
+	var ids []any
+	for _, u := range users {
+		if !seen[u] {
+			seen[u] = true
+			ids = append(ids, string(u))
+		}
+	}
+	err = s.db.writeTx(ctx, func(tx *Tx) error {
+		if j, err = tx.lockJob(ctx, id); err != nil {
+			return err
+		}
+		if j.State != lethe.JobPreview {
+			return lethe.Errorf(lethe.EConflict, "Only the items of a preview can be excluded; this job is %s.", j.State)
+		}
+		n, unknown, err := tx.excludeItems(ctx, j.ID, ids)
+		if err != nil {
+			return err
+		}
+		if unknown > 0 {
+			return lethe.FieldErrorf(lethe.EInvalid, "userIds", "unknown", "%d of the %d users in userIds have no item in this job; nothing was excluded",
+				unknown, len(ids))
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET processed = processed + $3, excluded = excluded + $3 WHERE tenant_id = $1 AND id = $2`,
+			string(tx.actor.TenantID), j.ID, n); err != nil {
+			return fmt.Errorf("count excluded job items: %w", err)
+		}
+		if err := tx.appendTrail(ctx, "job.excluded", "", map[string]any{"job": j.ID, "excluded": n}); err != nil {
+			return err
+		}
+		j, err = tx.findJob(ctx, j.ID)
+		return err
+	})
+	return j, err
+}
+
+// excludeItems marks the pending items of the learners (distinct ids) in
+// job excluded, 300 learners at a time: their items are found by learner
+// (job_items_learner, job_items_excluded) and marked by key. It returns how
+// many it marked and how many learners have no item, pending or excluded.
+func (tx *Tx) excludeItems(ctx context.Context, job string, learners []any) (n, unknown int, err error) {
+	t := string(tx.actor.TenantID)
+	for start := 0; start < len(learners); start += 300 {
+		chunk := learners[start:min(start+300, len(learners))]
+		seqs, err := queryAll(ctx, tx, func(r rowScanner) (seq int, err error) { return seq, r.Scan(&seq) },
+			`SELECT seq FROM job_items`+tx.db.dialect.learnerItems+`
+			WHERE tenant_id = $1 AND job_id = $2 AND outcome IS NULL AND learner_id IN (`+marks(3, len(chunk))+`)`,
+			append([]any{t, job}, chunk...)...)
+		if err != nil {
+			return 0, 0, fmt.Errorf("find job items to exclude: %w", err)
+		}
+		if len(seqs) > 0 {
+			args := []any{t, job, lethe.OutcomeExcluded, lethe.ReasonExcluded}
+			if _, err := tx.ExecContext(ctx, `UPDATE job_items SET outcome = $3, reason = $4
+				WHERE tenant_id = $1 AND job_id = $2 AND seq IN (`+placeholders(&args, seqs)+`)`, args...); err != nil {
+				return 0, 0, fmt.Errorf("exclude job items: %w", err)
+			}
+		}
+		n += len(seqs)
+		// Those just marked and those marked before; the literal outcome
+		// lets SQLite use the partial index job_items_excluded.
+		var known int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT learner_id) FROM job_items
+			WHERE tenant_id = $1 AND job_id = $2 AND outcome = 'excluded' AND learner_id IN (`+marks(3, len(chunk))+`)`,
+			append([]any{t, job}, chunk...)...).Scan(&known); err != nil {
+			return 0, 0, fmt.Errorf("count excluded job items: %w", err)
+		}
+		unknown += len(chunk) - known
+	}
+	return n, unknown, nil
 }
 
 // maxJobErrors is how many chunks in a row may fail with an internal error

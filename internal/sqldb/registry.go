@@ -185,8 +185,8 @@ var Registry = []Table{
 	// a job did is a record); they are not erased with the learner, so a
 	// running purge job keeps its own items.
 	{Name: "jobs", Columns: concat(cols(NotPersonal, "tenant_id", "id", "kind", "action", "state", "dry_run", "end_date",
-		"rules", "actions", "total", "processed", "done", "unchanged", "skipped", "failed", "errors", "created_at", "started_at",
-		"finished_at"), cols(Keep, "source", "actor"))},
+		"rules", "actions", "total", "processed", "done", "unchanged", "skipped", "failed", "excluded", "errors", "created_at",
+		"started_at", "finished_at"), cols(Keep, "source", "actor"))},
 	{Name: "job_items", Columns: concat(cols(NotPersonal, "tenant_id", "job_id", "seq", "line"), cols(Pseudonymize, "learner_id"),
 		cols(Keep, "action", "rule", "outcome", "reason"))},
 	// Answers of bulk calls with an Idempotency-Key, for a day (ADR 0017):
