@@ -108,6 +108,7 @@ func (h *Handler) routes() []route {
 		{"GET /admin/audits", h.session(lethe.PermRead, h.auditPage)},
 		{"POST /admin/audits", h.session(lethe.PermLifecycle, h.runAudit)},
 		{"POST /admin/jobs/{id}/apply", h.session(lethe.PermLifecycle, h.applyAudit)},
+		{"POST /admin/jobs/{id}/exclude", h.session(lethe.PermLifecycle, h.excludeRows)},
 		{"GET /admin/jobs/{id}", h.session(lethe.PermRead, h.jobPage)},
 		{"POST /admin/jobs/{id}/run", h.session(lethe.PermLifecycle, h.runJob)},
 		{"GET /admin/jobs/{id}/results.csv", h.session(lethe.PermRead, h.jobResults)},

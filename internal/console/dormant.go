@@ -124,3 +124,25 @@ func (h *Handler) applyAudit(w http.ResponseWriter, r *http.Request) {
 	h.wake()
 	http.Redirect(w, r, "/admin/jobs/"+j.ID, http.StatusSeeOther)
 }
+
+// excludeRows takes the checked rows out of a preview.
+func (h *Handler) excludeRows(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		h.fail(w, r, nil, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	var ids []lethe.LearnerID
+	for _, v := range r.PostForm["userId"] {
+		ids = append(ids, lethe.LearnerID(v))
+	}
+	id := r.PathValue("id")
+	if len(ids) == 0 {
+		h.fail(w, r, nil, http.StatusUnprocessableEntity, "Tick the rows to exclude first.")
+		return
+	}
+	if _, err := h.cfg.Jobs.ExcludeJobItems(r.Context(), id, ids); err != nil {
+		h.failErr(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/jobs/"+id+"?done=excluded", http.StatusSeeOther)
+}

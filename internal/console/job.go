@@ -158,7 +158,8 @@ func (h *Handler) wake() {
 type jobView struct {
 	Job     *lethe.Job
 	Rows    []lethe.ItemResult
-	More    bool // more rows than listed
+	From    int  // the first row listed (0-based), a multiple of previewRows
+	More    bool // more rows after those listed
 	Once    string
 	Percent int
 }
@@ -176,8 +177,20 @@ func (h *Handler) jobPage(w http.ResponseWriter, r *http.Request) {
 	if j.Total > 0 {
 		v.Percent = j.Processed * 100 / j.Total
 	}
+	if f := r.URL.Query().Get("from"); f != "" {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 0 || n%previewRows != 0 {
+			h.fail(w, r, nil, http.StatusBadRequest, "The rows to show must start at a multiple of 200.")
+			return
+		}
+		v.From = n
+	}
 	if j.Finished() || j.State == lethe.JobPreview {
+		seen := 0
 		err = h.cfg.Jobs.EachJobItem(r.Context(), j.ID, func(it lethe.ItemResult) error {
+			if seen++; seen <= v.From {
+				return nil
+			}
 			if len(v.Rows) == previewRows {
 				v.More = true
 				return errEnough
@@ -190,7 +203,7 @@ func (h *Handler) jobPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	p := &page{Title: "Job", Data: v}
+	p := &page{Title: "Job", Data: v, Notice: map[string]string{"excluded": "Excluded: applying the audit leaves them alone."}[r.URL.Query().Get("done")]}
 	if !j.Finished() && j.State != lethe.JobPreview {
 		p.Refresh = 2
 	}

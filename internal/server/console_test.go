@@ -551,13 +551,23 @@ func TestConsole_DormantAudit(t *testing.T) {
 	if strings.Contains(p.HTML, string(active.ID)) || strings.Contains(p.HTML, string(rootUser.ID)) || !strings.Contains(p.HTML, "Apply the audit") || !strings.Contains(p.HTML, "purge") {
 		t.Fatalf("the preview:\n%s", p.HTML)
 	}
+	// The reviewer keeps D-3: ticked and excluded, it is left alone.
+	if p := b.post(jobURL+"/exclude", b.form("userId", string(never[2].ID))); p.Status != http.StatusSeeOther {
+		t.Fatalf("exclude: %d\n%s", p.Status, p.HTML)
+	}
+	if p := b.get(jobURL + "?done=excluded"); !strings.Contains(p.HTML, "excluded") || strings.Contains(p.HTML, `value="`+string(never[2].ID)+`"`) {
+		t.Fatalf("the preview after the exclusion:\n%s", p.HTML)
+	}
 	form := b.form()
 	if p := b.post(jobURL+"/apply", form); p.Status != http.StatusSeeOther {
 		t.Fatalf("apply: %d\n%s", p.Status, p.HTML)
 	}
 	mustRunJobs(t, s)
 	users := sqldb.NewUserService(s.db)
-	for _, u := range never {
+	if _, err := users.FindUser(tenantCtx(s.A.ID), lethe.ByID(never[2].ID)); err != nil {
+		t.Fatalf("the excluded account after the audit: %v", err)
+	}
+	for _, u := range never[:2] {
 		if _, err := users.FindUser(tenantCtx(s.A.ID), lethe.ByID(u.ID)); lethe.ErrorCode(err) != lethe.ENotFound {
 			t.Fatalf("a never-used account after the audit: %v, want purged", err)
 		}
