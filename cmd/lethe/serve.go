@@ -141,7 +141,7 @@ func runServe(ctx context.Context, e env, o serveOptions) error {
 	}
 	srv := server.New(server.Config{Logger: logger, Tenants: s.tenants, REST: s.rest(db, o, logger), SCIM: s.scim(db, logger),
 		Console: console.New(console.Config{Logger: logger, Accounts: sqldb.NewConsoleService(db), Users: s.users, Jobs: s.jobs, Settings: sqldb.NewSettingsService(db),
-			JobsQueued: s.queued, Now: db.Now}),
+			Trail: sqldb.NewTrailService(db), Reports: sqldb.NewReportService(db), JobsQueued: s.queued, Now: db.Now}),
 		OAuth: sqldb.NewOAuthService(db), Ready: db.Ping})
 	if o.pprofAddr != "" {
 		if err := servePprof(ctx, o.pprofAddr, logger); err != nil {

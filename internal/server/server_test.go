@@ -139,7 +139,7 @@ func MustStartServerDSN(tb testing.TB, dsn string) *testServer {
 		SCIM: &scim.Handler{SCIM: sqldb.NewSCIMService(db), Tokens: sqldb.NewSCIMTokenService(db),
 			Settings: sqldb.NewSettingsService(db), Logger: logger},
 		Console: console.New(console.Config{Logger: logger, Accounts: sqldb.NewConsoleService(db), Users: users, Jobs: sqldb.NewJobService(db), Settings: sqldb.NewSettingsService(db),
-			Now: func() time.Time { return db.Now() }}),
+			Trail: sqldb.NewTrailService(db), Reports: sqldb.NewReportService(db), Now: func() time.Time { return db.Now() }}),
 		OAuth: sqldb.NewOAuthService(db),
 		Ready: db.Ping,
 	})
