@@ -214,7 +214,8 @@ func (s services) rest(db *sqldb.DB, o serveOptions, logger *slog.Logger) *rest.
 func (s services) console(db *sqldb.DB, logger *slog.Logger) *console.Handler {
 	return console.New(console.Config{Logger: logger, Accounts: sqldb.NewConsoleService(db), Users: s.users, Jobs: s.jobs,
 		JobsQueued: s.queued, Settings: sqldb.NewSettingsService(db), Tenants: s.tenants, SCIMTokens: sqldb.NewSCIMTokenService(db),
-		OAuth: sqldb.NewOAuthService(db), Webhooks: s.webhooks, SigningKey: db.SigningKey(), Now: db.Now})
+		OAuth: sqldb.NewOAuthService(db), Webhooks: s.webhooks, Trail: sqldb.NewTrailService(db), Reports: sqldb.NewReportService(db),
+		SigningKey: db.SigningKey(), Now: db.Now})
 }
 
 // scim is the SCIM 2.0 handler over the store.

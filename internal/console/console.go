@@ -34,6 +34,8 @@ type Config struct {
 	SCIMTokens lethe.SCIMTokenService
 	OAuth      lethe.OAuthService
 	Webhooks   lethe.SubscriptionService
+	Trail      lethe.TrailService
+	Reports    lethe.ReportService
 	// SigningKey signs erasure receipts (the API's key).
 	SigningKey ed25519.PrivateKey
 	// JobsQueued, when set, is told (without blocking) that a job was
@@ -50,6 +52,7 @@ type Handler struct {
 	limiter *limiter
 	pages   *pages
 	forms   *onceForms
+	checks  *verifier // the trail page's checks of the chain
 }
 
 // New builds the console's routes.
@@ -57,7 +60,7 @@ func New(cfg Config) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &Handler{cfg: cfg, mux: http.NewServeMux(), limiter: newLimiter(cfg.Now), pages: mustParsePages(), forms: newOnceForms()}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), limiter: newLimiter(cfg.Now), pages: mustParsePages(), forms: newOnceForms(), checks: newVerifier()}
 	for _, rt := range h.routes() {
 		h.mux.Handle(rt.pattern, rt.handler)
 	}
@@ -112,6 +115,10 @@ func (h *Handler) routes() []route {
 		{"GET /admin/jobs/{id}", h.session(lethe.PermRead, h.jobPage)},
 		{"POST /admin/jobs/{id}/run", h.session(lethe.PermLifecycle, h.runJob)},
 		{"GET /admin/jobs/{id}/results.csv", h.session(lethe.PermRead, h.jobResults)},
+		{"GET /admin/trail", h.session(lethe.PermRead, h.trailPage)},
+		{"GET /admin/reports", h.session(lethe.PermRead, h.reportsPage)},
+		{"GET /admin/reports/headcount.csv", h.session(lethe.PermRead, h.reportCSV("headcount"))},
+		{"GET /admin/reports/compliance.csv", h.session(lethe.PermRead, h.reportCSV("compliance"))},
 	}
 }
 

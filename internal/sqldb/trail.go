@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/lethehq/lethe"
 )
@@ -88,15 +87,7 @@ type trailHead struct {
 }
 
 // TrailProblem is a break in a tenant's trail.
-type TrailProblem struct {
-	TenantID lethe.TenantID
-	Seq      int64
-	Problem  string
-}
-
-func (p TrailProblem) String() string {
-	return "tenant " + string(p.TenantID) + ", entry " + strconv.FormatInt(p.Seq, 10) + ": " + p.Problem
-}
+type TrailProblem = lethe.TrailProblem
 
 // VerifyTrail checks the trail of every tenant: entries numbered from
 // 1 without gaps, each hash the chain of the previous one and the entry,
@@ -114,7 +105,7 @@ func (db *DB) VerifyTrail(ctx context.Context) (checked int, problems []TrailPro
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return checked, problems, fmt.Errorf("read trail head: %w", err)
 		}
-		n, ps, err := db.verifyTenantTrail(ctx, t.ID, seq, hash)
+		n, ps, err := db.verifyTenantTrail(ctx, db.read, t.ID, seq, hash)
 		if err != nil {
 			return checked, problems, err
 		}
@@ -124,15 +115,19 @@ func (db *DB) VerifyTrail(ctx context.Context) (checked int, problems []TrailPro
 	return checked, problems, nil
 }
 
-func (db *DB) verifyTenantTrail(ctx context.Context, tenant lethe.TenantID, headSeq int64, headHash []byte) (int, []TrailProblem, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT seq, at, action, source, actor, subject, detail, prev_hash, hash
+// verifyTenantTrail walks one tenant's trail on q (the pool, or a
+// transaction that read the head in the same snapshot).
+func (db *DB) verifyTenantTrail(ctx context.Context, q querier, tenant lethe.TenantID, headSeq int64, headHash []byte) (int, []TrailProblem, error) {
+	rows, err := q.QueryContext(ctx, `SELECT seq, at, action, source, actor, subject, detail, prev_hash, hash
 		FROM audit_trail WHERE tenant_id = $1 ORDER BY seq`, string(tenant))
 	if err != nil {
 		return 0, nil, fmt.Errorf("read trail: %w", err)
 	}
 	defer rows.Close()
 	var problems []TrailProblem
-	add := func(seq int64, p string) { problems = append(problems, TrailProblem{tenant, seq, p}) }
+	add := func(seq int64, p string) {
+		problems = append(problems, TrailProblem{TenantID: tenant, Seq: seq, Problem: p})
+	}
 	prev, want, n := genesisHash, int64(1), 0
 	for rows.Next() {
 		var e lethe.TrailEntry
@@ -251,8 +246,8 @@ func (db *DB) CheckAnchors(ctx context.Context, anchors []TrailAnchor) ([]TrailP
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return problems, fmt.Errorf("read trail head: %w", err)
 		}
-		problems = append(problems, TrailProblem{a.TenantID, 0, "is anchored but no longer a tenant: its trail is checked all the same"})
-		_, ps, err := db.verifyTenantTrail(ctx, a.TenantID, seq, hash)
+		problems = append(problems, TrailProblem{TenantID: a.TenantID, Problem: "is anchored but no longer a tenant: its trail is checked all the same"})
+		_, ps, err := db.verifyTenantTrail(ctx, db.read, a.TenantID, seq, hash)
 		if err != nil {
 			return problems, err
 		}
@@ -262,7 +257,7 @@ func (db *DB) CheckAnchors(ctx context.Context, anchors []TrailAnchor) ([]TrailP
 		what := fmt.Sprintf("anchor %s (seq %d, hash %x)", a.From, a.Seq, a.Hash)
 		if a.Seq == 0 {
 			if !bytes.Equal(a.Hash, genesisHash) {
-				problems = append(problems, TrailProblem{a.TenantID, 0, what + " is not the start of a trail"})
+				problems = append(problems, TrailProblem{TenantID: a.TenantID, Problem: what + " is not the start of a trail"})
 			}
 			continue
 		}
@@ -271,13 +266,13 @@ func (db *DB) CheckAnchors(ctx context.Context, anchors []TrailAnchor) ([]TrailP
 			string(a.TenantID), a.Seq).Scan(&hash)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			problems = append(problems, TrailProblem{a.TenantID, a.Seq,
-				"the trail no longer reaches " + what + ": entries were removed"})
+			problems = append(problems, TrailProblem{TenantID: a.TenantID, Seq: a.Seq,
+				Problem: "the trail no longer reaches " + what + ": entries were removed"})
 		case err != nil:
 			return problems, fmt.Errorf("read trail: %w", err)
 		case !bytes.Equal(hash, a.Hash):
-			problems = append(problems, TrailProblem{a.TenantID, a.Seq,
-				"differs from " + what + ": the trail was rewritten"})
+			problems = append(problems, TrailProblem{TenantID: a.TenantID, Seq: a.Seq,
+				Problem: "differs from " + what + ": the trail was rewritten"})
 		}
 	}
 	return problems, nil
