@@ -39,6 +39,11 @@ func (p TrailProblem) String() string {
 	return "tenant " + string(p.TenantID) + ", entry " + strconv.FormatInt(p.Seq, 10) + ": " + p.Problem
 }
 
+// TrailFilterWindow is how far back a filtered trail page looks: the
+// latest this many entries of the tenant (lethe trail verify reads them
+// all).
+const TrailFilterWindow = 100_000
+
 // TrailFilter selects entries of a tenant's trail, newest first.
 type TrailFilter struct {
 	Action  string // one action, such as "user.suspended"; "" for every action
@@ -55,7 +60,7 @@ type TrailService interface {
 	// of seq counted down from the head, so after entries were removed
 	// (a broken trail) pages may overlap.
 	FindTrail(ctx context.Context, f TrailFilter) (entries []*TrailEntry, more bool, err error)
-	// TrailActions lists the actions the tenant's trail holds, in order.
+	// TrailActions lists the actions of the tenant's latest trail entries, in order.
 	TrailActions(ctx context.Context) ([]string, error)
 	// VerifyTenantTrail walks the tenant's whole trail: entries numbered
 	// from 1 without gaps, each hash the chain of the one before and the

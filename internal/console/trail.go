@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,7 @@ type trailView struct {
 	PrevURL, NextURL string
 	Check            *verification // nil: no check has finished yet
 	Checking         bool          // a check is running
+	Window           int           // how far back a filter looks
 }
 
 // LearnerSubject reports whether e's subject is a learner id (a user's
@@ -81,6 +83,10 @@ func (h *Handler) trailPage(w http.ResponseWriter, r *http.Request) {
 			h.failErr(w, r, err)
 			return
 		}
+		if v.Action != "" && !slices.Contains(v.Actions, v.Action) {
+			v.Actions = append(v.Actions, v.Action) // older than the actions sampled, still selected
+		}
+		v.Window = lethe.TrailFilterWindow
 		if v.Page > 1 {
 			v.PrevURL = v.url(v.Page - 1)
 		}

@@ -18,46 +18,40 @@ func NewTrailService(db *DB) *TrailService { return &TrailService{db: db} }
 
 var _ lethe.TrailService = (*TrailService)(nil)
 
-// maxTrailActions bounds the actions TrailActions lists: the trail's
-// actions are the source's fixed words, a few dozen.
-const maxTrailActions = 500
+// trailActionsSample is how many of the latest entries TrailActions reads.
+const trailActionsSample = 20_000
 
 const trailColumns = `seq, at, action, source, actor, subject, detail, prev_hash, hash`
 
-// FindTrail implements lethe.TrailService. Every page is a range of an
-// index read backwards: without a filter, of the primary key from the
-// head's seq less the offset; with one, of audit_trail_action or
-// audit_trail_subject (whose rows it skips, for the offset: a cost in
-// proportion to the page number).
+// FindTrail implements lethe.TrailService. Every page is a range of the
+// primary key read backwards: without a filter, from the head's seq less
+// the offset; with one, over the latest TrailFilterWindow entries, whose
+// rows it reads and skips for the offset. There is no index by action or
+// subject: every change writes a trail entry, and one such index cost a
+// create about 5% more at the store (ADR 0033).
 func (s *TrailService) FindTrail(ctx context.Context, f lethe.TrailFilter) (out []*lethe.TrailEntry, more bool, err error) {
 	if f.Limit < 1 || f.Limit > 1000 || f.Offset < 0 {
 		return nil, false, lethe.Errorf(lethe.EInvalid, "a trail page has 1 to 1000 entries, from offset 0")
 	}
 	err = s.db.readTx(ctx, func(tx *Tx) error {
 		tenant := string(tx.actor.TenantID)
+		var head int64
+		err := tx.QueryRowContext(ctx, `SELECT seq FROM audit_heads WHERE tenant_id = $1`, tenant).Scan(&head)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read trail head: %w", err)
+		}
 		var rows *sql.Rows
-		var err error
-		switch {
-		case f.Action == "" && f.Subject == "":
-			var head int64
-			err = tx.QueryRowContext(ctx, `SELECT seq FROM audit_heads WHERE tenant_id = $1`, tenant).Scan(&head)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("read trail head: %w", err)
-			}
+		if f.Action == "" && f.Subject == "" {
 			rows, err = tx.QueryContext(ctx, `SELECT `+trailColumns+` FROM audit_trail WHERE tenant_id = $1 AND seq <= $2
 				ORDER BY seq DESC LIMIT $3`, tenant, head-int64(f.Offset), f.Limit+1)
-		case f.Subject == "":
-			rows, err = tx.QueryContext(ctx, `SELECT `+trailColumns+` FROM audit_trail WHERE tenant_id = $1 AND action = $2
-				ORDER BY seq DESC LIMIT $3 OFFSET $4`, tenant, f.Action, f.Limit+1, f.Offset)
-		case f.Action == "":
-			rows, err = tx.QueryContext(ctx, `SELECT `+trailColumns+` FROM audit_trail WHERE tenant_id = $1 AND subject = $2
-				ORDER BY seq DESC LIMIT $3 OFFSET $4`, tenant, f.Subject, f.Limit+1, f.Offset)
-		default:
-			rows, err = tx.QueryContext(ctx, `SELECT `+trailColumns+` FROM audit_trail WHERE tenant_id = $1 AND subject = $2
-				AND action = $3 ORDER BY seq DESC LIMIT $4 OFFSET $5`, tenant, f.Subject, f.Action, f.Limit+1, f.Offset)
+		} else {
+			// "" matches every action or subject.
+			rows, err = tx.QueryContext(ctx, `SELECT `+trailColumns+` FROM audit_trail WHERE tenant_id = $1 AND seq > $2
+				AND ($3 = '' OR action = $3) AND ($4 = '' OR subject = $4) ORDER BY seq DESC LIMIT $5 OFFSET $6`,
+				tenant, head-lethe.TrailFilterWindow, f.Action, f.Subject, f.Limit+1, f.Offset)
 		}
 		if err != nil {
 			return fmt.Errorf("read trail: %w", err)
@@ -89,18 +83,12 @@ func scanTrail(rows *sql.Rows) ([]*lethe.TrailEntry, error) {
 	return out, rows.Err()
 }
 
-// TrailActions implements lethe.TrailService. It hops from one action to
-// the next on audit_trail_action (a loose index scan, which neither
-// database does for a DISTINCT): one short read per action, not a read of
-// the trail.
+// TrailActions implements lethe.TrailService: the distinct actions of
+// the latest trailActionsSample entries, a short read of the primary key.
 func (s *TrailService) TrailActions(ctx context.Context) (out []string, err error) {
 	err = s.db.readTx(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `WITH RECURSIVE t (action) AS (
-				SELECT MIN(a.action) FROM audit_trail a WHERE a.tenant_id = $1
-				UNION ALL
-				SELECT (SELECT MIN(b.action) FROM audit_trail b WHERE b.tenant_id = $1 AND b.action > t.action)
-				FROM t WHERE t.action IS NOT NULL)
-			SELECT action FROM t WHERE action IS NOT NULL LIMIT $2`, string(tx.actor.TenantID), maxTrailActions)
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT r.action FROM (SELECT a.action FROM audit_trail a WHERE a.tenant_id = $1
+			ORDER BY a.seq DESC LIMIT $2) r ORDER BY r.action`, string(tx.actor.TenantID), trailActionsSample)
 		if err != nil {
 			return fmt.Errorf("read trail actions: %w", err)
 		}
