@@ -182,7 +182,7 @@ func NewReceipt(tenant TenantID, e *Erasure, issuedAt time.Time) *Receipt {
 	if v := e.Verification; v != nil {
 		rc.Verification = ReceiptCheck{Passed: v.Passed, CheckedAt: receiptTime(v.CheckedAt), Checks: []ReceiptCount{}}
 		for _, c := range v.Checks {
-			rc.Verification.Checks = append(rc.Verification.Checks, ReceiptCount{Name: c.Name, Found: c.Found})
+			rc.Verification.Checks = append(rc.Verification.Checks, ReceiptCount(c))
 		}
 	}
 	return rc

@@ -158,6 +158,7 @@ func (h *Handler) wake() {
 type jobView struct {
 	Job     *lethe.Job
 	Rows    []lethe.ItemResult
+	People  map[lethe.LearnerID]*personRow // the rows' people, for the reviewer: read live, never kept in the job
 	From    int  // the first row listed (0-based), a multiple of previewRows
 	More    bool // more rows after those listed
 	Once    string
@@ -202,6 +203,10 @@ func (h *Handler) jobPage(w http.ResponseWriter, r *http.Request) {
 			h.failErr(w, r, err)
 			return
 		}
+		if v.People, err = h.people(r, v.Rows); err != nil {
+			h.failErr(w, r, err)
+			return
+		}
 	}
 	p := &page{Title: "Job", Data: v, Notice: map[string]string{"excluded": "Excluded: applying the audit leaves them alone."}[r.URL.Query().Get("done")]}
 	if !j.Finished() && j.State != lethe.JobPreview {
@@ -211,6 +216,25 @@ func (h *Handler) jobPage(w http.ResponseWriter, r *http.Request) {
 }
 
 var errEnough = errors.New("enough rows")
+
+// people reads the people a page of rows names (a purged or erased one
+// has no entry, or no name).
+func (h *Handler) people(r *http.Request, rows []lethe.ItemResult) (map[lethe.LearnerID]*personRow, error) {
+	out := map[lethe.LearnerID]*personRow{}
+	for _, it := range rows {
+		if it.UserID == "" || out[it.UserID] != nil {
+			continue
+		}
+		u, err := h.cfg.Users.FindUser(r.Context(), lethe.ByID(it.UserID))
+		switch {
+		case err == nil:
+			out[it.UserID] = h.row(u)
+		case lethe.ErrorCode(err) != lethe.ENotFound:
+			return nil, err
+		}
+	}
+	return out, nil
+}
 
 // runJob makes the real job of a finished dry run, from its learner ids.
 func (h *Handler) runJob(w http.ResponseWriter, r *http.Request) {

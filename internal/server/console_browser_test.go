@@ -151,6 +151,16 @@ func TestConsoleBrowser_OffboardAndErase(t *testing.T) {
 		t.Fatalf("after the erasure:\n%s", text)
 	}
 	screenshot(t, ctx, "receipt")
+	// The signed receipt, its signature checked in the page.
+	run(t, ctx, chromedp.Click(chromedp.CSS(`a[href="/admin/receipts/`+string(leaver.ID)+`"]`)), chromedp.WaitVisible(chromedp.CSS(`a[href$="/receipt.json"]`)))
+	if text := mainText(t, ctx); !strings.Contains(text, "Valid: Ed25519") || !strings.Contains(text, "Nothing erased can be found") {
+		t.Fatalf("the receipt page:\n%s", text)
+	}
+	screenshot(t, ctx, "receipt-signed")
+	run(t, ctx, chromedp.Navigate(s.URL+"/admin/trail"), chromedp.WaitVisible(chromedp.CSS("table")))
+	screenshot(t, ctx, "trail")
+	run(t, ctx, chromedp.Navigate(s.URL+"/admin/settings"), chromedp.WaitVisible(chromedp.ID("graceDays")))
+	screenshot(t, ctx, "settings")
 
 	// A viewer sees the person but is refused the action.
 	run(t, ctx, chromedp.Click(chromedp.CSS(`button.link`)), chromedp.WaitVisible(chromedp.ID("#tenant")))
@@ -166,5 +176,77 @@ func TestConsoleBrowser_OffboardAndErase(t *testing.T) {
 	run(t, ctx, chromedp.Navigate(s.URL+"/admin/people"), chromedp.WaitVisible(chromedp.ID("#tenant")))
 	if text := mainText(t, ctx); !strings.Contains(text, "session has ended") {
 		t.Fatalf("after the idle timeout:\n%s", text)
+	}
+}
+
+// TestConsoleBrowser_BulkAndAudit uploads a CSV, reads the dry run, runs
+// it for real and watches it finish; then runs a dormant audit, excludes a
+// row and applies it; and a post without the form's token is refused.
+func TestConsoleBrowser_BulkAndAudit(t *testing.T) {
+	s := MustStartServer(t)
+	ctx := mustBrowser(t)
+	s.mustConsoleAccount(t, s.A.ID, "ops@a.test", lethe.RoleAdmin)
+	for _, ref := range []string{"OLD-1", "OLD-2", "OLD-3"} {
+		mustUser(t, s, s.A.ID, ref, strings.ToLower(ref)+"@a.test")
+	}
+	s.Clock.Advance(100 * lethe.Day)
+	leavers := []*lethe.User{mustUser(t, s, s.A.ID, "L-1", "l1@a.test"), mustUser(t, s, s.A.ID, "L-2", "l2@a.test")}
+	csvPath := filepath.Join(t.TempDir(), "leavers.csv")
+	if err := os.WriteFile(csvPath, []byte("ref\nL-1\nNOBODY\nL-2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	browserSignIn(t, ctx, s, s.A.ID, "ops@a.test")
+
+	run(t, ctx, chromedp.Navigate(s.URL+"/admin/bulk"), chromedp.WaitVisible(chromedp.ID("file")),
+		chromedp.SetValue(chromedp.ID("action"), "suspend"), chromedp.SetUploadFiles(chromedp.ID("file"), []string{csvPath}))
+	screenshot(t, ctx, "bulk")
+	run(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/admin/bulk"] button`)), chromedp.WaitVisible(chromedp.CSS("progress")))
+	mustRunJobs(t, s)
+	// The page reloads itself until the dry run is done.
+	run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`form[action$="/run"] button`)))
+	if text := mainText(t, ctx); !strings.Contains(text, "unknown user") || !strings.Contains(text, "Ada Lovelace-L-1") {
+		t.Fatalf("the dry run:\n%s", text)
+	}
+	screenshot(t, ctx, "bulk-dry-run")
+	run(t, ctx, chromedp.Click(chromedp.CSS(`form[action$="/run"] button`)), chromedp.WaitVisible(chromedp.CSS("progress")))
+	mustRunJobs(t, s)
+	run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`a[href$="/results.csv"]`)))
+	if text := mainText(t, ctx); !strings.Contains(text, "succeeded") || !strings.Contains(text, "done: 2") {
+		t.Fatalf("the job after it ran:\n%s", text)
+	}
+	for _, u := range leavers {
+		if got, err := sqldb.NewUserService(s.db).FindUser(tenantCtx(s.A.ID), lethe.ByID(u.ID)); err != nil || got.State != lethe.StateSuspended {
+			t.Fatalf("a leaver after the job: %+v %v", got, err)
+		}
+	}
+
+	// A dormant audit: the three never-used accounts; one is excluded.
+	run(t, ctx, chromedp.Navigate(s.URL+"/admin/audits"), chromedp.WaitVisible(chromedp.ID("neverLoggedInDays")))
+	screenshot(t, ctx, "audit")
+	run(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/admin/audits"] button`)), chromedp.WaitVisible(chromedp.CSS(`input[name="userId"]`)))
+	screenshot(t, ctx, "audit-preview")
+	run(t, ctx, chromedp.Click(chromedp.CSS(`input[name="userId"]`)), chromedp.Click(chromedp.CSS(`form[action$="/exclude"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`.alert.notice`)), chromedp.Click(chromedp.CSS(`form[action$="/apply"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("h1")))
+	mustRunJobs(t, s)
+	run(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`a[href$="/results.csv"]`)))
+	if text := mainText(t, ctx); !strings.Contains(text, "excluded: 1") || !strings.Contains(text, "done: 2") {
+		t.Fatalf("the applied audit:\n%s", text)
+	}
+
+	// A form without the session's token, posted from the console's own
+	// origin (the page's script is the test's), is refused, and nothing changes.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const f = document.createElement("form"); f.method = "post";
+		f.action = "/admin/people/`+string(leavers[0].ID)+`/reactivate"; const i = document.createElement("input");
+		i.type = "hidden"; i.name = "once"; i.value = "`+strings.Repeat("x", 43)+`"; f.appendChild(i);
+		document.body.appendChild(f); f.submit(); return true })()`)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, chromedp.WaitVisible(chromedp.CSS(".alert.error")))
+	if text := mainText(t, ctx); !strings.Contains(text, "nothing was changed") {
+		t.Fatalf("a form without the CSRF token:\n%s", text)
+	}
+	if got, _ := sqldb.NewUserService(s.db).FindUser(tenantCtx(s.A.ID), lethe.ByID(leavers[0].ID)); got.State != lethe.StateSuspended {
+		t.Fatal("the form without a token reactivated the person")
 	}
 }
