@@ -159,8 +159,8 @@ type jobView struct {
 	Job     *lethe.Job
 	Rows    []lethe.ItemResult
 	People  map[lethe.LearnerID]*personRow // the rows' people, for the reviewer: read live, never kept in the job
-	From    int  // the first row listed (0-based), a multiple of previewRows
-	More    bool // more rows after those listed
+	From    int                            // the first row listed (0-based), a multiple of previewRows
+	More    bool                           // more rows after those listed
 	Once    string
 	Percent int
 }
