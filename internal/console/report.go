@@ -75,7 +75,10 @@ func (f *reportForm) date(field, s string) time.Time {
 // runReports answers both reports; a field's problem goes into f.Errors.
 func (h *Handler) runReports(r *http.Request, f *reportForm, hf lethe.HeadcountFilter, cf lethe.ComplianceFilter) error {
 	var err error
-	if f.Headcount, err = h.cfg.Reports.FindHeadcount(r.Context(), hf); err == nil {
+	// The page shows one audience's compliance; the whole organisation's
+	// reads every enrolment (seconds at a million people), so it is the
+	// CSV download only.
+	if f.Headcount, err = h.cfg.Reports.FindHeadcount(r.Context(), hf); err == nil && f.AudienceID != "" {
 		f.Compliance, err = h.cfg.Reports.FindCompliance(r.Context(), cf)
 	}
 	if err != nil && reportFieldError(err, f) {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -40,12 +39,18 @@ func BenchmarkConsole_Pages(b *testing.B) {
 	person := string(page[0].ID)
 	br := s.newBrowser(b)
 	br.signIn("bench", "bench-admin@example.test")
-	for _, path := range []string{
-		"/admin/people", "/admin/people?page=2000", // a jump: the offset is read through "/admin/people?status=inactive", "/admin/people/" + person,
-		"/admin/people/" + person + "/delete", "/admin/people/" + person + "/suspend", "/admin/jobs", "/admin/audits",
-		"/admin/receipts", "/admin/settings",
+	for _, pg := range []struct{ name, path string }{
+		{"list", "/admin/people"},
+		{"list-jump", "/admin/people?page=2000"}, // a jump: the offset is read through
+		{"list-inactive", "/admin/people?status=inactive"},
+		{"person", "/admin/people/" + person},
+		{"confirm-delete", "/admin/people/" + person + "/delete"},
+		{"confirm-suspend", "/admin/people/" + person + "/suspend"},
+		{"jobs", "/admin/jobs"}, {"audits", "/admin/audits"}, {"receipts", "/admin/receipts"},
+		{"trail", "/admin/trail"}, {"reports", "/admin/reports"}, {"settings", "/admin/settings"},
 	} {
-		b.Run(strings.TrimPrefix(path, "/admin/"), func(b *testing.B) {
+		path := pg.path
+		b.Run(pg.name, func(b *testing.B) {
 			var times []time.Duration
 			size := 0
 			for b.Loop() {
@@ -64,7 +69,7 @@ func BenchmarkConsole_Pages(b *testing.B) {
 	}
 	// Next page after next page, as the pager walks (the store keeps where
 	// the last page ended, so a page costs the same deep in the list).
-	b.Run("people/next", func(b *testing.B) {
+	b.Run("list-next", func(b *testing.B) {
 		var times []time.Duration
 		n := 0
 		for b.Loop() {
@@ -79,7 +84,7 @@ func BenchmarkConsole_Pages(b *testing.B) {
 		b.ReportMetric(float64(times[len(times)*99/100].Microseconds())/1000, "p99-ms")
 	})
 	// The search is a post.
-	b.Run("people/search", func(b *testing.B) {
+	b.Run("search", func(b *testing.B) {
 		br.get("/admin/people")
 		form := br.form("q", person)
 		for b.Loop() {

@@ -184,9 +184,13 @@ func TestConsole_Reports(t *testing.T) {
 	if p.Status != http.StatusOK || count(p, "active") != "3" || count(p, "suspended") != "0" || count(p, "deleted") != "0" {
 		t.Fatalf("headcount as of 2025-03-01: %d\n%s", p.Status, p.HTML)
 	}
-	if !strings.Contains(p.HTML, "<code>"+a1+"</code>") || !strings.Contains(p.HTML, `href="/admin/reports"`) ||
+	if !strings.Contains(p.HTML, `href="/admin/reports"`) || strings.Contains(p.HTML, "<code>"+a1+"</code>") ||
 		!strings.Contains(p.HTML, `href="/admin/reports/headcount.csv?asOf=2025-03-01&amp;from=2025-03-01&amp;to=2025-03-02"`) {
-		t.Fatalf("reports page: no assignment, nav link or download link:\n%s", p.HTML)
+		t.Fatalf("reports page: no nav or download link, or the whole organisation's compliance on the page:\n%s", p.HTML)
+	}
+	// One audience's compliance is on the page.
+	if p := b.get("/admin/reports?asOf=2025-03-01&from=2025-03-01&to=2025-03-02&audienceId=TEAM"); !strings.Contains(p.HTML, "<code>"+a1+"</code>") {
+		t.Fatalf("reports page of an audience: no assignment:\n%s", p.HTML)
 	}
 	// Today (the default): the leavers have left.
 	p = b.get("/admin/reports")
