@@ -227,9 +227,11 @@ func TestConsoleBrowser_BulkAndAudit(t *testing.T) {
 	screenshot(t, ctx, "audit-preview")
 	run(t, ctx, chromedp.Click(chromedp.CSS(`input[name="userId"]`)), chromedp.Click(chromedp.CSS(`form[action$="/exclude"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`.alert.notice`)), chromedp.Click(chromedp.CSS(`form[action$="/apply"] button`)),
-		chromedp.WaitVisible(chromedp.CSS("h1")))
+		// Only the applied (queued) job's page has a progress bar: the apply has committed.
+		chromedp.WaitVisible(chromedp.CSS("progress")))
 	mustRunJobs(t, s)
-	run(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`a[href$="/results.csv"]`)))
+	// The page reloads itself until the job is done.
+	run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`a[href$="/results.csv"]`)))
 	if text := mainText(t, ctx); !strings.Contains(text, "excluded: 1") || !strings.Contains(text, "done: 2") {
 		t.Fatalf("the applied audit:\n%s", text)
 	}
