@@ -215,6 +215,7 @@ func (s services) console(db *sqldb.DB, logger *slog.Logger) *console.Handler {
 	return console.New(console.Config{Logger: logger, Accounts: sqldb.NewConsoleService(db), Users: s.users, Jobs: s.jobs,
 		JobsQueued: s.queued, Settings: sqldb.NewSettingsService(db), Tenants: s.tenants, SCIMTokens: sqldb.NewSCIMTokenService(db),
 		OAuth: sqldb.NewOAuthService(db), Webhooks: s.webhooks, Trail: sqldb.NewTrailService(db), Reports: sqldb.NewReportService(db),
+		Completions: sqldb.NewCompletionService(db), CPD: sqldb.NewCPDService(db),
 		SigningKey: db.SigningKey(), Now: db.Now})
 }
 

@@ -25,17 +25,19 @@ const bodyLimit = 1 << 20
 
 // Config is what the console needs.
 type Config struct {
-	Logger     *slog.Logger
-	Accounts   lethe.ConsoleService
-	Users      lethe.UserService
-	Jobs       lethe.JobService
-	Settings   lethe.SettingsService
-	Tenants    lethe.TenantService
-	SCIMTokens lethe.SCIMTokenService
-	OAuth      lethe.OAuthService
-	Webhooks   lethe.SubscriptionService
-	Trail      lethe.TrailService
-	Reports    lethe.ReportService
+	Logger      *slog.Logger
+	Accounts    lethe.ConsoleService
+	Users       lethe.UserService
+	Jobs        lethe.JobService
+	Settings    lethe.SettingsService
+	Tenants     lethe.TenantService
+	SCIMTokens  lethe.SCIMTokenService
+	OAuth       lethe.OAuthService
+	Webhooks    lethe.SubscriptionService
+	Trail       lethe.TrailService
+	Completions lethe.CompletionService
+	CPD         lethe.CPDService
+	Reports     lethe.ReportService
 	// SigningKey signs erasure receipts (the API's key).
 	SigningKey ed25519.PrivateKey
 	// JobsQueued, when set, is told (without blocking) that a job was

@@ -128,11 +128,45 @@ func appendNew(us []*lethe.User, u *lethe.User) []*lethe.User {
 }
 
 type personView struct {
-	Row     *personRow
-	User    *lethe.User
-	History []*lethe.StatusChange
-	Erasure *lethe.Erasure
-	Actions []lethe.BulkAction
+	Row         *personRow
+	User        *lethe.User
+	History     []*lethe.StatusChange
+	Erasure     *lethe.Erasure
+	Actions     []lethe.BulkAction
+	Audiences   []string            // audience ids
+	Completions []*lethe.Completion // the first personCompletions, oldest first
+	More        bool                // the person has more completions than listed
+	CPDMinutes  int                 // logged in the last 365 days
+}
+
+// personCompletions is how many completions a person's page lists.
+const personCompletions = 50
+
+// records reads what a person's page shows of their learning: audiences,
+// the first completions and the year's CPD minutes. They are kept after
+// an erasure, under the learner id (but audiences, which go with the person).
+func (h *Handler) records(r *http.Request, v *personView) error {
+	links, err := h.cfg.Users.FindUserLinks(r.Context(), []lethe.LearnerID{v.User.ID})
+	if err != nil {
+		return err
+	}
+	if l := links[v.User.ID]; l != nil {
+		v.Audiences = l.Audiences
+	}
+	if v.Completions, _, err = h.cfg.Completions.FindCompletions(r.Context(),
+		lethe.CompletionFilter{LearnerID: v.User.ID, Limit: personCompletions + 1}); err != nil {
+		return err
+	}
+	if len(v.Completions) > personCompletions {
+		v.Completions, v.More = v.Completions[:personCompletions], true
+	}
+	now := h.cfg.Now().UTC()
+	sums, _, err := h.cfg.CPD.FindUserSummaries(r.Context(), lethe.CPDSummaryFilter{From: now.AddDate(-1, 0, 0), To: now,
+		LearnerIDs: []lethe.LearnerID{v.User.ID}})
+	for _, s := range sums {
+		v.CPDMinutes += s.DurationMinutes
+	}
+	return err
 }
 
 // personPage shows one person by learner id: profile, status and its
@@ -149,6 +183,10 @@ func (h *Handler) personPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := &personView{Row: h.row(u), User: u}
+	if err := h.records(r, v); err != nil {
+		h.failErr(w, r, err)
+		return
+	}
 	if v.History, err = h.cfg.Users.FindStatusHistory(r.Context(), u.ID); err != nil {
 		h.failErr(w, r, err)
 		return

@@ -253,6 +253,9 @@ func TestConsole_Delete(t *testing.T) {
 	if p := b.post("/admin/people/search", b.form("q", "LEAVER@a.test")); p.Status != http.StatusOK || !strings.Contains(p.HTML, "/admin/people/"+string(u.ID)) {
 		t.Fatalf("search by email: %d\n%s", p.Status, p.HTML)
 	}
+	if p := b.get("/admin/people/" + string(u.ID)); !strings.Contains(p.HTML, "<dt>Completions</dt><dd>1") || !strings.Contains(p.HTML, "<code>"+content+"</code>") {
+		t.Fatalf("the person's records:\n%s", p.HTML)
+	}
 	p := b.get("/admin/people/" + string(u.ID) + "/delete")
 	if p.Status != http.StatusOK || !strings.Contains(p.HTML, "completions: 1") || !strings.Contains(p.HTML, "person: 1") {
 		t.Fatalf("confirmation: %d\n%s", p.Status, p.HTML)
@@ -267,6 +270,7 @@ func TestConsole_Delete(t *testing.T) {
 	}
 	p = b.get(p.Header.Get("Location"))
 	if !strings.Contains(p.HTML, "Erasure receipt") || !strings.Contains(p.HTML, "Nothing erased is left") ||
+		!strings.Contains(p.HTML, "<dt>Completions</dt><dd>1") ||
 		strings.Contains(p.HTML, "leaver@a.test") || strings.Contains(p.HTML, "Lovelace") {
 		t.Fatalf("person page after the erasure:\n%s", p.HTML)
 	}

@@ -141,6 +141,7 @@ func MustStartServerDSN(tb testing.TB, dsn string) *testServer {
 		Console: console.New(console.Config{Logger: logger, Accounts: sqldb.NewConsoleService(db), Users: users, Jobs: sqldb.NewJobService(db), Settings: sqldb.NewSettingsService(db), SigningKey: db.SigningKey(),
 			Tenants: tenants, SCIMTokens: sqldb.NewSCIMTokenService(db), OAuth: sqldb.NewOAuthService(db), Webhooks: sqldb.NewWebhookService(db),
 			Trail: sqldb.NewTrailService(db), Reports: sqldb.NewReportService(db),
+			Completions: sqldb.NewCompletionService(db), CPD: sqldb.NewCPDService(db),
 			Now: func() time.Time { return db.Now() }}),
 		OAuth: sqldb.NewOAuthService(db),
 		Ready: db.Ping,
