@@ -87,7 +87,13 @@ func (s *CompletionService) FindCompletions(ctx context.Context, f lethe.Complet
 			add("completed_at <=", ms(*f.CompletedUntil))
 		}
 		page := pageClause(&args, f.Limit, f.Offset)
-		out, err = queryAll(ctx, tx, scanCompletion, `SELECT `+completionColumns+` FROM completions c`+where+` ORDER BY c.id`+page, args...)
+		from := ` FROM completions c`
+		if f.LearnerID != "" {
+			// SQLite would walk every completion in id order for the LIMIT
+			// rather than sort the learner's few (dialect.learnerIndexes).
+			from += tx.db.dialect.learnerIndexes["completions"]
+		}
+		out, err = queryAll(ctx, tx, scanCompletion, `SELECT `+completionColumns+from+where+` ORDER BY c.id`+page, args...)
 		if err != nil {
 			return fmt.Errorf("find completions: %w", err)
 		}

@@ -60,10 +60,11 @@ type dialect struct {
 	// every membership of the tenant through the primary key, which covers
 	// the query, rather than seek the learner index.
 	memberLearners string
-	// learnerIndexes follow the tables named, in the registry's look-ups
-	// by learner (erasure and its check): events is keyed by its number
-	// alone (no rowid), and SQLite, without statistics, would read every
-	// event of the tenant through that key rather than seek the subject.
+	// learnerIndexes follow the tables named in look-ups by learner (the
+	// registry's, for erasure and its check; a learner's completions):
+	// without statistics SQLite would read every row of the tenant in key
+	// order (events: by number; completions: by id, for ORDER BY id LIMIT)
+	// rather than seek the learner.
 	learnerIndexes map[string]string
 	// rowSeq numbers the rows of a table t in a query, uniquely and in a
 	// stable order (%[1]s is the table's alias): SQLite's rowid, with no
@@ -169,7 +170,7 @@ var sqliteDialect = dialect{
 	rowsPerInsert: struct{ plain, returning int }{50, 25},
 
 	memberLearners: " INDEXED BY audience_members_learner",
-	learnerIndexes: map[string]string{"events": " INDEXED BY events_subject"},
+	learnerIndexes: map[string]string{"events": " INDEXED BY events_subject", "completions": " INDEXED BY completions_learner"},
 	isUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {
