@@ -62,22 +62,32 @@ func (h *Handler) signed(r *http.Request, e *lethe.Erasure) ([]byte, *lethe.Rece
 
 func (h *Handler) publicKey() ed25519.PublicKey { return h.cfg.SigningKey.Public().(ed25519.PublicKey) }
 
-// receiptPage shows one receipt: signed now, its signature checked, and
-// the erasure's check run again (FindErasure runs it).
-func (h *Handler) receiptPage(w http.ResponseWriter, r *http.Request) {
+// pathReceipt reads the erasure of the path's {id} (FindErasure runs its
+// check again) and signs its receipt now; false when it answered already.
+func (h *Handler) pathReceipt(w http.ResponseWriter, r *http.Request) (*lethe.Erasure, []byte, *lethe.Receipt, bool) {
 	id, ok := lethe.ParseID(r.PathValue("id"))
 	if !ok {
 		h.fail(w, r, nil, http.StatusNotFound, "There is no such receipt.")
-		return
+		return nil, nil, nil, false
 	}
 	e, err := h.cfg.Users.FindErasure(r.Context(), lethe.LearnerID(id))
 	if err != nil {
 		h.failErr(w, r, err)
-		return
+		return nil, nil, nil, false
 	}
 	b, rc, err := h.signed(r, e)
 	if err != nil {
 		h.failErr(w, r, err)
+		return nil, nil, nil, false
+	}
+	return e, b, rc, true
+}
+
+// receiptPage shows one receipt: signed now, its signature checked, and
+// the erasure's check run again.
+func (h *Handler) receiptPage(w http.ResponseWriter, r *http.Request) {
+	e, b, rc, ok := h.pathReceipt(w, r)
+	if !ok {
 		return
 	}
 	v := &receiptView{Erasure: e, Receipt: rc, SignedOK: lethe.VerifyReceipt(h.publicKey(), b) == nil,
@@ -87,23 +97,12 @@ func (h *Handler) receiptPage(w http.ResponseWriter, r *http.Request) {
 
 // receiptJSON downloads the signed receipt.
 func (h *Handler) receiptJSON(w http.ResponseWriter, r *http.Request) {
-	id, ok := lethe.ParseID(r.PathValue("id"))
+	e, b, _, ok := h.pathReceipt(w, r)
 	if !ok {
-		h.fail(w, r, nil, http.StatusNotFound, "There is no such receipt.")
-		return
-	}
-	e, err := h.cfg.Users.FindErasure(r.Context(), lethe.LearnerID(id))
-	if err != nil {
-		h.failErr(w, r, err)
-		return
-	}
-	b, _, err := h.signed(r, e)
-	if err != nil {
-		h.failErr(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Disposition", `attachment; filename="erasure-receipt-`+id+`.json"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="erasure-receipt-`+string(e.LearnerID)+`.json"`)
 	w.Write(append(b, '\n'))
 }
 
