@@ -735,3 +735,35 @@ func TestConsole_Settings(t *testing.T) {
 		t.Fatalf("revoking another tenant's token: %d", p.Status)
 	}
 }
+
+// TestConsole_HostileInput sends bytes no stored value holds (a NUL, bad
+// UTF-8) to every filter and form that reaches the store: each is a 4xx
+// or an empty answer, never a 500 (PostgreSQL refuses them as text).
+func TestConsole_HostileInput(t *testing.T) {
+	s := MustStartServer(t)
+	s.mustConsoleAccount(t, s.A.ID, "ops@a.test", lethe.RoleAdmin)
+	b := s.newBrowser(t)
+	b.signIn(s.A.ID, "ops@a.test")
+	for _, path := range []string{"/admin/trail?action=%00", "/admin/trail?action=%FF", "/admin/trail?subject=%00",
+		"/admin/reports?audienceId=%00", "/admin/reports?audienceId=%FF", "/admin/jobs/%00", "/admin/settings/webhooks/%00",
+		"/admin/people?status=%00"} {
+		if p := b.get(path); p.Status >= 500 {
+			t.Errorf("GET %s: %d", path, p.Status)
+		}
+	}
+	b.get("/admin/audits")
+	if p := b.post("/admin/audits", b.form("neverLoggedInDays", "90", "excludeAudiences", "\x00")); p.Status >= 500 {
+		t.Errorf("an audit excluding a NUL audience: %d", p.Status)
+	}
+	b.get("/admin/people")
+	if p := b.post("/admin/people/search", b.form("q", "a\x00@b")); p.Status >= 500 {
+		t.Errorf("a search with a NUL: %d", p.Status)
+	}
+	b.get("/admin/settings")
+	if p := b.post("/admin/settings/scim-tokens", b.form("name", "x\x00")); p.Status >= 500 {
+		t.Errorf("a token name with a NUL: %d", p.Status)
+	}
+	if p := b.post("/admin/settings/scim-tokens/%00/revoke", b.form()); p.Status >= 500 {
+		t.Errorf("revoking a NUL token: %d", p.Status)
+	}
+}

@@ -33,6 +33,11 @@ func (s *TrailService) FindTrail(ctx context.Context, f lethe.TrailFilter) (out 
 	if f.Limit < 1 || f.Limit > 1000 || f.Offset < 0 {
 		return nil, false, lethe.Errorf(lethe.EInvalid, "a trail page has 1 to 1000 entries, from offset 0")
 	}
+	if !validText(f.Action) || !validText(f.Subject) {
+		// No entry holds these, and PostgreSQL refuses them as text:
+		// answer as SQLite does, with no entry.
+		return nil, false, nil
+	}
 	err = s.db.readTx(ctx, func(tx *Tx) error {
 		tenant := string(tx.actor.TenantID)
 		var head int64
